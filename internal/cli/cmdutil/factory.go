@@ -1,0 +1,6 @@
+package cmdutil
+
+// Factory hands commands their dependencies, created only when asked for.
+type Factory struct {
+	IO *IOStreams
+}

@@ -1,0 +1,2 @@
+// Package conf parses the NATS server configuration format.
+package conf
