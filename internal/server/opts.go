@@ -35,10 +35,13 @@ type Options struct {
 	WriteDeadline   time.Duration
 	AuthTimeout     time.Duration
 	NoHeaderSupport bool
-	NoSystemAccount bool
-	SystemAccount   string
-	Logger          Logger
-	Debug, Trace    bool
+	// Single-user or token authentication (--user/--pass, --auth).
+	Username, Password string
+	Authorization      string
+	NoSystemAccount    bool
+	SystemAccount      string
+	Logger             Logger
+	Debug, Trace       bool
 }
 
 func (o *Options) setDefaults() {

@@ -1,27 +1,322 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/sluicehq/sluice/internal/version"
+	"github.com/sluicehq/sluice/pkg/api"
 )
 
 // Server is one broker instance.
 type Server struct {
-	opts Options
-	ln   net.Listener
+	opts   Options
+	log    Logger
+	id     string
+	start  time.Time
+	gcid   atomic.Uint64
+	stats  serverStats
+	accs   *accountRegistry
+	intq   *internalQueue // drains callbacks of internal subscriptions
+	sysAcc *Account
+	ipub   struct {
+		sync.Mutex
+		c *client // publishes on the server's behalf
+	}
+
+	mu struct {
+		sync.Mutex
+		ln       net.Listener
+		clients  map[uint64]*client
+		running  bool
+		shutdown bool
+		info     api.ServerInfo // template; per-client fields filled on send
+	}
+	readyCh chan struct{}
+	doneCh  chan struct{}
+	wg      sync.WaitGroup // accept loop and every connection goroutine
+}
+
+type serverStats struct {
+	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
+	slowConsumers                      atomic.Int64
+	totalConns                         atomic.Uint64
 }
 
 // New validates opts and returns a server that is not yet listening.
 func New(opts Options) (*Server, error) {
 	opts.setDefaults()
-	return &Server{opts: opts}, nil
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	kp, err := nkeys.CreateServer()
+	if err != nil {
+		return nil, fmt.Errorf("server identity: %w", err)
+	}
+	pub, err := kp.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("server identity: %w", err)
+	}
+	s := &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		id:      pub,
+		accs:    newAccountRegistry(),
+		readyCh: make(chan struct{}),
+		doneCh:  make(chan struct{}),
+		intq:    newInternalQueue(opts.Logger),
+	}
+	s.mu.clients = make(map[uint64]*client)
+	s.accs.register(newAccount(globalAccountName))
+	if !opts.NoSystemAccount {
+		s.sysAcc = s.accs.register(newAccount(opts.SystemAccount))
+	}
+	name := opts.ServerName
+	if name == "" {
+		name = pub
+	}
+	s.mu.info = api.ServerInfo{
+		ID:         pub,
+		Name:       name,
+		Version:    version.NATSCompat,
+		Proto:      1,
+		GitCommit:  version.CommitOrVCS(),
+		GoVersion:  version.GoVersion(),
+		Host:       opts.Host,
+		Port:       opts.Port,
+		Headers:    !opts.NoHeaderSupport,
+		MaxPayload: opts.MaxPayload,
+	}
+	if len(s.mu.info.GitCommit) > 7 {
+		s.mu.info.GitCommit = s.mu.info.GitCommit[:7]
+	}
+	s.mu.info.AuthRequired = opts.authRequired()
+	return s, nil
+}
+
+func (o *Options) validate() error {
+	if o.MaxPayload < 0 {
+		return errors.New("max_payload must not be negative")
+	}
+	if int64(o.MaxPayload) > o.MaxPending {
+		return fmt.Errorf("max_payload (%d) can not be higher than max_pending (%d)", o.MaxPayload, o.MaxPending)
+	}
+	if o.Port < RandomPort || o.Port > 65535 {
+		return fmt.Errorf("invalid port %d", o.Port)
+	}
+	return nil
+}
+
+// ID is the server's public nkey.
+func (s *Server) ID() string { return s.id }
+
+// Name is the configured server name, or the ID when none was set.
+func (s *Server) Name() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.info.Name
 }
 
 // Start opens the client listener and begins accepting connections.
-func (s *Server) Start() error { return errors.New("todo") }
+func (s *Server) Start() error {
+	s.mu.Lock()
+	if s.mu.running || s.mu.shutdown {
+		s.mu.Unlock()
+		return errors.New("server already started")
+	}
+	port := s.opts.Port
+	if port == RandomPort {
+		port = 0
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(port)))
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("listen for clients: %w", err)
+	}
+	s.mu.ln = ln
+	s.mu.running = true
+	s.mu.info.Port = ln.Addr().(*net.TCPAddr).Port
+	s.start = time.Now()
+	s.mu.Unlock()
 
-// Shutdown stops accepting, closes every connection and waits for them.
-func (s *Server) Shutdown() {}
+	s.log.Noticef("Starting sluice %s (nats-server %s compatible)", version.Version, version.NATSCompat)
+	s.log.Noticef("  Git:      [%s]", orNotSet(version.CommitOrVCS()))
+	s.log.Noticef("  Name:     %s", s.Name())
+	s.log.Noticef("  ID:       %s", s.id)
+	if s.opts.MaxPayload > 8*1024*1024 {
+		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
+	}
+	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
+	s.wg.Add(1)
+	go s.acceptLoop(ln)
+	s.log.Noticef("Server is ready")
+	close(s.readyCh)
+	return nil
+}
+
+func orNotSet(s string) string {
+	if s == "" {
+		return "not set"
+	}
+	return s
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isShuttingDown() {
+				return
+			}
+			// Temporary errors (EMFILE and friends): back off, keep serving.
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else if delay < time.Second {
+				delay *= 2
+			}
+			s.log.Errorf("Temporary accept error: %v, sleeping %v", err, delay)
+			select {
+			case <-time.After(delay):
+			case <-s.doneCh:
+				return
+			}
+			continue
+		}
+		delay = 0
+		s.createClient(conn)
+	}
+}
+
+func (s *Server) isShuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.shutdown
+}
+
+// Addr is the address the client listener is bound to, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.ln == nil {
+		return nil
+	}
+	return s.mu.ln.Addr()
+}
 
 // ClientURL is the nats:// URL clients can dial.
-func (s *Server) ClientURL() string { return "" }
+func (s *Server) ClientURL() string {
+	addr, ok := s.Addr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// ReadyForConnections waits up to d for the listener to be up.
+func (s *Server) ReadyForConnections(d time.Duration) bool {
+	select {
+	case <-s.readyCh:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// NumClients is the number of client connections currently open.
+func (s *Server) NumClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.clients)
+}
+
+// Shutdown stops accepting, flushes and closes every connection, and
+// waits for all of the server's goroutines to end. It is safe to call more
+// than once.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	if s.mu.shutdown {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return
+	}
+	s.mu.shutdown = true
+	wasRunning := s.mu.running
+	s.mu.running = false
+	ln := s.mu.ln
+	clients := make([]*client, 0, len(s.mu.clients))
+	for _, c := range s.mu.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+
+	close(s.doneCh)
+	if ln != nil {
+		ln.Close()
+	}
+	for _, c := range clients {
+		c.closeConnection(reasonServerShutdown)
+	}
+	s.wg.Wait()
+	s.intq.stop()
+	if wasRunning {
+		s.log.Noticef("Server Exiting..")
+	}
+}
+
+// WaitForShutdown blocks until Shutdown has completed.
+func (s *Server) WaitForShutdown() {
+	<-s.doneCh
+	s.wg.Wait()
+}
+
+// infoJSON renders the INFO line for one client.
+func (s *Server) infoFor(c *client, connectInfo bool) []byte {
+	s.mu.Lock()
+	info := s.mu.info
+	s.mu.Unlock()
+	info.ClientID = c.cid
+	info.ClientIP = c.host
+	if connectInfo {
+		info.ConnectInfo = true
+		info.RemoteAccount = c.acc.Name
+		info.IsSystemAccount = c.acc == s.sysAcc
+	}
+	b, err := json.Marshal(&info)
+	if err != nil {
+		panic(err) // plain struct of strings and numbers: cannot fail
+	}
+	line := make([]byte, 0, len(b)+8)
+	line = append(line, "INFO "...)
+	line = append(line, b...)
+	return append(line, " \r\n"...)
+}
+
+func (s *Server) addClient(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.shutdown {
+		return false
+	}
+	s.mu.clients[c.cid] = c
+	return true
+}
+
+func (s *Server) removeClient(c *client) {
+	s.mu.Lock()
+	delete(s.mu.clients, c.cid)
+	s.mu.Unlock()
+}

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/sluicehq/sluice/internal/server/subject"
+)
+
+const globalAccountName = "$G"
+
+// Account is an isolated subject namespace: its own subscription index and
+// its own connections.
+type Account struct {
+	Name string
+	sl   *subject.Sublist[*subscription]
+
+	numClients atomic.Int32
+}
+
+func newAccount(name string) *Account {
+	return &Account{Name: name, sl: subject.NewSublist[*subscription]()}
+}
+
+// NumSubscriptions is the number of subscriptions in the account.
+func (a *Account) NumSubscriptions() int { return a.sl.Count() }
+
+// NumClients is the number of connections bound to the account.
+func (a *Account) NumClients() int { return int(a.numClients.Load()) }
+
+// accountRegistry finds accounts by name. Accounts may be added at any time
+// (later from a resolver), so nothing caches the set.
+type accountRegistry struct {
+	mu   sync.RWMutex
+	accs map[string]*Account
+}
+
+func newAccountRegistry() *accountRegistry {
+	return &accountRegistry{accs: make(map[string]*Account)}
+}
+
+// register adds a, or returns the account already registered by that name.
+func (r *accountRegistry) register(a *Account) *Account {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.accs[a.Name]; ok {
+		return old
+	}
+	r.accs[a.Name] = a
+	return a
+}
+
+func (r *accountRegistry) lookup(name string) *Account {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.accs[name]
+}
+
+// LookupAccount returns the named account, or nil.
+func (s *Server) LookupAccount(name string) *Account { return s.accs.lookup(name) }
+
+// GlobalAccount is the default account ($G) of connections without one.
+func (s *Server) GlobalAccount() *Account { return s.accs.lookup(globalAccountName) }
+
+// SystemAccount is the account of $SYS traffic, nil when disabled.
+func (s *Server) SystemAccount() *Account { return s.sysAcc }

@@ -1,0 +1,421 @@
+package server
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/protocol"
+	"github.com/sluicehq/sluice/internal/server/subject"
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+// Read buffer sizing: small for idle connections, grown for busy ones.
+const (
+	startReadBufSize = 512
+	maxReadBufSize   = 64 * 1024
+	// Output buffers larger than this are not kept for reuse after a write.
+	maxSpareOutBuf = 1024 * 1024
+	// Per-connection subject match cache size.
+	maxResultCache = 256
+	// closeFlushDeadline bounds the final flush of a closing connection.
+	closeFlushDeadline = time.Second
+)
+
+// closeReason says why a connection ended; the texts are nats-server's.
+type closeReason string
+
+const (
+	reasonClientClosed       closeReason = "Client Closed"
+	reasonAuthTimeout        closeReason = "Authentication Timeout"
+	reasonAuthFailure        closeReason = "Authentication Failure"
+	reasonSlowConsumerBytes  closeReason = "Slow Consumer (Pending Bytes)"
+	reasonSlowConsumerWrite  closeReason = "Slow Consumer (Write Deadline)"
+	reasonWriteError         closeReason = "Write Error"
+	reasonReadError          closeReason = "Read Error"
+	reasonParseError         closeReason = "Parse Error"
+	reasonStale              closeReason = "Stale Connection"
+	reasonProtocolViolation  closeReason = "Protocol Violation"
+	reasonBadClientProtocol  closeReason = "Bad Client Protocol Version"
+	reasonMaxConnections     closeReason = "Maximum Connections Exceeded"
+	reasonMaxPayload         closeReason = "Maximum Payload Exceeded"
+	reasonMaxControlLine     closeReason = "Maximum Control Line Exceeded"
+	reasonServerShutdown     closeReason = "Server Shutdown"
+	reasonNoRespondersNoHdrs closeReason = "No Responders Requires Headers"
+)
+
+// errConnClosed stops the parser once the connection has been closed by a
+// handler; it is never shown to anyone.
+var errConnClosed = errors.New("connection closed")
+
+type client struct {
+	srv   *Server
+	cid   uint64
+	nc    net.Conn
+	host  string
+	port  int
+	start time.Time
+
+	// Owned by the read loop (acc is also written under mu so that other
+	// goroutines may read it under mu).
+	acc        *Account
+	parser     *protocol.Parser
+	opts       api.ConnectInfo
+	connected  atomic.Bool // a valid CONNECT was processed
+	sentFirstP bool        // answered the first PING after CONNECT
+	cache      struct {
+		gen uint64
+		m   map[string]*subject.Result[*subscription]
+	}
+	pcd    []*client // connections this read batch wrote to
+	pcdSet map[*client]struct{}
+	in     struct{ msgs, bytes int64 } // counted per batch
+	outAgg struct{ msgs, bytes int64 } // deliveries this batch, for server stats
+	stats  struct{ inMsgs, inBytes atomic.Int64 }
+
+	mu struct {
+		sync.Mutex
+		out      []byte // pending output not yet handed to the writer
+		spare    []byte // recycled buffer for out
+		inflight int    // bytes being written right now
+		closed   bool
+		reason   closeReason
+		flushOut bool // on close: flush what is pending before closing the socket
+		subs     map[string]*subscription
+		pingsOut int
+		headers  bool // client accepts HMSG
+		outMsgs  int64
+		outBytes int64
+		name     string
+		lang     string
+		version  string
+	}
+	flushCh  chan struct{}
+	activity atomic.Bool // client sent something since the last ping tick
+	pingT    *time.Timer
+	authT    *time.Timer
+}
+
+// subscription is one SUB of a client, or an internal subscription with a
+// callback (client == nil).
+type subscription struct {
+	client  *client
+	acc     *Account
+	subject string
+	queue   string
+	sid     []byte
+	icb     MsgHandler
+
+	// guarded by client.mu (or by the internal queue for icb subs)
+	nm, max int64
+	closed  bool
+}
+
+func (s *Server) createClient(conn net.Conn) {
+	c := &client{
+		srv:     s,
+		cid:     s.gcid.Add(1),
+		nc:      conn,
+		start:   time.Now(),
+		acc:     s.GlobalAccount(),
+		flushCh: make(chan struct{}, 1),
+	}
+	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		c.host, c.port = addr.IP.String(), addr.Port
+	}
+	// Before CONNECT a client gets nats-server's defaults.
+	c.opts = api.ConnectInfo{Verbose: true, Pedantic: true, Echo: true}
+	c.parser = protocol.NewParser(c, int(s.opts.MaxControlLine), int(s.opts.MaxPayload))
+	c.mu.subs = make(map[string]*subscription)
+	s.stats.totalConns.Add(1)
+
+	if !s.addClient(c) {
+		conn.Close()
+		return
+	}
+	c.acc.numClients.Add(1)
+	if s.opts.authRequired() {
+		c.authT = time.AfterFunc(s.opts.AuthTimeout, c.authTimeout)
+	}
+	c.pingT = time.AfterFunc(firstPingInterval(s.opts.PingInterval), c.pingTick)
+	s.wg.Add(2)
+	go c.writeLoop()
+
+	c.enqueue(s.infoFor(c, false))
+	if s.opts.MaxConn < 0 || s.NumClients() > s.opts.MaxConn {
+		c.sendErrAndClose("maximum connections exceeded", reasonMaxConnections)
+		s.log.Errorf("%s - cid:%d - Maximum Connections Exceeded", c.hostPort(), c.cid)
+		go c.readLoop() // reaps the socket once the writer closed it
+		return
+	}
+	if s.opts.Debug {
+		s.log.Debugf("%s - cid:%d - Client connection created", c.hostPort(), c.cid)
+	}
+	go c.readLoop()
+}
+
+func (c *client) hostPort() string {
+	return net.JoinHostPort(c.host, itoa(int64(c.port)))
+}
+
+func (c *client) readLoop() {
+	defer c.srv.wg.Done()
+	buf := make([]byte, startReadBufSize)
+	shortReads := 0
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			c.activity.Store(true)
+			perr := c.parser.Parse(buf[:n])
+			c.endBatch()
+			if perr != nil {
+				c.parseFailed(perr)
+				return
+			}
+		}
+		if err != nil {
+			reason := reasonClientClosed
+			if !isClosedConnErr(err) {
+				reason = reasonReadError
+			}
+			c.closeConnection(reason)
+			return
+		}
+		// Grow when reads fill the buffer, shrink when a busy spell is over.
+		switch {
+		case n == len(buf) && len(buf) < maxReadBufSize:
+			buf = make([]byte, len(buf)*2)
+			shortReads = 0
+		case n < len(buf)/2 && len(buf) > startReadBufSize:
+			if shortReads++; shortReads > 16 {
+				buf = make([]byte, len(buf)/2)
+				shortReads = 0
+			}
+		default:
+			shortReads = 0
+		}
+	}
+}
+
+func isClosedConnErr(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, errEOF)
+}
+
+// endBatch publishes the batch's counters and wakes every writer this
+// read batch gave something to send.
+func (c *client) endBatch() {
+	if c.in.msgs > 0 {
+		c.stats.inMsgs.Add(c.in.msgs)
+		c.stats.inBytes.Add(c.in.bytes)
+		c.srv.stats.inMsgs.Add(c.in.msgs)
+		c.srv.stats.inBytes.Add(c.in.bytes)
+		c.in.msgs, c.in.bytes = 0, 0
+	}
+	if c.outAgg.msgs > 0 {
+		c.srv.stats.outMsgs.Add(c.outAgg.msgs)
+		c.srv.stats.outBytes.Add(c.outAgg.bytes)
+		c.outAgg.msgs, c.outAgg.bytes = 0, 0
+	}
+	for i, dst := range c.pcd {
+		dst.signalFlush()
+		c.pcd[i] = nil
+	}
+	c.pcd = c.pcd[:0]
+	if c.pcdSet != nil {
+		clear(c.pcdSet)
+	}
+}
+
+// addPCD remembers that dst has output to flush at the end of the batch.
+func (c *client) addPCD(dst *client) {
+	n := len(c.pcd)
+	if n > 0 && c.pcd[n-1] == dst {
+		return
+	}
+	if n < 8 {
+		for _, x := range c.pcd {
+			if x == dst {
+				return
+			}
+		}
+		c.pcd = append(c.pcd, dst)
+		return
+	}
+	if c.pcdSet == nil {
+		c.pcdSet = make(map[*client]struct{}, 16)
+	}
+	if len(c.pcdSet) == 0 {
+		for _, x := range c.pcd {
+			c.pcdSet[x] = struct{}{}
+		}
+	}
+	if _, ok := c.pcdSet[dst]; ok {
+		return
+	}
+	c.pcdSet[dst] = struct{}{}
+	c.pcd = append(c.pcd, dst)
+}
+
+func (c *client) signalFlush() {
+	select {
+	case c.flushCh <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue appends a protocol line to the output and wakes the writer.
+func (c *client) enqueue(b []byte) {
+	c.mu.Lock()
+	if !c.mu.closed {
+		c.mu.out = append(c.mu.out, b...)
+	}
+	c.mu.Unlock()
+	c.signalFlush()
+}
+
+func (c *client) writeLoop() {
+	defer c.srv.wg.Done()
+	wd := c.srv.opts.WriteDeadline
+	for range c.flushCh {
+		c.mu.Lock()
+		buf := c.mu.out
+		closed := c.mu.closed
+		if closed && !c.mu.flushOut {
+			buf = nil
+		}
+		c.mu.out, c.mu.spare = c.mu.spare[:0], nil
+		c.mu.inflight = len(buf)
+		c.mu.Unlock()
+
+		var err error
+		if len(buf) > 0 {
+			d := wd
+			if closed && d > closeFlushDeadline {
+				d = closeFlushDeadline
+			}
+			c.nc.SetWriteDeadline(time.Now().Add(d))
+			_, err = c.nc.Write(buf)
+		}
+
+		c.mu.Lock()
+		c.mu.inflight = 0
+		if cap(buf) <= maxSpareOutBuf {
+			c.mu.spare = buf[:0]
+		}
+		closed = c.mu.closed
+		more := len(c.mu.out) > 0 && c.mu.flushOut
+		c.mu.Unlock()
+
+		if err != nil && !closed {
+			reason := reasonWriteError
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				reason = reasonSlowConsumerWrite
+				c.srv.stats.slowConsumers.Add(1)
+				c.srv.log.Noticef("%s - cid:%d - Slow Consumer Detected: WriteDeadline of %v exceeded with %d chunks of %d total bytes.",
+					c.hostPort(), c.cid, wd, 1, len(buf))
+			}
+			c.closeConnection(reason)
+			closed = true
+		}
+		if closed {
+			if more && err == nil {
+				c.signalFlush()
+				continue
+			}
+			c.nc.Close()
+			return
+		}
+	}
+}
+
+// sendErrAndClose queues -ERR text, then closes once it is flushed.
+func (c *client) sendErrAndClose(text string, reason closeReason) {
+	c.enqueue(protocol.AppendErr(nil, text))
+	c.closeConnectionFlush(reason, true)
+}
+
+func (c *client) sendErr(text string) {
+	c.enqueue(protocol.AppendErr(nil, text))
+}
+
+// closeConnection ends the connection, dropping unsent output.
+func (c *client) closeConnection(reason closeReason) {
+	c.closeConnectionFlush(reason, reason != reasonSlowConsumerBytes && reason != reasonSlowConsumerWrite)
+}
+
+func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.closed = true
+	c.mu.reason = reason
+	c.mu.flushOut = flush
+	if !flush {
+		c.mu.out = nil
+	}
+	subs := make([]*subscription, 0, len(c.mu.subs))
+	for _, sub := range c.mu.subs {
+		sub.closed = true
+		subs = append(subs, sub)
+	}
+	clear(c.mu.subs)
+	acc := c.acc
+	c.mu.Unlock()
+
+	c.pingT.Stop()
+	if c.authT != nil {
+		c.authT.Stop()
+	}
+	for _, sub := range subs {
+		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+	c.srv.removeClient(c)
+	acc.numClients.Add(-1)
+	if !flush {
+		// A slow consumer's writer may be stuck in Write: unblock it.
+		c.nc.Close()
+	}
+	c.signalFlush()
+	if c.srv.opts.Debug {
+		c.srv.log.Debugf("%s - cid:%d - Client connection closed: %s", c.hostPort(), c.cid, reason)
+	}
+}
+
+func (c *client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.closed
+}
+
+// parseFailed answers a parser error the way nats-server does.
+func (c *client) parseFailed(err error) {
+	switch {
+	case errors.Is(err, errConnClosed):
+	case errors.Is(err, protocol.ErrUnknownOp):
+		c.srv.log.Errorf("%s - cid:%d - Client parser ERROR", c.hostPort(), c.cid)
+		c.sendErrAndClose("Unknown Protocol Operation", reasonParseError)
+	case errors.Is(err, protocol.ErrMaxControlLine):
+		c.srv.log.Errorf("%s - cid:%d - maximum control line exceeded", c.hostPort(), c.cid)
+		c.sendErrAndClose("maximum control line exceeded", reasonMaxControlLine)
+	case errors.Is(err, protocol.ErrMaxPayload):
+		c.srv.log.Errorf("%s - cid:%d - Maximum Payload Violation", c.hostPort(), c.cid)
+		c.sendErrAndClose("Maximum Payload Violation", reasonMaxPayload)
+	default:
+		c.srv.log.Errorf("%s - cid:%d - Client parser ERROR: %v", c.hostPort(), c.cid, err)
+		c.closeConnection(reasonProtocolViolation)
+	}
+}
+
+// pickQueueMember starts at a random member so load spreads evenly.
+func pickStart(n int) int {
+	if n == 1 {
+		return 0
+	}
+	return rand.IntN(n)
+}

@@ -1,0 +1,286 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/protocol"
+	"github.com/sluicehq/sluice/internal/server/subject"
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+var errEOF = io.EOF
+
+var (
+	okLine   = []byte("+OK\r\n")
+	pingLine = []byte("PING\r\n")
+	pongLine = []byte("PONG\r\n")
+)
+
+// firstClientPingInterval is how soon after connecting a client is first
+// pinged, as in nats-server (a quick check that the peer is alive).
+const firstClientPingInterval = 2 * time.Second
+
+func firstPingInterval(interval time.Duration) time.Duration {
+	d := firstClientPingInterval
+	if interval < d {
+		d = interval
+	}
+	// Spread the first pings of many simultaneous connections a little.
+	return d + time.Duration(pickStart(int(d/5)+1))
+}
+
+var _ protocol.Handler = (*client)(nil)
+
+// mustConnectFirst reports (and handles) an operation arriving before
+// CONNECT when the server requires authentication.
+func (c *client) mustConnectFirst() bool {
+	if c.connected.Load() || !c.srv.opts.authRequired() {
+		return false
+	}
+	c.authViolation()
+	return true
+}
+
+func (c *client) authViolation() {
+	c.srv.log.Errorf("%s - cid:%d - Authorization Error", c.hostPort(), c.cid)
+	c.sendErrAndClose("Authorization Violation", reasonAuthFailure)
+}
+
+func (c *client) ProcessConnect(arg []byte) error {
+	ci := api.ConnectInfo{Verbose: true, Pedantic: true, Echo: true}
+	if err := json.Unmarshal(arg, &ci); err != nil {
+		c.srv.log.Errorf("%s - cid:%d - Invalid CONNECT: %v", c.hostPort(), c.cid, err)
+		c.closeConnection(reasonProtocolViolation)
+		return errConnClosed
+	}
+	if ci.Protocol < 0 || ci.Protocol > 1 {
+		c.sendErrAndClose("invalid client protocol", reasonBadClientProtocol)
+		return errConnClosed
+	}
+	if ci.NoResponders && !ci.Headers {
+		c.sendErrAndClose("no responders requires headers support", reasonNoRespondersNoHdrs)
+		return errConnClosed
+	}
+	if ci.Account != "" || ci.NewAccount {
+		c.authViolation()
+		return errConnClosed
+	}
+	if c.srv.opts.authRequired() && !c.srv.checkAuth(&ci) {
+		c.authViolation()
+		return errConnClosed
+	}
+	if c.authT != nil {
+		c.authT.Stop()
+	}
+	if c.srv.opts.NoHeaderSupport {
+		ci.Headers, ci.NoResponders = false, false
+	}
+	c.opts = ci
+	c.mu.Lock()
+	c.mu.headers = ci.Headers
+	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
+	c.mu.Unlock()
+	c.connected.Store(true)
+	if c.srv.opts.Trace {
+		c.srv.log.Tracef("%s - cid:%d - <<- [CONNECT %s]", c.hostPort(), c.cid, redactConnect(ci))
+	}
+	if ci.Verbose {
+		c.enqueue(okLine)
+	}
+	return nil
+}
+
+func redactConnect(ci api.ConnectInfo) string {
+	for _, p := range []*string{&ci.Pass, &ci.Token, &ci.Sig, &ci.JWT} {
+		if *p != "" {
+			*p = "[REDACTED]"
+		}
+	}
+	b, _ := json.Marshal(ci)
+	return string(b)
+}
+
+func (c *client) ProcessPing() error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
+	c.enqueue(pongLine)
+	// The first PING after CONNECT from a protocol-1 client gets the
+	// connect_info INFO: nats.go learns its account from it.
+	if !c.sentFirstP && c.connected.Load() {
+		c.sentFirstP = true
+		if c.opts.Protocol >= 1 {
+			c.enqueue(c.srv.infoFor(c, true))
+		}
+	}
+	return nil
+}
+
+func (c *client) ProcessPong() error {
+	c.mu.Lock()
+	c.mu.pingsOut = 0
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *client) ProcessInfo([]byte) error { return nil }
+func (c *client) ProcessOK() error         { return nil }
+
+func (c *client) ProcessErr(arg []byte) error {
+	c.srv.log.Errorf("%s - cid:%d - Client Error %s", c.hostPort(), c.cid, arg)
+	c.closeConnection(reasonParseError)
+	return errConnClosed
+}
+
+func (c *client) ProcessPub(subj, reply, payload []byte) error {
+	return c.processPublish(subj, reply, 0, payload)
+}
+
+func (c *client) ProcessHPub(subj, reply []byte, hdrLen int, msg []byte) error {
+	if !c.opts.Headers {
+		c.srv.log.Errorf("%s - cid:%d - HPUB without headers support", c.hostPort(), c.cid)
+		c.closeConnection(reasonProtocolViolation)
+		return errConnClosed
+	}
+	return c.processPublish(subj, reply, hdrLen, msg)
+}
+
+func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
+	c.in.msgs++
+	c.in.bytes += int64(len(msg))
+	if c.srv.opts.Trace {
+		c.srv.log.Tracef("%s - cid:%d - <<- [PUB %s %s %d]", c.hostPort(), c.cid, subj, reply, len(msg))
+	}
+	if c.opts.Pedantic && !subject.ValidLiteral(string(subj)) {
+		// nats-server still routes the message after complaining.
+		c.sendErr("Invalid Publish Subject")
+	}
+	if c.opts.Verbose {
+		c.enqueue(okLine)
+	}
+	c.publish(subj, reply, hdrLen, msg)
+	return nil
+}
+
+func (c *client) ProcessSub(subj, queue, sid []byte) error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
+	if c.srv.opts.Trace {
+		c.srv.log.Tracef("%s - cid:%d - <<- [SUB %s %s %s]", c.hostPort(), c.cid, subj, queue, sid)
+	}
+	if !subject.ValidSubject(string(subj)) || (len(queue) > 0 && !subject.ValidQueue(string(queue))) {
+		c.sendErr("Invalid Subject")
+		return nil
+	}
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return errConnClosed
+	}
+	if _, dup := c.mu.subs[string(sid)]; dup {
+		c.mu.Unlock()
+		if c.opts.Verbose {
+			c.enqueue(okLine)
+		}
+		return nil
+	}
+	if max := c.srv.opts.MaxSubs; max > 0 && len(c.mu.subs) >= max {
+		c.mu.Unlock()
+		c.srv.log.Errorf("%s - cid:%d - Maximum Subscriptions Exceeded", c.hostPort(), c.cid)
+		c.sendErr("maximum subscriptions exceeded")
+		return nil
+	}
+	sub := &subscription{
+		client:  c,
+		acc:     c.acc,
+		subject: string(subj),
+		queue:   string(queue),
+		sid:     append([]byte(nil), sid...),
+	}
+	c.mu.subs[string(sid)] = sub
+	c.mu.Unlock()
+	if err := c.acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
+		c.mu.Lock()
+		delete(c.mu.subs, string(sid))
+		c.mu.Unlock()
+		c.sendErr("Invalid Subject")
+		return nil
+	}
+	if c.opts.Verbose {
+		c.enqueue(okLine)
+	}
+	return nil
+}
+
+func (c *client) ProcessUnsub(sid []byte, max int64) error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
+	if c.srv.opts.Trace {
+		c.srv.log.Tracef("%s - cid:%d - <<- [UNSUB %s %d]", c.hostPort(), c.cid, sid, max)
+	}
+	c.mu.Lock()
+	sub := c.mu.subs[string(sid)]
+	remove := false
+	if sub != nil {
+		if max > 0 && max > sub.nm {
+			sub.max = max
+		} else {
+			remove = true
+			sub.closed = true
+			delete(c.mu.subs, string(sid))
+		}
+	}
+	c.mu.Unlock()
+	if remove {
+		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+	if c.opts.Verbose {
+		c.enqueue(okLine)
+	}
+	return nil
+}
+
+// pingTick sends a keep-alive PING, or closes a connection whose peer has
+// left too many of them unanswered.
+func (c *client) pingTick() {
+	c.mu.Lock()
+	if c.mu.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.mu.pingsOut+1 > c.srv.opts.MaxPingsOut {
+		c.mu.Unlock()
+		c.srv.log.Debugf("%s - cid:%d - Stale Client Connection - Closing", c.hostPort(), c.cid)
+		c.sendErrAndClose("Stale Connection", reasonStale)
+		return
+	}
+	// A client that has been sending needs no PING to prove it is alive.
+	send := !c.activity.Swap(false) || c.mu.pingsOut > 0
+	if send {
+		c.mu.pingsOut++
+		c.mu.out = append(c.mu.out, pingLine...)
+	}
+	c.mu.Unlock()
+	if send {
+		c.signalFlush()
+	}
+	c.pingT.Reset(c.srv.opts.PingInterval)
+}
+
+func (c *client) authTimeout() {
+	if c.connected.Load() {
+		return
+	}
+	c.srv.log.Errorf("%s - cid:%d - Authentication Timeout", c.hostPort(), c.cid)
+	c.sendErrAndClose("Authentication Timeout", reasonAuthTimeout)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

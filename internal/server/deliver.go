@@ -1,0 +1,143 @@
+package server
+
+import (
+	"github.com/sluicehq/sluice/internal/server/protocol"
+	"github.com/sluicehq/sluice/internal/server/subject"
+)
+
+// match finds the subscriptions interested in subj, through a small
+// per-connection cache checked against the index's generation, so a busy
+// publisher does not contend on the shared index.
+func (c *client) match(subj []byte) *subject.Result[*subscription] {
+	sl := c.acc.sl
+	gen := sl.Generation()
+	if c.cache.m == nil {
+		c.cache.m = make(map[string]*subject.Result[*subscription], 8)
+	}
+	if gen != c.cache.gen {
+		clear(c.cache.m)
+		c.cache.gen = gen
+	} else if r, ok := c.cache.m[string(subj)]; ok {
+		return r
+	}
+	r := sl.MatchBytes(subj)
+	if len(c.cache.m) >= maxResultCache {
+		clear(c.cache.m)
+	}
+	c.cache.m[string(subj)] = r
+	return r
+}
+
+// publish delivers one message to every interested subscription of the
+// publisher's account: all plain subscriptions, one member per queue group.
+func (c *client) publish(subj, reply []byte, hdrLen int, msg []byte) {
+	r := c.match(subj)
+	if len(r.Plain) == 0 && len(r.Queues) == 0 {
+		if len(reply) > 0 && c.opts.NoResponders {
+			c.sendNoResponders(subj, reply)
+		}
+		return
+	}
+	echo := c.opts.Echo
+	for _, sub := range r.Plain {
+		if !echo && sub.client == c {
+			continue
+		}
+		c.deliver(sub, subj, reply, hdrLen, msg)
+	}
+	for _, members := range r.Queues {
+		c.deliverQueue(members, subj, reply, hdrLen, msg)
+	}
+}
+
+// deliverQueue hands the message to one member of a queue group, trying the
+// others in turn when the chosen one cannot take it.
+func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLen int, msg []byte) {
+	n := len(members)
+	start := pickStart(n)
+	for i := 0; i < n; i++ {
+		sub := members[(start+i)%n]
+		if !c.opts.Echo && sub.client == c {
+			continue
+		}
+		if c.deliver(sub, subj, reply, hdrLen, msg) {
+			return
+		}
+	}
+}
+
+// deliver appends the message to the subscriber's output and reports
+// whether it was taken.
+func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+	if sub.icb != nil {
+		return c.srv.intq.push(sub, subj, reply, hdrLen, msg)
+	}
+	dst := sub.client
+	dst.mu.Lock()
+	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) {
+		dst.mu.Unlock()
+		return false
+	}
+	payload := msg
+	if hdrLen > 0 && !dst.mu.headers {
+		payload, hdrLen = msg[hdrLen:], 0
+	}
+	pending := len(dst.mu.out) + dst.mu.inflight + len(payload) + len(subj) + len(reply) + 64
+	if int64(pending) > c.srv.opts.MaxPending {
+		dst.mu.Unlock()
+		dst.slowConsumer()
+		return false
+	}
+	sub.nm++
+	out := dst.mu.out
+	if hdrLen > 0 {
+		out = protocol.AppendHMsg(out, subj, sub.sid, reply, hdrLen, len(payload))
+	} else {
+		out = protocol.AppendMsg(out, subj, sub.sid, reply, len(payload))
+	}
+	out = append(out, payload...)
+	dst.mu.out = append(out, '\r', '\n')
+	dst.mu.outMsgs++
+	dst.mu.outBytes += int64(len(payload))
+	done := sub.max > 0 && sub.nm >= sub.max
+	if done {
+		sub.closed = true
+		delete(dst.mu.subs, string(sub.sid))
+	}
+	dst.mu.Unlock()
+	if done {
+		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+	c.outAgg.msgs++
+	c.outAgg.bytes += int64(len(payload))
+	c.addPCD(dst)
+	return true
+}
+
+func (c *client) slowConsumer() {
+	c.srv.stats.slowConsumers.Add(1)
+	c.srv.log.Noticef("%s - cid:%d - Slow Consumer Detected: MaxPending of %d Exceeded",
+		c.hostPort(), c.cid, c.srv.opts.MaxPending)
+	c.closeConnection(reasonSlowConsumerBytes)
+}
+
+// sendNoResponders tells a requester that nobody is listening: a 503
+// status message to the requester's own subscriptions matching reply.
+func (c *client) sendNoResponders(subj, reply []byte) {
+	r := c.acc.sl.MatchBytes(reply)
+	msg := protocol.AppendNoResponders(nil, subj)
+	hdr := msg
+	for _, sub := range r.Plain {
+		if sub.client == c {
+			c.deliver(sub, reply, nil, len(hdr), msg)
+		}
+	}
+	for _, members := range r.Queues {
+		for _, sub := range members {
+			if sub.client == c {
+				c.deliver(sub, reply, nil, len(hdr), msg)
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/sluicehq/sluice/internal/server/subject"
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+// MsgHandler receives messages for an internal subscription. hdr is the
+// header block (nil when the message has none); msg is the payload. The
+// slices belong to the handler.
+type MsgHandler func(subject, reply string, hdr, msg []byte)
+
+// InternalSub is a subscription owned by the server itself ($SYS services,
+// later JetStream).
+type InternalSub struct{ sub *subscription }
+
+// SubscribeInternal registers cb for subject (and optional queue group) in
+// acc. Callbacks run on the server's internal queue goroutine, never on a
+// publisher's read loop, so a slow callback cannot stall a client.
+func (s *Server) SubscribeInternal(acc *Account, subj, queue string, cb MsgHandler) (*InternalSub, error) {
+	if acc == nil || cb == nil {
+		return nil, errors.New("internal subscribe: account and callback are required")
+	}
+	if !subject.ValidSubject(subj) {
+		return nil, subject.ErrInvalidSubject
+	}
+	sub := &subscription{acc: acc, subject: subj, queue: queue, icb: cb}
+	if err := acc.sl.Insert(subj, queue, sub); err != nil {
+		return nil, err
+	}
+	return &InternalSub{sub: sub}, nil
+}
+
+// UnsubscribeInternal removes an internal subscription; callbacks already
+// queued for it are dropped.
+func (s *Server) UnsubscribeInternal(is *InternalSub) {
+	if is == nil {
+		return
+	}
+	s.intq.close(is.sub)
+	is.sub.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub)
+}
+
+// PublishInternal sends a message from the server into acc, to local
+// subscribers exactly as if a client had published it.
+func (s *Server) PublishInternal(acc *Account, subj, reply string, hdr, msg []byte) {
+	s.ipub.Lock()
+	defer s.ipub.Unlock()
+	c := s.ipub.c
+	if c == nil {
+		c = &client{srv: s, opts: defaultInternalOpts}
+		s.ipub.c = c
+	}
+	if c.acc != acc {
+		// Cached matches belong to the previous account's index.
+		c.acc, c.cache.m = acc, nil
+	}
+	full := msg
+	if len(hdr) > 0 {
+		full = make([]byte, 0, len(hdr)+len(msg))
+		full = append(append(full, hdr...), msg...)
+	}
+	c.publish([]byte(subj), []byte(reply), len(hdr), full)
+	c.endBatch()
+}
+
+var defaultInternalOpts = api.ConnectInfo{Echo: true, Headers: true}
+
+type internalMsg struct {
+	sub          *subscription
+	subj, reply  string
+	hdr, payload []byte
+}
+
+// internalQueue runs internal subscription callbacks on its own goroutine.
+type internalQueue struct {
+	log  Logger
+	wake chan struct{}
+	done chan struct{}
+	mu   struct {
+		sync.Mutex
+		pending []internalMsg
+		stopped bool
+	}
+}
+
+func newInternalQueue(log Logger) *internalQueue {
+	q := &internalQueue{log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go q.run()
+	return q
+}
+
+// push copies the message and queues it for sub's callback.
+func (q *internalQueue) push(sub *subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+	m := internalMsg{sub: sub, subj: string(subj), reply: string(reply)}
+	buf := append([]byte(nil), msg...)
+	if hdrLen > 0 {
+		m.hdr = buf[:hdrLen:hdrLen]
+	}
+	m.payload = buf[hdrLen:]
+	q.mu.Lock()
+	if q.mu.stopped || sub.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.mu.pending = append(q.mu.pending, m)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (q *internalQueue) close(sub *subscription) {
+	q.mu.Lock()
+	sub.closed = true
+	q.mu.Unlock()
+}
+
+func (q *internalQueue) run() {
+	defer close(q.done)
+	var batch []internalMsg
+	for range q.wake {
+		q.mu.Lock()
+		batch, q.mu.pending = q.mu.pending, batch[:0]
+		stopped := q.mu.stopped
+		q.mu.Unlock()
+		for i := range batch {
+			m := &batch[i]
+			q.mu.Lock()
+			closed := m.sub.closed
+			q.mu.Unlock()
+			if !closed {
+				q.call(m)
+			}
+			batch[i] = internalMsg{}
+		}
+		if stopped {
+			return
+		}
+	}
+}
+
+func (q *internalQueue) call(m *internalMsg) {
+	defer func() {
+		if r := recover(); r != nil {
+			q.log.Errorf("internal subscription on %q panicked: %v", m.sub.subject, r)
+		}
+	}()
+	m.sub.icb(m.subj, m.reply, m.hdr, m.payload)
+}
+
+func (q *internalQueue) stop() {
+	q.mu.Lock()
+	if q.mu.stopped {
+		q.mu.Unlock()
+		return
+	}
+	q.mu.stopped = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	<-q.done
+}
