@@ -17,8 +17,6 @@ import (
 const (
 	startReadBufSize = 512
 	maxReadBufSize   = 64 * 1024
-	// Output buffers larger than this are not kept for reuse after a write.
-	maxSpareOutBuf = 1024 * 1024
 	// Per-connection subject match cache size.
 	maxResultCache = 256
 	// closeFlushDeadline bounds the final flush of a closing connection.
@@ -78,9 +76,9 @@ type client struct {
 
 	mu struct {
 		sync.Mutex
-		out      []byte // pending output not yet handed to the writer
-		spare    []byte // recycled buffer for out
-		inflight int    // bytes being written right now
+		out      outbound    // pending output not yet handed to the writer
+		spare    net.Buffers // recycled chunk list for out
+		inflight int         // bytes being written right now
 		closed   bool
 		reason   closeReason
 		flushOut bool // on close: flush what is pending before closing the socket
@@ -270,7 +268,7 @@ func (c *client) signalFlush() {
 func (c *client) enqueue(b []byte) {
 	c.mu.Lock()
 	if !c.mu.closed {
-		c.mu.out = append(c.mu.out, b...)
+		c.mu.out.write(b)
 	}
 	c.mu.Unlock()
 	c.signalFlush()
@@ -279,34 +277,35 @@ func (c *client) enqueue(b []byte) {
 func (c *client) writeLoop() {
 	defer c.srv.wg.Done()
 	wd := c.srv.opts.WriteDeadline
+	var wbufs net.Buffers // WriteTo consumes (and nils) its receiver's elements
 	for range c.flushCh {
 		c.mu.Lock()
-		buf := c.mu.out
 		closed := c.mu.closed
 		if closed && !c.mu.flushOut {
-			buf = nil
+			c.mu.out.drop()
 		}
-		c.mu.out, c.mu.spare = c.mu.spare[:0], nil
-		c.mu.inflight = len(buf)
+		chunks, size := c.mu.out.take(c.mu.spare)
+		c.mu.spare = nil
+		c.mu.inflight = size
 		c.mu.Unlock()
 
 		var err error
-		if len(buf) > 0 {
+		if size > 0 {
 			d := wd
 			if closed && d > closeFlushDeadline {
 				d = closeFlushDeadline
 			}
 			c.nc.SetWriteDeadline(time.Now().Add(d))
-			_, err = c.nc.Write(buf)
+			wbufs = append(wbufs[:0], chunks...)
+			_, err = wbufs.WriteTo(c.nc)
 		}
+		releaseChunks(chunks)
 
 		c.mu.Lock()
 		c.mu.inflight = 0
-		if cap(buf) <= maxSpareOutBuf {
-			c.mu.spare = buf[:0]
-		}
+		c.mu.spare = chunks[:0]
 		closed = c.mu.closed
-		more := len(c.mu.out) > 0 && c.mu.flushOut
+		more := c.mu.out.size > 0 && c.mu.flushOut
 		c.mu.Unlock()
 
 		if err != nil && !closed {
@@ -316,7 +315,7 @@ func (c *client) writeLoop() {
 				reason = reasonSlowConsumerWrite
 				c.srv.stats.slowConsumers.Add(1)
 				c.srv.log.Noticef("%s - cid:%d - Slow Consumer Detected: WriteDeadline of %v exceeded with %d chunks of %d total bytes.",
-					c.hostPort(), c.cid, wd, 1, len(buf))
+					c.hostPort(), c.cid, wd, len(chunks), size)
 			}
 			c.closeConnection(reason)
 			closed = true
@@ -357,7 +356,7 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 	c.mu.reason = reason
 	c.mu.flushOut = flush
 	if !flush {
-		c.mu.out = nil
+		c.mu.out.drop()
 	}
 	subs := make([]*subscription, 0, len(c.mu.subs))
 	for _, sub := range c.mu.subs {

@@ -266,7 +266,7 @@ func (c *client) pingTick() {
 	send := !c.activity.Swap(false) || c.mu.pingsOut > 0
 	if send {
 		c.mu.pingsOut++
-		c.mu.out = append(c.mu.out, pingLine...)
+		c.mu.out.write(pingLine)
 	}
 	c.mu.Unlock()
 	if send {

@@ -82,21 +82,22 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	if hdrLen > 0 && !dst.mu.headers {
 		payload, hdrLen = msg[hdrLen:], 0
 	}
-	pending := len(dst.mu.out) + dst.mu.inflight + len(payload) + len(subj) + len(reply) + 64
-	if int64(pending) > c.srv.opts.MaxPending {
+	// Room for the control line (op, sizes, separators) is generous.
+	need := len(subj) + len(reply) + len(sub.sid) + len(payload) + 48
+	if int64(dst.mu.out.size+dst.mu.inflight+need) > c.srv.opts.MaxPending {
 		dst.mu.Unlock()
 		dst.slowConsumer()
 		return false
 	}
 	sub.nm++
-	out := dst.mu.out
+	out := dst.mu.out.reserve(need)
 	if hdrLen > 0 {
 		out = protocol.AppendHMsg(out, subj, sub.sid, reply, hdrLen, len(payload))
 	} else {
 		out = protocol.AppendMsg(out, subj, sub.sid, reply, len(payload))
 	}
 	out = append(out, payload...)
-	dst.mu.out = append(out, '\r', '\n')
+	dst.mu.out.commit(append(out, '\r', '\n'))
 	dst.mu.outMsgs++
 	dst.mu.outBytes += int64(len(payload))
 	done := sub.max > 0 && sub.nm >= sub.max
