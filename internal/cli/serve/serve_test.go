@@ -1,0 +1,209 @@
+package servecmd
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+)
+
+// buildBinary compiles sluice once per test binary run.
+var builtBin string
+
+func sluiceBinary(t *testing.T) string {
+	t.Helper()
+	if builtBin != "" {
+		return builtBin
+	}
+	dir, err := os.MkdirTemp("", "sluice-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "sluice")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/sluicehq/sluice/cmd/sluice").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	builtBin = bin
+	return bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+var listenRE = regexp.MustCompile(`Listening for client connections on ([0-9.]+:\d+)`)
+
+// startServer runs the binary with args and returns the client address
+// once the log says the server is ready.
+func startServer(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	logs := &strings.Builder{}
+	addrCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		addr := ""
+		for sc.Scan() {
+			line := sc.Text()
+			logs.WriteString(line + "\n")
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				addr = m[1]
+			}
+			if strings.Contains(line, "[INF] Server is ready") {
+				addrCh <- addr
+			}
+		}
+		close(addrCh)
+	}()
+	select {
+	case addr, ok := <-addrCh:
+		if !ok || addr == "" {
+			t.Fatalf("server did not become ready")
+		}
+		return cmd, addr, logs
+	case <-time.After(20 * time.Second):
+		t.Fatalf("server not ready in time")
+	}
+	return nil, "", nil
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not exit")
+		return nil
+	}
+}
+
+func TestServeBinaryRandomPortAndSIGTERM(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("signals")
+	}
+	bin := sluiceBinary(t)
+	cmd, addr, _ := startServer(t, bin, "serve", "-a", "127.0.0.1", "-p", "-1", "-n", "edge1")
+	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if got := nc.ConnectedServerName(); got != "edge1" {
+		t.Fatalf("server name %q", got)
+	}
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("client not disconnected by shutdown")
+	}
+}
+
+func TestNATSServerPersonality(t *testing.T) {
+	bin := sluiceBinary(t)
+	link := filepath.Join(t.TempDir(), "nats-server")
+	if err := os.Symlink(bin, link); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(link, "--version").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`^nats-server: v2\.\d+\.\d+`).Match(out) {
+		t.Fatalf("version: %v %q", err, out)
+	}
+	cmd, addr, logs := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "8222")
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Publish("x", []byte("y"))
+	nc.Flush()
+	nc.Close()
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("exit after SIGINT: %v", err)
+	}
+	got := logs.String()
+	for _, want := range []string{
+		"flag -js (JetStream) is not supported yet; ignored",
+		"flag -store_dir (JetStream) is not supported yet; ignored",
+		"flag -m (HTTP monitoring) is not supported yet; ignored",
+		"[DBG]", "[TRC]", "Server Exiting..",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\[\d+\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6} \[INF\] Server is ready$`).MatchString(got) {
+		t.Errorf("log lines not in nats-server's format:\n%s", got)
+	}
+}
+
+func TestNATSServerPersonalityBadFlag(t *testing.T) {
+	io, _, errOut := cmdutil.Test("")
+	if code := RunNATSServer(io, "nats-server", []string{"--no-such-flag"}); code != cmdutil.ExitUsage {
+		t.Fatalf("exit code %d", code)
+	}
+	if !strings.Contains(errOut.String(), "no-such-flag") {
+		t.Fatalf("error does not name the flag: %q", errOut.String())
+	}
+}
+
+func TestServeRejectsBadSizes(t *testing.T) {
+	for _, o := range []*serveOptions{{maxPayload: "lots"}, {maxPending: "-3"}, {maxPayload: "4GB"}} {
+		io, _, _ := cmdutil.Test("")
+		err := run(io, o)
+		var ue *cmdutil.UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%+v: want usage error, got %v", o, err)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := map[string]int64{"0": 0, "1024": 1024, "1k": 1000, "1KB": 1024, "2mb": 2 << 20, "1M": 1000000, "1G": 1e9, "1gb": 1 << 30}
+	for in, want := range cases {
+		got, err := parseSize(in)
+		if err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "1XB", "-1", "MB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) succeeded", bad)
+		}
+	}
+}
