@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 )
 
@@ -39,11 +40,8 @@ type Handler interface {
 type state uint8
 
 const (
-	stOpStart   state = iota // expecting the first byte of an operation
-	stOpP                    // after 'P': PUB, PING or PONG
-	stOpName                 // matching the rest of opNames[op]
-	stOpSep                  // a blank must follow the name
-	stOpBlanks               // skipping blanks before the arguments
+	stOp        state = iota // reading an operation name; p.n bytes matched
+	stOpBlank                // after the name; p.n is 1 once a blank was seen
 	stArg                    // reading the arguments up to '\n'
 	stLineEnd                // PING, PONG, +OK: ignoring the rest of the line
 	stPayload                // copying a split payload into msgBuf
@@ -54,7 +52,8 @@ const (
 type opcode uint8
 
 const (
-	opConnect opcode = iota
+	opNone opcode = iota
+	opConnect
 	opPub
 	opHPub
 	opSub
@@ -66,8 +65,8 @@ const (
 	opErr
 )
 
-// opNames are lower case; the first byte is matched in stOpStart, the
-// rest by folding the input byte with 0x20 (only letters follow).
+// opNames are lower case. Bytes after the first are matched by folding
+// the input with 0x20, which maps only letters onto letters.
 var opNames = [...]string{
 	opConnect: "connect",
 	opPub:     "pub",
@@ -81,21 +80,48 @@ var opNames = [...]string{
 	opErr:     "-err",
 }
 
+// firstByte picks the operation from its first byte; 'P' starts PUB and
+// is corrected to PING or PONG by the second.
+var firstByte = [256]opcode{
+	'C': opConnect, 'c': opConnect,
+	'P': opPub, 'p': opPub,
+	'H': opHPub, 'h': opHPub,
+	'S': opSub, 's': opSub,
+	'U': opUnsub, 'u': opUnsub,
+	'I': opInfo, 'i': opInfo,
+	'+': opOK,
+	'-': opErr,
+}
+
 // afterName is the state entered once an operation's name is complete.
 // Like nats-server, CONNECT and INFO need no blank before their argument
-// and PING, PONG and +OK ignore anything up to the newline.
-var afterName = [...]state{
-	opConnect: stOpBlanks,
-	opPub:     stOpSep,
-	opHPub:    stOpSep,
-	opSub:     stOpSep,
-	opUnsub:   stOpSep,
-	opPing:    stLineEnd,
-	opPong:    stLineEnd,
-	opInfo:    stOpBlanks,
-	opOK:      stLineEnd,
-	opErr:     stOpSep,
+// (they enter stOpBlank as if one was seen) and PING, PONG and +OK
+// ignore anything up to the newline.
+var afterName = [...]struct {
+	state state
+	n     int
+}{
+	opConnect: {stOpBlank, 1},
+	opPub:     {stOpBlank, 0},
+	opHPub:    {stOpBlank, 0},
+	opSub:     {stOpBlank, 0},
+	opUnsub:   {stOpBlank, 0},
+	opPing:    {stLineEnd, 0},
+	opPong:    {stLineEnd, 0},
+	opInfo:    {stOpBlank, 1},
+	opOK:      {stLineEnd, 0},
+	opErr:     {stOpBlank, 0},
 }
+
+// Four-byte prefixes of the common operations as little-endian words,
+// for the fast path in Parse.
+const (
+	wordPubSp = 'p' | 'u'<<8 | 'b'<<16 | ' '<<24
+	wordSubSp = 's' | 'u'<<8 | 'b'<<16 | ' '<<24
+	wordHPub  = 'h' | 'p'<<8 | 'u'<<16 | 'b'<<24
+	wordPing  = 'p' | 'i'<<8 | 'n'<<16 | 'g'<<24
+	wordPong  = 'p' | 'o'<<8 | 'n'<<16 | 'g'<<24
+)
 
 const (
 	// maxArgs is the most arguments any client operation takes (HPUB).
@@ -124,7 +150,7 @@ type Parser struct {
 	h     Handler
 	state state
 	op    opcode
-	n     int // name bytes matched, or bytes skipped in stLineEnd
+	n     int // per state: name bytes matched, blank seen, bytes skipped
 
 	// argBuf holds a control line split across calls, and then the
 	// subject and reply of a message whose payload is split.
@@ -149,82 +175,73 @@ func NewParser(h Handler, maxControlLine, maxPayload int) *Parser {
 func (p *Parser) Parse(buf []byte) error {
 	i := 0
 	for i < len(buf) {
-		b := buf[i]
 		switch p.state {
-		case stOpStart:
-			if p.AwaitConnect && b != 'C' && b != 'c' {
-				return ErrConnectRequired
+		case stOp:
+			// Fast path: the common operations by their first four bytes
+			// (letters folded to lower case, the blank after PUB/SUB not).
+			if p.n == 0 && len(buf)-i >= 4 && !p.AwaitConnect {
+				w := binary.LittleEndian.Uint32(buf[i:])
+				op, n := opNone, 0
+				switch w | 0x00202020 {
+				case wordPubSp:
+					op, n = opPub, 1
+				case wordSubSp:
+					op, n = opSub, 1
+				}
+				switch w | 0x20202020 {
+				case wordHPub:
+					op = opHPub
+				case wordPing:
+					op = opPing
+				case wordPong:
+					op = opPong
+				}
+				if op != opNone {
+					p.op, p.state, p.n = op, afterName[op].state, n
+					i += 4
+					continue
+				}
 			}
-			switch b {
-			case 'P', 'p':
-				p.state = stOpP
-			case 'H', 'h':
-				p.startName(opHPub)
-			case 'S', 's':
-				p.startName(opSub)
-			case 'U', 'u':
-				p.startName(opUnsub)
-			case 'C', 'c':
-				p.startName(opConnect)
-			case 'I', 'i':
-				p.startName(opInfo)
-			case '+':
-				p.startName(opOK)
-			case '-':
-				p.startName(opErr)
-			default:
-				return ErrUnknownOp
-			}
-			i++
-
-		case stOpP:
-			switch b {
-			case 'U', 'u':
-				p.op = opPub
-			case 'I', 'i':
-				p.op = opPing
-			case 'O', 'o':
-				p.op = opPong
-			default:
-				return ErrUnknownOp
-			}
-			p.n, p.state = 2, stOpName
-			i++
-
-		case stOpName:
-			name := opNames[p.op]
-			if b|0x20 != name[p.n] {
-				return ErrUnknownOp
-			}
-			p.n++
-			if p.n == len(name) {
-				p.n, p.state = 0, afterName[p.op]
-			}
-			i++
-
-		case stOpSep:
-			if b != ' ' && b != '\t' {
-				return ErrUnknownOp
-			}
-			p.state = stOpBlanks
-			i++
-
-		case stOpBlanks:
-			if b == ' ' || b == '\t' {
+			// Match the name as far as buf goes, without going round the
+			// outer loop per byte.
+			for i < len(buf) {
+				if err := p.nameByte(buf[i]); err != nil {
+					return err
+				}
 				i++
-				continue
+				p.n++
+				if p.n == len(opNames[p.op]) {
+					next := afterName[p.op]
+					p.state, p.n = next.state, next.n
+					break
+				}
 			}
-			p.state = stArg
+
+		case stOpBlank:
+			if p.n == 0 {
+				if b := buf[i]; b != ' ' && b != '\t' {
+					return ErrUnknownOp
+				}
+				p.n = 1
+				i++
+			}
+			for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
+				i++
+			}
+			if i < len(buf) {
+				p.state, p.n = stArg, 0
+			}
 
 		case stArg:
 			rest := buf[i:]
 			j := bytes.IndexByte(rest, '\n')
 			if j < 0 {
-				// Keep what we have; the line ends in a later read.
-				p.argBuf = append(p.argBuf, rest...)
-				if p.overControlLine(len(trimCR(p.argBuf))) {
+				// The line ends in a later read; keep what we have unless
+				// it is already too long (a final CR does not count).
+				if p.overControlLine(len(p.argBuf) + len(trimCR(rest))) {
 					return ErrMaxControlLine
 				}
+				p.argBuf = append(p.argBuf, rest...)
 				return nil
 			}
 			line, held := rest[:j], false
@@ -242,30 +259,36 @@ func (p *Parser) Parse(buf []byte) error {
 			}
 
 		case stLineEnd:
-			i++
-			switch b {
-			case '\n':
-				p.n, p.state = 0, stOpStart
-				var err error
-				switch p.op {
-				case opPing:
-					err = p.h.ProcessPing()
-				case opPong:
-					err = p.h.ProcessPong()
-				default:
-					err = p.h.ProcessOK()
+			for i < len(buf) {
+				b := buf[i]
+				i++
+				if b == '\n' {
+					p.state, p.n = stOp, 0
+					break
 				}
-				if err != nil {
-					return err
+				// nats-server ignores bytes here ("PINGX" is a PING);
+				// bound them so they cannot run on forever.
+				if b != '\r' {
+					p.n++
+					if p.overControlLine(p.n) {
+						return ErrMaxControlLine
+					}
 				}
-			case '\r':
+			}
+			if p.state != stOp {
+				return nil
+			}
+			var err error
+			switch p.op {
+			case opPing:
+				err = p.h.ProcessPing()
+			case opPong:
+				err = p.h.ProcessPong()
 			default:
-				// nats-server ignores trailing bytes here ("PINGX" is a
-				// PING); bound them so they cannot run on forever.
-				p.n++
-				if p.overControlLine(p.n) {
-					return ErrMaxControlLine
-				}
+				err = p.h.ProcessOK()
+			}
+			if err != nil {
+				return err
 			}
 
 		case stPayload:
@@ -277,14 +300,14 @@ func (p *Parser) Parse(buf []byte) error {
 			}
 
 		case stPayloadCR:
-			if b != '\r' {
+			if buf[i] != '\r' {
 				return ErrUnknownOp
 			}
 			p.state = stPayloadLF
 			i++
 
 		case stPayloadLF:
-			if b != '\n' {
+			if buf[i] != '\n' {
 				return ErrUnknownOp
 			}
 			i++
@@ -298,8 +321,31 @@ func (p *Parser) Parse(buf []byte) error {
 	return nil
 }
 
-func (p *Parser) startName(op opcode) {
-	p.op, p.n, p.state = op, 1, stOpName
+// nameByte matches byte p.n of an operation name.
+func (p *Parser) nameByte(b byte) error {
+	if p.n == 0 {
+		if p.AwaitConnect && b != 'C' && b != 'c' {
+			return ErrConnectRequired
+		}
+		if p.op = firstByte[b]; p.op == opNone {
+			return ErrUnknownOp
+		}
+		return nil
+	}
+	if b|0x20 == opNames[p.op][p.n] {
+		return nil
+	}
+	if p.n == 1 && p.op == opPub {
+		switch b | 0x20 {
+		case 'i':
+			p.op = opPing
+			return nil
+		case 'o':
+			p.op = opPong
+			return nil
+		}
+	}
+	return ErrUnknownOp
 }
 
 // overControlLine reports whether an argument part of n bytes breaks
@@ -427,7 +473,7 @@ func (p *Parser) deliver(subject, reply []byte, hdr int, msg []byte) error {
 // reset returns to the start of an operation, keeping modest scratch
 // buffers for reuse.
 func (p *Parser) reset() {
-	p.state = stOpStart
+	p.state, p.n = stOp, 0
 	p.subject, p.reply = nil, nil
 	p.argBuf = recycle(p.argBuf)
 	p.msgBuf = recycle(p.msgBuf)
@@ -445,46 +491,4 @@ func trimCR(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
-}
-
-// splitArgs splits line at blanks into a and returns the count, or
-// maxArgs+1 when there are more. '\r' counts as a blank so a stray one
-// never lands inside a subject, sid or size.
-func splitArgs(line []byte, a *[maxArgs][]byte) int {
-	n, start := 0, -1
-	for i, b := range line {
-		if b == ' ' || b == '\t' || b == '\r' {
-			if start >= 0 {
-				if n == maxArgs {
-					return maxArgs + 1
-				}
-				a[n], n, start = line[start:i], n+1, -1
-			}
-		} else if start < 0 {
-			start = i
-		}
-	}
-	if start >= 0 {
-		if n == maxArgs {
-			return maxArgs + 1
-		}
-		a[n], n = line[start:], n+1
-	}
-	return n
-}
-
-// parseSize reads a non-negative decimal of at most maxSizeDigits digits,
-// or returns -1.
-func parseSize(d []byte) int {
-	if len(d) == 0 || len(d) > maxSizeDigits {
-		return -1
-	}
-	n := 0
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }

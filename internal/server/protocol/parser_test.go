@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // errFail is returned by recorder for any operation naming "fail", to
 // check that handler errors stop parsing and come back unchanged.
 var errFail = errors.New("handler failed")
+
+// errBadHeaderLen flags an HPUB whose header length does not fit its
+// message; tests and the fuzz target treat it as a parser bug.
+var errBadHeaderLen = errors.New("header length out of range")
 
 // recorder is a Handler that logs every call as a string.
 type recorder struct {
@@ -42,7 +47,8 @@ func (r *recorder) ProcessPub(subject, reply, payload []byte) error {
 
 func (r *recorder) ProcessHPub(subject, reply []byte, hdrLen int, msg []byte) error {
 	if hdrLen < 0 || hdrLen > len(msg) {
-		return r.add(true, "HPUB bad header length %d of %d", hdrLen, len(msg))
+		r.add(false, "HPUB bad header length %d of %d", hdrLen, len(msg))
+		return errBadHeaderLen
 	}
 	return r.add(string(subject) == "fail", "HPUB %q %q %q %q", subject, reply, msg[:hdrLen], msg[hdrLen:])
 }
@@ -55,9 +61,9 @@ func (r *recorder) ProcessUnsub(sid []byte, max int64) error {
 	return r.add(string(sid) == "fail", "UNSUB %q %d", sid, max)
 }
 
-func (r *recorder) ProcessPing() error            { return r.add(false, "PING") }
-func (r *recorder) ProcessPong() error            { return r.add(false, "PONG") }
-func (r *recorder) ProcessOK() error              { return r.add(false, "OK") }
+func (r *recorder) ProcessPing() error           { return r.add(false, "PING") }
+func (r *recorder) ProcessPong() error           { return r.add(false, "PONG") }
+func (r *recorder) ProcessOK() error             { return r.add(false, "OK") }
 func (r *recorder) ProcessInfo(arg []byte) error { return r.add(false, "INFO %q", arg) }
 func (r *recorder) ProcessErr(arg []byte) error {
 	return r.add(string(arg) == "fail", "ERR %q", arg)
@@ -110,57 +116,62 @@ func checkAllSplits(t *testing.T, in string, mcl, mpay int, want []string, wantE
 	check("byte by byte", got, err)
 }
 
+// opTests are valid streams and the calls they produce.
+var opTests = []struct {
+	name string
+	in   string
+	want []string
+}{
+	{"connect", "CONNECT {\"verbose\":false}\r\n", []string{`CONNECT "{\"verbose\":false}"`}},
+	{"connect lower, bare LF", "connect {}\n", []string{`CONNECT "{}"`}},
+	{"connect no blank", "CONNECT{}\r\n", []string{`CONNECT "{}"`}},
+	{"connect tabs and spaces", "Connect \t  {} \r\n", []string{`CONNECT "{} "`}},
+	{"connect empty", "CONNECT\r\n", []string{`CONNECT ""`}},
+	{"pub", "PUB foo 5\r\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
+	{"pub reply", "PUB foo bar 5\r\nhello\r\n", []string{`PUB "foo" "bar" "hello"`}},
+	{"pub tabs", "pub\tfoo\t\t5\r\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
+	{"pub many blanks", "Pub  foo \t bar   5  \r\nhello\r\n", []string{`PUB "foo" "bar" "hello"`}},
+	{"pub bare LF", "PUB foo 5\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
+	{"pub payload with CRLF", "PUB foo 6\r\na\r\nb\r\n\r\n", []string{`PUB "foo" "" "a\r\nb\r\n"`}},
+	{"pub payload looks like ops", "PUB foo 12\r\nPING\r\nPONG\r\n\r\n", []string{`PUB "foo" "" "PING\r\nPONG\r\n"`}},
+	{"pub zero", "PUB foo 0\r\n\r\n", []string{`PUB "foo" "" ""`}},
+	{"pub zero reply", "PUB foo r 0\r\n\r\nPING\r\n", []string{`PUB "foo" "r" ""`, "PING"}},
+	{"pub leading zeros", "PUB foo 005\r\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
+	{"hpub", "HPUB foo 12 17\r\nNATS/1.0\r\n\r\nhello\r\n", []string{`HPUB "foo" "" "NATS/1.0\r\n\r\n" "hello"`}},
+	{"hpub reply", "hpub foo r 12 12\r\nNATS/1.0\r\n\r\n\r\n", []string{`HPUB "foo" "r" "NATS/1.0\r\n\r\n" ""`}},
+	{"hpub zero", "HPUB foo 0 0\r\n\r\n", []string{`HPUB "foo" "" "" ""`}},
+	{"hpub tabs", "HPub\tfoo\t\t2  3\r\nabc\r\n", []string{`HPUB "foo" "" "ab" "c"`}},
+	{"sub", "SUB foo 1\r\n", []string{`SUB "foo" "" "1"`}},
+	{"mixed case", "pUb a 1\r\nx\r\nSuB a 1\r\nhPuB a 0 0\r\n\r\npInG\r\nPoNG\r\ncOnNeCt {}\r\nUnSuB 1\r\niNfO {}\r\n+oK\r\n-eRr x\r\n",
+		[]string{`PUB "a" "" "x"`, `SUB "a" "" "1"`, `HPUB "a" "" "" ""`, "PING", "PONG", `CONNECT "{}"`, `UNSUB "1" 0`, `INFO "{}"`, "OK", `ERR "x"`}},
+	{"sub queue", "SUB foo q 1\r\n", []string{`SUB "foo" "q" "1"`}},
+	{"sub lower bare LF", "sub foo.* 22\n", []string{`SUB "foo.*" "" "22"`}},
+	{"sub blanks", "SuB \t foo\t \tbar  x  \r\n", []string{`SUB "foo" "bar" "x"`}},
+	{"unsub", "UNSUB 1\r\n", []string{`UNSUB "1" 0`}},
+	{"unsub max", "UNSUB 1 10\r\n", []string{`UNSUB "1" 10`}},
+	{"unsub tabs", "unsub\t1\t5\n", []string{`UNSUB "1" 5`}},
+	// nats-server reads an unparsable max as "remove now".
+	{"unsub bad max", "UNSUB 1 x\r\n", []string{`UNSUB "1" 0`}},
+	{"unsub negative max", "UNSUB 1 -5\r\n", []string{`UNSUB "1" 0`}},
+	{"ping", "PING\r\n", []string{"PING"}},
+	{"ping lower bare LF", "ping\n", []string{"PING"}},
+	{"pong", "PoNg\r\n", []string{"PONG"}},
+	// nats-server ignores anything between PING/PONG/+OK and the newline.
+	{"ping trailing", "PINGX\r\nPING foo\r\n", []string{"PING", "PING"}},
+	{"pong trailing", "PONG \r\n", []string{"PONG"}},
+	{"info", "INFO {\"a\":1}\r\n", []string{`INFO "{\"a\":1}"`}},
+	{"info lower", "info {}\n", []string{`INFO "{}"`}},
+	{"ok", "+OK\r\n", []string{"OK"}},
+	{"ok lower", "+ok\n", []string{"OK"}},
+	{"err", "-ERR 'Unknown Protocol Operation'\r\n", []string{`ERR "'Unknown Protocol Operation'"`}},
+	{"err lower tab", "-err\t'x'\n", []string{`ERR "'x'"`}},
+	{"err empty", "-ERR \r\n", []string{`ERR ""`}},
+	{"stream", "CONNECT {}\r\nPING\r\nSUB foo 1\r\nPUB foo r 2\r\nhi\r\nHPUB foo 12 12\r\nNATS/1.0\r\n\r\n\r\nUNSUB 1 3\r\nPONG\r\n+OK\r\n",
+		[]string{`CONNECT "{}"`, "PING", `SUB "foo" "" "1"`, `PUB "foo" "r" "hi"`, `HPUB "foo" "" "NATS/1.0\r\n\r\n" ""`, `UNSUB "1" 3`, "PONG", "OK"}},
+}
+
 func TestParseOps(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want []string
-	}{
-		{"connect", "CONNECT {\"verbose\":false}\r\n", []string{`CONNECT "{\"verbose\":false}"`}},
-		{"connect lower, bare LF", "connect {}\n", []string{`CONNECT "{}"`}},
-		{"connect no blank", "CONNECT{}\r\n", []string{`CONNECT "{}"`}},
-		{"connect tabs and spaces", "Connect \t  {} \r\n", []string{`CONNECT "{} "`}},
-		{"connect empty", "CONNECT\r\n", []string{`CONNECT ""`}},
-		{"pub", "PUB foo 5\r\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
-		{"pub reply", "PUB foo bar 5\r\nhello\r\n", []string{`PUB "foo" "bar" "hello"`}},
-		{"pub tabs", "pub\tfoo\t\t5\r\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
-		{"pub many blanks", "Pub  foo \t bar   5  \r\nhello\r\n", []string{`PUB "foo" "bar" "hello"`}},
-		{"pub bare LF", "PUB foo 5\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
-		{"pub payload with CRLF", "PUB foo 6\r\na\r\nb\r\n\r\n", []string{`PUB "foo" "" "a\r\nb\r\n"`}},
-		{"pub payload looks like ops", "PUB foo 12\r\nPING\r\nPONG\r\n\r\n", []string{`PUB "foo" "" "PING\r\nPONG\r\n"`}},
-		{"pub zero", "PUB foo 0\r\n\r\n", []string{`PUB "foo" "" ""`}},
-		{"pub zero reply", "PUB foo r 0\r\n\r\nPING\r\n", []string{`PUB "foo" "r" ""`, "PING"}},
-		{"pub leading zeros", "PUB foo 005\r\nhello\r\n", []string{`PUB "foo" "" "hello"`}},
-		{"hpub", "HPUB foo 12 17\r\nNATS/1.0\r\n\r\nhello\r\n", []string{`HPUB "foo" "" "NATS/1.0\r\n\r\n" "hello"`}},
-		{"hpub reply", "hpub foo r 12 12\r\nNATS/1.0\r\n\r\n\r\n", []string{`HPUB "foo" "r" "NATS/1.0\r\n\r\n" ""`}},
-		{"hpub zero", "HPUB foo 0 0\r\n\r\n", []string{`HPUB "foo" "" "" ""`}},
-		{"hpub tabs", "HPub\tfoo\t\t2  3\r\nabc\r\n", []string{`HPUB "foo" "" "ab" "c"`}},
-		{"sub", "SUB foo 1\r\n", []string{`SUB "foo" "" "1"`}},
-		{"sub queue", "SUB foo q 1\r\n", []string{`SUB "foo" "q" "1"`}},
-		{"sub lower bare LF", "sub foo.* 22\n", []string{`SUB "foo.*" "" "22"`}},
-		{"sub blanks", "SuB \t foo\t \tbar  x  \r\n", []string{`SUB "foo" "bar" "x"`}},
-		{"unsub", "UNSUB 1\r\n", []string{`UNSUB "1" 0`}},
-		{"unsub max", "UNSUB 1 10\r\n", []string{`UNSUB "1" 10`}},
-		{"unsub tabs", "unsub\t1\t5\n", []string{`UNSUB "1" 5`}},
-		// nats-server reads an unparsable max as "remove now".
-		{"unsub bad max", "UNSUB 1 x\r\n", []string{`UNSUB "1" 0`}},
-		{"unsub negative max", "UNSUB 1 -5\r\n", []string{`UNSUB "1" 0`}},
-		{"ping", "PING\r\n", []string{"PING"}},
-		{"ping lower bare LF", "ping\n", []string{"PING"}},
-		{"pong", "PoNg\r\n", []string{"PONG"}},
-		// nats-server ignores anything between PING/PONG/+OK and the newline.
-		{"ping trailing", "PINGX\r\nPING foo\r\n", []string{"PING", "PING"}},
-		{"pong trailing", "PONG \r\n", []string{"PONG"}},
-		{"info", "INFO {\"a\":1}\r\n", []string{`INFO "{\"a\":1}"`}},
-		{"info lower", "info {}\n", []string{`INFO "{}"`}},
-		{"ok", "+OK\r\n", []string{"OK"}},
-		{"ok lower", "+ok\n", []string{"OK"}},
-		{"err", "-ERR 'Unknown Protocol Operation'\r\n", []string{`ERR "'Unknown Protocol Operation'"`}},
-		{"err lower tab", "-err\t'x'\n", []string{`ERR "'x'"`}},
-		{"err empty", "-ERR \r\n", []string{`ERR ""`}},
-		{"stream", "CONNECT {}\r\nPING\r\nSUB foo 1\r\nPUB foo r 2\r\nhi\r\nHPUB foo 12 12\r\nNATS/1.0\r\n\r\n\r\nUNSUB 1 3\r\nPONG\r\n+OK\r\n",
-			[]string{`CONNECT "{}"`, "PING", `SUB "foo" "" "1"`, `PUB "foo" "r" "hi"`, `HPUB "foo" "" "NATS/1.0\r\n\r\n" ""`, `UNSUB "1" 3`, "PONG", "OK"}},
-	}
+	tests := opTests
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkAllSplits(t, tt.in, 4096, 1<<20, tt.want, nil)
@@ -168,96 +179,106 @@ func TestParseOps(t *testing.T) {
 	}
 }
 
+// errorTests are streams that fail, with the calls made before.
+var errorTests = []struct {
+	name    string
+	in      string
+	mcl     int
+	mpay    int
+	want    []string
+	wantErr error
+}{
+	// Unknown operations.
+	{"garbage", "XYZ\r\n", 0, 0, nil, ErrUnknownOp},
+	{"empty line", "\r\n", 0, 0, nil, ErrUnknownOp},
+	{"bare LF", "\n", 0, 0, nil, ErrUnknownOp},
+	{"leading blank", " PING\r\n", 0, 0, nil, ErrUnknownOp},
+	{"pub no args", "PUB\r\n", 0, 0, nil, ErrUnknownOp},
+	{"pub bare LF no args", "PUB\n", 0, 0, nil, ErrUnknownOp},
+	{"pubx", "PUBX foo 1\r\n", 0, 0, nil, ErrUnknownOp},
+	{"split ping", "PI NG\r\n", 0, 0, nil, ErrUnknownOp},
+	{"pinf", "PINF\r\n", 0, 0, nil, ErrUnknownOp},
+	{"p", "P\r\n", 0, 0, nil, ErrUnknownOp},
+	{"unsub no args", "UNSUB\r\n", 0, 0, nil, ErrUnknownOp},
+	{"sub no args", "SUB\r\n", 0, 0, nil, ErrUnknownOp},
+	{"hpub no args", "HPUB\r\n", 0, 0, nil, ErrUnknownOp},
+	{"err no blank", "-ERR\r\n", 0, 0, nil, ErrUnknownOp},
+	{"plus other", "+OX\r\n", 0, 0, nil, ErrUnknownOp},
+	{"msg", "MSG foo 1 5\r\nhello\r\n", 0, 0, nil, ErrUnknownOp},
+	{"hmsg", "HMSG foo 1 12 12\r\n", 0, 0, nil, ErrUnknownOp},
+	{"rmsg", "RMSG $G foo 5\r\n", 0, 0, nil, ErrUnknownOp},
+	{"rs+", "RS+ $G foo\r\n", 0, 0, nil, ErrUnknownOp},
+	{"ls+", "LS+ $G foo\r\n", 0, 0, nil, ErrUnknownOp},
+	{"a+", "A+ foo\r\n", 0, 0, nil, ErrUnknownOp},
+	{"lmsg", "LMSG foo 5\r\n", 0, 0, nil, ErrUnknownOp},
+	{"after good op", "PING\r\nBAD\r\n", 0, 0, []string{"PING"}, ErrUnknownOp},
+	{"pub NUL not a blank", "PUB\x00foo 1\r\nx\r\n", 0, 0, nil, ErrUnknownOp},
+	{"sub NUL not a blank", "SUB\x00foo 1\r\n", 0, 0, nil, ErrUnknownOp},
+	{"hpubx", "HPUBX foo 0 0\r\n", 0, 0, nil, ErrUnknownOp},
+	{"pubs", "PUBS foo 1\r\n", 0, 0, nil, ErrUnknownOp},
+	{"connect misspelt", "CONECT {}\r\n", 0, 0, nil, ErrUnknownOp},
+	{"info misspelt", "INF0 {}\r\n", 0, 0, nil, ErrUnknownOp},
+	{"unsub misspelt", "UNSUV 1\r\n", 0, 0, nil, ErrUnknownOp},
+
+	// Bad payload terminators.
+	{"payload too long", "PUB foo 5\r\nhelloX\r\n", 0, 0, nil, ErrUnknownOp},
+	{"payload bare LF", "PUB foo 5\r\nhello\n", 0, 0, nil, ErrUnknownOp},
+	{"payload CR then junk", "PUB foo 5\r\nhello\rX", 0, 0, nil, ErrUnknownOp},
+	{"payload too short", "PUB foo 5\r\nhi\r\nPING\r\n", 0, 0, nil, ErrUnknownOp},
+	{"hpub terminator", "HPUB foo 0 1\r\nab\r\n", 0, 0, nil, ErrUnknownOp},
+
+	// Bad arguments.
+	{"pub one arg", "PUB foo\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub blank only", "PUB \r\n", 0, 0, nil, ErrBadArgs},
+	{"pub four args", "PUB foo bar baz 5\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub five args", "PUB a b c d e\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub negative", "PUB foo -1\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub not a number", "PUB foo x\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub size with junk", "PUB foo 5x\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub plus sign", "PUB foo +5\r\n", 0, 0, nil, ErrBadArgs},
+	{"pub ten digits", "PUB foo 1234567890\r\n", 0, 0, nil, ErrBadArgs},
+	{"hpub two args", "HPUB foo 5\r\n", 0, 0, nil, ErrBadArgs},
+	{"hpub five args", "HPUB a b c d e\r\n", 0, 0, nil, ErrBadArgs},
+	{"hpub header over total", "HPUB foo 6 5\r\n", 0, 0, nil, ErrBadArgs},
+	{"hpub bad header", "HPUB foo x 5\r\n", 0, 0, nil, ErrBadArgs},
+	{"hpub negative header", "HPUB foo -1 5\r\n", 0, 0, nil, ErrBadArgs},
+	{"hpub bad total", "HPUB foo 1 y\r\n", 0, 0, nil, ErrBadArgs},
+	{"sub one arg", "SUB foo\r\n", 0, 0, nil, ErrBadArgs},
+	{"sub four args", "SUB a b c d\r\n", 0, 0, nil, ErrBadArgs},
+	{"sub blank only", "SUB  \r\n", 0, 0, nil, ErrBadArgs},
+	{"unsub blank only", "UNSUB \r\n", 0, 0, nil, ErrBadArgs},
+	{"unsub three args", "UNSUB 1 2 3\r\n", 0, 0, nil, ErrBadArgs},
+
+	// Max payload: checked on the control line, payload never read.
+	{"max payload equal", "PUB foo 5\r\nhello\r\n", 0, 5, []string{`PUB "foo" "" "hello"`}, nil},
+	{"max payload over", "PUB foo 6\r\n", 0, 5, nil, ErrMaxPayload},
+	{"max payload over with body", "PUB foo 6\r\nhello!\r\n", 0, 5, nil, ErrMaxPayload},
+	{"hpub max payload equal", "HPUB foo 2 5\r\nhello\r\n", 0, 5, []string{`HPUB "foo" "" "he" "llo"`}, nil},
+	{"hpub max payload over", "HPUB foo 2 6\r\n", 0, 5, nil, ErrMaxPayload},
+	{"bad args before max payload", "HPUB foo 7 6\r\n", 0, 5, nil, ErrBadArgs},
+	{"no payload limit", "PUB foo 10\r\n0123456789\r\n", 0, -1, []string{`PUB "foo" "" "0123456789"`}, nil},
+
+	// Max control line: the argument part, without the CR.
+	{"control line equal", "SUB foo 123456\r\n", 10, 0, []string{`SUB "foo" "" "123456"`}, nil},
+	{"control line over", "SUB foo 1234567\r\n", 10, 0, nil, ErrMaxControlLine},
+	{"control line over bare LF", "SUB foo 1234567\n", 10, 0, nil, ErrMaxControlLine},
+	{"control line over no newline", "SUB foo 1234567890", 10, 0, nil, ErrMaxControlLine},
+	{"control line excludes blanks after op", "SUB     foo 123456\r\n", 10, 0, []string{`SUB "foo" "" "123456"`}, nil},
+	{"pub control line equal", "PUB foo 5\r\nhello\r\n", 5, 0, []string{`PUB "foo" "" "hello"`}, nil},
+	{"pub control line over", "PUB foo 10\r\n", 5, 0, nil, ErrMaxControlLine},
+	{"connect control line over", "CONNECT {\"verbose\":false}\r\n", 10, 0, nil, ErrMaxControlLine},
+	{"ping trailing over", "PINGxxxxx\r\n", 4, 0, nil, ErrMaxControlLine},
+	{"ping trailing equal", "PINGxxxx\r\n", 4, 0, []string{"PING"}, nil},
+	{"no control line limit", "SUB " + strings.Repeat("a", 5000) + " 1\r\n", 0, 0, []string{`SUB "` + strings.Repeat("a", 5000) + `" "" "1"`}, nil},
+
+	// Handler errors come back unchanged and stop parsing.
+	{"handler error sub", "SUB fail 1\r\nPING\r\n", 0, 0, []string{`SUB "fail" "" "1"`}, errFail},
+	{"handler error pub", "PUB fail 2\r\nhi\r\nPING\r\n", 0, 0, []string{`PUB "fail" "" "hi"`}, errFail},
+	{"handler error connect", "CONNECT fail\r\nPING\r\n", 0, 0, []string{`CONNECT "fail"`}, errFail},
+}
+
 func TestParseErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		mcl     int
-		mpay    int
-		want    []string
-		wantErr error
-	}{
-		// Unknown operations.
-		{"garbage", "XYZ\r\n", 0, 0, nil, ErrUnknownOp},
-		{"empty line", "\r\n", 0, 0, nil, ErrUnknownOp},
-		{"bare LF", "\n", 0, 0, nil, ErrUnknownOp},
-		{"leading blank", " PING\r\n", 0, 0, nil, ErrUnknownOp},
-		{"pub no args", "PUB\r\n", 0, 0, nil, ErrUnknownOp},
-		{"pub bare LF no args", "PUB\n", 0, 0, nil, ErrUnknownOp},
-		{"pubx", "PUBX foo 1\r\n", 0, 0, nil, ErrUnknownOp},
-		{"split ping", "PI NG\r\n", 0, 0, nil, ErrUnknownOp},
-		{"pinf", "PINF\r\n", 0, 0, nil, ErrUnknownOp},
-		{"p", "P\r\n", 0, 0, nil, ErrUnknownOp},
-		{"unsub no args", "UNSUB\r\n", 0, 0, nil, ErrUnknownOp},
-		{"sub no args", "SUB\r\n", 0, 0, nil, ErrUnknownOp},
-		{"hpub no args", "HPUB\r\n", 0, 0, nil, ErrUnknownOp},
-		{"err no blank", "-ERR\r\n", 0, 0, nil, ErrUnknownOp},
-		{"plus other", "+OX\r\n", 0, 0, nil, ErrUnknownOp},
-		{"msg", "MSG foo 1 5\r\nhello\r\n", 0, 0, nil, ErrUnknownOp},
-		{"hmsg", "HMSG foo 1 12 12\r\n", 0, 0, nil, ErrUnknownOp},
-		{"rmsg", "RMSG $G foo 5\r\n", 0, 0, nil, ErrUnknownOp},
-		{"rs+", "RS+ $G foo\r\n", 0, 0, nil, ErrUnknownOp},
-		{"ls+", "LS+ $G foo\r\n", 0, 0, nil, ErrUnknownOp},
-		{"a+", "A+ foo\r\n", 0, 0, nil, ErrUnknownOp},
-		{"lmsg", "LMSG foo 5\r\n", 0, 0, nil, ErrUnknownOp},
-		{"after good op", "PING\r\nBAD\r\n", 0, 0, []string{"PING"}, ErrUnknownOp},
-
-		// Bad payload terminators.
-		{"payload too long", "PUB foo 5\r\nhelloX\r\n", 0, 0, nil, ErrUnknownOp},
-		{"payload bare LF", "PUB foo 5\r\nhello\n", 0, 0, nil, ErrUnknownOp},
-		{"payload CR then junk", "PUB foo 5\r\nhello\rX", 0, 0, nil, ErrUnknownOp},
-		{"payload too short", "PUB foo 5\r\nhi\r\nPING\r\n", 0, 0, nil, ErrUnknownOp},
-		{"hpub terminator", "HPUB foo 0 1\r\nab\r\n", 0, 0, nil, ErrUnknownOp},
-
-		// Bad arguments.
-		{"pub one arg", "PUB foo\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub blank only", "PUB \r\n", 0, 0, nil, ErrBadArgs},
-		{"pub four args", "PUB foo bar baz 5\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub five args", "PUB a b c d e\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub negative", "PUB foo -1\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub not a number", "PUB foo x\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub size with junk", "PUB foo 5x\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub plus sign", "PUB foo +5\r\n", 0, 0, nil, ErrBadArgs},
-		{"pub ten digits", "PUB foo 1234567890\r\n", 0, 0, nil, ErrBadArgs},
-		{"hpub two args", "HPUB foo 5\r\n", 0, 0, nil, ErrBadArgs},
-		{"hpub five args", "HPUB a b c d e\r\n", 0, 0, nil, ErrBadArgs},
-		{"hpub header over total", "HPUB foo 6 5\r\n", 0, 0, nil, ErrBadArgs},
-		{"hpub bad header", "HPUB foo x 5\r\n", 0, 0, nil, ErrBadArgs},
-		{"hpub negative header", "HPUB foo -1 5\r\n", 0, 0, nil, ErrBadArgs},
-		{"hpub bad total", "HPUB foo 1 y\r\n", 0, 0, nil, ErrBadArgs},
-		{"sub one arg", "SUB foo\r\n", 0, 0, nil, ErrBadArgs},
-		{"sub four args", "SUB a b c d\r\n", 0, 0, nil, ErrBadArgs},
-		{"sub blank only", "SUB  \r\n", 0, 0, nil, ErrBadArgs},
-		{"unsub blank only", "UNSUB \r\n", 0, 0, nil, ErrBadArgs},
-		{"unsub three args", "UNSUB 1 2 3\r\n", 0, 0, nil, ErrBadArgs},
-
-		// Max payload: checked on the control line, payload never read.
-		{"max payload equal", "PUB foo 5\r\nhello\r\n", 0, 5, []string{`PUB "foo" "" "hello"`}, nil},
-		{"max payload over", "PUB foo 6\r\n", 0, 5, nil, ErrMaxPayload},
-		{"max payload over with body", "PUB foo 6\r\nhello!\r\n", 0, 5, nil, ErrMaxPayload},
-		{"hpub max payload equal", "HPUB foo 2 5\r\nhello\r\n", 0, 5, []string{`HPUB "foo" "" "he" "llo"`}, nil},
-		{"hpub max payload over", "HPUB foo 2 6\r\n", 0, 5, nil, ErrMaxPayload},
-		{"bad args before max payload", "HPUB foo 7 6\r\n", 0, 5, nil, ErrBadArgs},
-		{"no payload limit", "PUB foo 10\r\n0123456789\r\n", 0, -1, []string{`PUB "foo" "" "0123456789"`}, nil},
-
-		// Max control line: the argument part, without the CR.
-		{"control line equal", "SUB foo 123456\r\n", 10, 0, []string{`SUB "foo" "" "123456"`}, nil},
-		{"control line over", "SUB foo 1234567\r\n", 10, 0, nil, ErrMaxControlLine},
-		{"control line over bare LF", "SUB foo 1234567\n", 10, 0, nil, ErrMaxControlLine},
-		{"control line over no newline", "SUB foo 1234567890", 10, 0, nil, ErrMaxControlLine},
-		{"control line excludes blanks after op", "SUB     foo 123456\r\n", 10, 0, []string{`SUB "foo" "" "123456"`}, nil},
-		{"pub control line equal", "PUB foo 5\r\nhello\r\n", 5, 0, []string{`PUB "foo" "" "hello"`}, nil},
-		{"pub control line over", "PUB foo 10\r\n", 5, 0, nil, ErrMaxControlLine},
-		{"connect control line over", "CONNECT {\"verbose\":false}\r\n", 10, 0, nil, ErrMaxControlLine},
-		{"ping trailing over", "PINGxxxxx\r\n", 4, 0, nil, ErrMaxControlLine},
-		{"ping trailing equal", "PINGxxxx\r\n", 4, 0, []string{"PING"}, nil},
-		{"no control line limit", "SUB " + strings.Repeat("a", 10000) + " 1\r\n", 0, 0, []string{`SUB "` + strings.Repeat("a", 10000) + `" "" "1"`}, nil},
-
-		// Handler errors come back unchanged and stop parsing.
-		{"handler error sub", "SUB fail 1\r\nPING\r\n", 0, 0, []string{`SUB "fail" "" "1"`}, errFail},
-		{"handler error pub", "PUB fail 2\r\nhi\r\nPING\r\n", 0, 0, []string{`PUB "fail" "" "hi"`}, errFail},
-		{"handler error connect", "CONNECT fail\r\nPING\r\n", 0, 0, []string{`CONNECT "fail"`}, errFail},
-	}
+	tests := errorTests
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkAllSplits(t, tt.in, tt.mcl, tt.mpay, tt.want, tt.wantErr)
@@ -270,13 +291,13 @@ func TestParseErrors(t *testing.T) {
 func TestMaxControlLineSplit(t *testing.T) {
 	r := &recorder{}
 	p := NewParser(r, 10, 0)
-	if err := p.Parse([]byte("SUB foo 12")); err != nil {
+	if err := p.Parse([]byte("SUB foo 1234")); err != nil {
 		t.Fatalf("first read: %v", err)
 	}
-	if err := p.Parse([]byte("34")); err != nil {
-		t.Fatalf("second read (10 bytes, at the limit): %v", err)
+	if err := p.Parse([]byte("56")); err != nil {
+		t.Fatalf("second read (\"foo 123456\", at the limit): %v", err)
 	}
-	if err := p.Parse([]byte("5")); err != ErrMaxControlLine {
+	if err := p.Parse([]byte("7")); err != ErrMaxControlLine {
 		t.Fatalf("third read: error = %v, want ErrMaxControlLine", err)
 	}
 
@@ -397,6 +418,28 @@ func TestZeroAllocs(t *testing.T) {
 	})
 	if whole != 0 || split != 0 {
 		t.Fatalf("allocs per stream: whole %v, split %v; want 0", whole, split)
+	}
+}
+
+// TestZeroCopy checks that an operation wholly inside buf reaches the
+// handler as slices of buf, not copies.
+func TestZeroCopy(t *testing.T) {
+	buf := []byte("PING\r\nPUB foo.bar _INBOX.1 5\r\nhello\r\n")
+	inBuf := func(b []byte) bool {
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		start := uintptr(unsafe.Pointer(&buf[0]))
+		return p >= start && p+uintptr(len(b)) <= start+uintptr(len(buf))
+	}
+	called := false
+	h := &funcHandler{pub: func(subject, reply, payload []byte) error {
+		called = true
+		if !inBuf(subject) || !inBuf(reply) || !inBuf(payload) {
+			t.Errorf("PUB arguments copied out of the read buffer")
+		}
+		return nil
+	}}
+	if err := NewParser(h, 0, 0).Parse(buf); err != nil || !called {
+		t.Fatalf("Parse: %v, called %v", err, called)
 	}
 }
 
