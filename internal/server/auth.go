@@ -15,7 +15,7 @@ func (o *Options) authRequired() bool {
 // configured user or token. Richer methods (users lists, nkeys, JWT) live
 // with the security work; this is the minimum the core needs.
 func (s *Server) checkAuth(ci *api.ConnectInfo) bool {
-	o := &s.opts
+	o := s.getOpts()
 	if o.Authorization != "" {
 		return secureEqual(ci.Token, o.Authorization)
 	}

@@ -61,6 +61,7 @@ type client struct {
 	// goroutines may read it under mu).
 	acc        *Account
 	parser     *protocol.Parser
+	optsGen    uint64 // options generation the parser limits come from
 	opts       api.ConnectInfo
 	connected  atomic.Bool // a valid CONNECT was processed
 	sentFirstP bool        // answered the first PING after CONNECT
@@ -68,28 +69,32 @@ type client struct {
 		gen uint64
 		m   map[string]*subject.Result[*subscription]
 	}
-	pcd    []*client // connections this read batch wrote to
-	pcdSet map[*client]struct{}
-	in     struct{ msgs, bytes int64 } // counted per batch
-	outAgg struct{ msgs, bytes int64 } // deliveries this batch, for server stats
-	stats  struct{ inMsgs, inBytes atomic.Int64 }
+	pcd     []*client // connections this read batch wrote to
+	pcdSet  map[*client]struct{}
+	in      struct{ msgs, bytes int64 } // counted per batch
+	outAgg  struct{ msgs, bytes int64 } // deliveries this batch, for server stats
+	stalled time.Duration               // time this batch spent stalled on slow readers
+	stats   struct{ inMsgs, inBytes atomic.Int64 }
 
 	mu struct {
 		sync.Mutex
-		out      outbound    // pending output not yet handed to the writer
-		spare    net.Buffers // recycled chunk list for out
-		inflight int         // bytes being written right now
+		out      outbound      // pending output not yet handed to the writer
+		spare    net.Buffers   // recycled chunk list for out
+		inflight int           // bytes being written right now
+		stall    chan struct{} // closed when pending output drains below the stall mark
 		closed   bool
 		reason   closeReason
 		flushOut bool // on close: flush what is pending before closing the socket
 		subs     map[string]*subscription
 		pingsOut int
 		headers  bool // client accepts HMSG
+		protocol int  // CONNECT protocol: 1 = accepts async INFO
 		outMsgs  int64
 		outBytes int64
 		name     string
 		lang     string
 		version  string
+		creds    api.ConnectInfo // credentials presented, re-checked on reload
 	}
 	flushCh  chan struct{}
 	activity atomic.Bool // client sent something since the last ping tick
@@ -126,7 +131,9 @@ func (s *Server) createClient(conn net.Conn) {
 	}
 	// Before CONNECT a client gets nats-server's defaults.
 	c.opts = api.ConnectInfo{Verbose: true, Pedantic: true, Echo: true}
-	c.parser = protocol.NewParser(c, int(s.opts.MaxControlLine), int(s.opts.MaxPayload))
+	c.optsGen = s.optsGen.Load()
+	o := s.getOpts()
+	c.parser = protocol.NewParser(c, int(o.MaxControlLine), int(o.MaxPayload))
 	c.mu.subs = make(map[string]*subscription)
 	s.stats.totalConns.Add(1)
 
@@ -135,21 +142,21 @@ func (s *Server) createClient(conn net.Conn) {
 		return
 	}
 	c.acc.numClients.Add(1)
-	if s.opts.authRequired() {
-		c.authT = time.AfterFunc(s.opts.AuthTimeout, c.authTimeout)
+	if s.getOpts().authRequired() {
+		c.authT = time.AfterFunc(s.getOpts().AuthTimeout, c.authTimeout)
 	}
-	c.pingT = time.AfterFunc(firstPingInterval(s.opts.PingInterval), c.pingTick)
+	c.pingT = time.AfterFunc(firstPingInterval(s.getOpts().PingInterval), c.pingTick)
 	s.wg.Add(2)
 	go c.writeLoop()
 
 	c.enqueue(s.infoFor(c, false))
-	if s.opts.MaxConn < 0 || s.NumClients() > s.opts.MaxConn {
+	if s.getOpts().MaxConn < 0 || s.NumClients() > s.getOpts().MaxConn {
 		c.sendErrAndClose("maximum connections exceeded", reasonMaxConnections)
 		s.log.Errorf("%s - cid:%d - Maximum Connections Exceeded", c.hostPort(), c.cid)
 		go c.readLoop() // reaps the socket once the writer closed it
 		return
 	}
-	if s.opts.Debug {
+	if s.getOpts().Debug {
 		s.log.Debugf("%s - cid:%d - Client connection created", c.hostPort(), c.cid)
 	}
 	go c.readLoop()
@@ -166,7 +173,13 @@ func (c *client) readLoop() {
 	for {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
+			if g := c.srv.optsGen.Load(); g != c.optsGen {
+				c.optsGen = g
+				o := c.srv.getOpts()
+				c.parser.MaxPayload, c.parser.MaxControlLine = int(o.MaxPayload), int(o.MaxControlLine)
+			}
 			c.activity.Store(true)
+			c.stalled = 0
 			perr := c.parser.Parse(buf[:n])
 			c.endBatch()
 			if perr != nil {
@@ -276,7 +289,7 @@ func (c *client) enqueue(b []byte) {
 
 func (c *client) writeLoop() {
 	defer c.srv.wg.Done()
-	wd := c.srv.opts.WriteDeadline
+	wd := c.srv.getOpts().WriteDeadline
 	var wbufs net.Buffers // WriteTo consumes (and nils) its receiver's elements
 	for range c.flushCh {
 		c.mu.Lock()
@@ -304,6 +317,10 @@ func (c *client) writeLoop() {
 		c.mu.Lock()
 		c.mu.inflight = 0
 		c.mu.spare = chunks[:0]
+		if c.mu.stall != nil && (c.mu.closed || int64(c.mu.out.size) < stallMark(c.srv.getOpts().MaxPending)) {
+			close(c.mu.stall)
+			c.mu.stall = nil
+		}
 		closed = c.mu.closed
 		more := c.mu.out.size > 0 && c.mu.flushOut
 		c.mu.Unlock()
@@ -364,6 +381,10 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 		subs = append(subs, sub)
 	}
 	clear(c.mu.subs)
+	if c.mu.stall != nil {
+		close(c.mu.stall)
+		c.mu.stall = nil
+	}
 	acc := c.acc
 	c.mu.Unlock()
 
@@ -381,7 +402,7 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 		c.nc.Close()
 	}
 	c.signalFlush()
-	if c.srv.opts.Debug {
+	if c.srv.getOpts().Debug {
 		c.srv.log.Debugf("%s - cid:%d - Client connection closed: %s", c.hostPort(), c.cid, reason)
 	}
 }

@@ -37,7 +37,7 @@ var _ protocol.Handler = (*client)(nil)
 // mustConnectFirst reports (and handles) an operation arriving before
 // CONNECT when the server requires authentication.
 func (c *client) mustConnectFirst() bool {
-	if c.connected.Load() || !c.srv.opts.authRequired() {
+	if c.connected.Load() || !c.srv.getOpts().authRequired() {
 		return false
 	}
 	c.authViolation()
@@ -68,23 +68,25 @@ func (c *client) ProcessConnect(arg []byte) error {
 		c.authViolation()
 		return errConnClosed
 	}
-	if c.srv.opts.authRequired() && !c.srv.checkAuth(&ci) {
+	if c.srv.getOpts().authRequired() && !c.srv.checkAuth(&ci) {
 		c.authViolation()
 		return errConnClosed
 	}
 	if c.authT != nil {
 		c.authT.Stop()
 	}
-	if c.srv.opts.NoHeaderSupport {
+	if c.srv.getOpts().NoHeaderSupport {
 		ci.Headers, ci.NoResponders = false, false
 	}
 	c.opts = ci
 	c.mu.Lock()
 	c.mu.headers = ci.Headers
+	c.mu.protocol = ci.Protocol
 	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
+	c.mu.creds = api.ConnectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, JWT: ci.JWT}
 	c.mu.Unlock()
 	c.connected.Store(true)
-	if c.srv.opts.Trace {
+	if c.srv.getOpts().Trace {
 		c.srv.log.Tracef("%s - cid:%d - <<- [CONNECT %s]", c.hostPort(), c.cid, redactConnect(ci))
 	}
 	if ci.Verbose {
@@ -154,7 +156,7 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	}
 	c.in.msgs++
 	c.in.bytes += int64(len(msg))
-	if c.srv.opts.Trace {
+	if c.srv.getOpts().Trace {
 		c.srv.log.Tracef("%s - cid:%d - <<- [PUB %s %s %d]", c.hostPort(), c.cid, subj, reply, len(msg))
 	}
 	if c.opts.Pedantic && !subject.ValidLiteral(string(subj)) {
@@ -172,7 +174,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 	if c.mustConnectFirst() {
 		return errConnClosed
 	}
-	if c.srv.opts.Trace {
+	if c.srv.getOpts().Trace {
 		c.srv.log.Tracef("%s - cid:%d - <<- [SUB %s %s %s]", c.hostPort(), c.cid, subj, queue, sid)
 	}
 	if !subject.ValidSubject(string(subj)) || (len(queue) > 0 && !subject.ValidQueue(string(queue))) {
@@ -191,7 +193,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		}
 		return nil
 	}
-	if max := c.srv.opts.MaxSubs; max > 0 && len(c.mu.subs) >= max {
+	if max := c.srv.getOpts().MaxSubs; max > 0 && len(c.mu.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Errorf("%s - cid:%d - Maximum Subscriptions Exceeded", c.hostPort(), c.cid)
 		c.sendErr("maximum subscriptions exceeded")
@@ -223,7 +225,7 @@ func (c *client) ProcessUnsub(sid []byte, max int64) error {
 	if c.mustConnectFirst() {
 		return errConnClosed
 	}
-	if c.srv.opts.Trace {
+	if c.srv.getOpts().Trace {
 		c.srv.log.Tracef("%s - cid:%d - <<- [UNSUB %s %d]", c.hostPort(), c.cid, sid, max)
 	}
 	c.mu.Lock()
@@ -256,7 +258,7 @@ func (c *client) pingTick() {
 		c.mu.Unlock()
 		return
 	}
-	if c.mu.pingsOut+1 > c.srv.opts.MaxPingsOut {
+	if c.mu.pingsOut+1 > c.srv.getOpts().MaxPingsOut {
 		c.mu.Unlock()
 		c.srv.log.Debugf("%s - cid:%d - Stale Client Connection - Closing", c.hostPort(), c.cid)
 		c.sendErrAndClose("Stale Connection", reasonStale)
@@ -272,7 +274,7 @@ func (c *client) pingTick() {
 	if send {
 		c.signalFlush()
 	}
-	c.pingT.Reset(c.srv.opts.PingInterval)
+	c.pingT.Reset(c.srv.getOpts().PingInterval)
 }
 
 func (c *client) authTimeout() {

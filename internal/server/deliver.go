@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 )
@@ -74,6 +76,9 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	}
 	dst := sub.client
 	dst.mu.Lock()
+	if dst.mu.stall != nil && c.nc != nil {
+		c.stalledWait(dst)
+	}
 	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) {
 		dst.mu.Unlock()
 		return false
@@ -84,10 +89,15 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	}
 	// Room for the control line (op, sizes, separators) is generous.
 	need := len(subj) + len(reply) + len(sub.sid) + len(payload) + 48
-	if int64(dst.mu.out.size+dst.mu.inflight+need) > c.srv.opts.MaxPending {
+	maxPending := c.srv.getOpts().MaxPending
+	pending := int64(dst.mu.out.size + dst.mu.inflight + need)
+	if pending > maxPending {
 		dst.mu.Unlock()
 		dst.slowConsumer()
 		return false
+	}
+	if pending > stallMark(maxPending) && dst.mu.stall == nil {
+		dst.mu.stall = make(chan struct{})
 	}
 	sub.nm++
 	out := dst.mu.out.reserve(need)
@@ -115,10 +125,46 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	return true
 }
 
+// Fast producer stall, as nats-server does it: a publisher delivering to a
+// connection whose pending output is past the stall mark waits briefly for
+// it to drain, so a burst slows the producer instead of cutting a reader
+// that is merely behind. A read batch stalls for at most stallTotal.
+const (
+	stallMin   = 2 * time.Millisecond
+	stallMax   = 5 * time.Millisecond
+	stallTotal = 10 * time.Millisecond
+)
+
+func stallMark(maxPending int64) int64 { return maxPending / 4 * 3 }
+
+// stalledWait is called with dst.mu held and returns with it held.
+func (c *client) stalledWait(dst *client) {
+	if c.stalled >= stallTotal {
+		return
+	}
+	ch := dst.mu.stall
+	ttl := stallMin
+	if int64(dst.mu.out.size+dst.mu.inflight) >= c.srv.getOpts().MaxPending {
+		ttl = stallMax
+	}
+	ttl = min(ttl, stallTotal-c.stalled)
+	dst.mu.Unlock()
+	dst.signalFlush()
+	start := time.Now()
+	t := time.NewTimer(ttl)
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+	t.Stop()
+	c.stalled += time.Since(start)
+	dst.mu.Lock()
+}
+
 func (c *client) slowConsumer() {
 	c.srv.stats.slowConsumers.Add(1)
 	c.srv.log.Noticef("%s - cid:%d - Slow Consumer Detected: MaxPending of %d Exceeded",
-		c.hostPort(), c.cid, c.srv.opts.MaxPending)
+		c.hostPort(), c.cid, c.srv.getOpts().MaxPending)
 	c.closeConnection(reasonSlowConsumerBytes)
 }
 

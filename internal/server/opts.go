@@ -14,6 +14,11 @@ const (
 	DefaultPingMax        = 2
 	DefaultWriteDeadline  = 10 * time.Second
 	DefaultAuthTimeout    = 2 * time.Second
+	// Lame duck: how long to spread closing clients over, after a grace period.
+	DefaultLameDuckDuration    = 2 * time.Minute
+	MinLameDuckDuration        = 30 * time.Second
+	DefaultLameDuckGracePeriod = 10 * time.Second
+	DefaultMaxClosedClients    = 10000
 	// RandomPort asks the OS for a free port.
 	RandomPort = -1
 )
@@ -42,6 +47,28 @@ type Options struct {
 	SystemAccount      string
 	Logger             Logger
 	Debug, Trace       bool
+
+	// Logging, applied by whoever builds the Logger (sluice serve).
+	TraceVerbose bool
+	Logtime      bool
+	LogtimeUTC   bool
+	LogFile      string
+	LogSizeLimit int64
+	LogMaxFiles  int64
+	Syslog       bool
+	RemoteSyslog string
+
+	PidFile             string
+	PortsFileDir        string
+	ClientAdvertise     string
+	LameDuckDuration    time.Duration
+	LameDuckGracePeriod time.Duration
+	MaxClosedClients    int
+
+	// ConfigFile is the file the options were read from, re-read on reload.
+	ConfigFile string
+	// ConfigDigest identifies the parsed configuration (sha256 of values).
+	ConfigDigest string
 }
 
 func (o *Options) setDefaults() {
@@ -74,6 +101,15 @@ func (o *Options) setDefaults() {
 	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+	}
+	if o.LameDuckDuration == 0 {
+		o.LameDuckDuration = DefaultLameDuckDuration
+	}
+	if o.LameDuckGracePeriod == 0 {
+		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
+	}
+	if o.MaxClosedClients == 0 {
+		o.MaxClosedClients = DefaultMaxClosedClients
 	}
 	if o.SystemAccount == "" {
 		o.SystemAccount = "$SYS"

@@ -18,16 +18,17 @@ import (
 
 // Server is one broker instance.
 type Server struct {
-	opts   Options
-	log    Logger
-	id     string
-	start  time.Time
-	gcid   atomic.Uint64
-	stats  serverStats
-	accs   *accountRegistry
-	intq   *internalQueue // drains callbacks of internal subscriptions
-	sysAcc *Account
-	ipub   struct {
+	opts    atomic.Pointer[Options] // replaced whole on reload, never mutated
+	optsGen atomic.Uint64           // bumped on reload; read loops refresh limits
+	log     Logger
+	id      string
+	start   time.Time
+	gcid    atomic.Uint64
+	stats   serverStats
+	accs    *accountRegistry
+	intq    *internalQueue // drains callbacks of internal subscriptions
+	sysAcc  *Account
+	ipub    struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
 	}
@@ -39,6 +40,8 @@ type Server struct {
 		running  bool
 		shutdown bool
 		info     api.ServerInfo // template; per-client fields filled on send
+		reloader func() error
+		ldm      bool // in lame duck mode
 	}
 	readyCh chan struct{}
 	doneCh  chan struct{}
@@ -66,7 +69,6 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server identity: %w", err)
 	}
 	s := &Server{
-		opts:    opts,
 		log:     opts.Logger,
 		id:      pub,
 		accs:    newAccountRegistry(),
@@ -74,6 +76,7 @@ func New(opts Options) (*Server, error) {
 		doneCh:  make(chan struct{}),
 		intq:    newInternalQueue(opts.Logger),
 	}
+	s.opts.Store(&opts)
 	s.mu.clients = make(map[uint64]*client)
 	s.accs.register(newAccount(globalAccountName))
 	if !opts.NoSystemAccount {
@@ -115,6 +118,9 @@ func (o *Options) validate() error {
 	return nil
 }
 
+// getOpts returns the options in force. The result is shared: read only.
+func (s *Server) getOpts() *Options { return s.opts.Load() }
+
 // ID is the server's public nkey.
 func (s *Server) ID() string { return s.id }
 
@@ -132,11 +138,11 @@ func (s *Server) Start() error {
 		s.mu.Unlock()
 		return errors.New("server already started")
 	}
-	port := s.opts.Port
+	port := s.getOpts().Port
 	if port == RandomPort {
 		port = 0
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.getOpts().Host, strconv.Itoa(port)))
 	if err != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("listen for clients: %w", err)
@@ -151,7 +157,7 @@ func (s *Server) Start() error {
 	s.log.Noticef("  Git:      [%s]", orNotSet(version.CommitOrVCS()))
 	s.log.Noticef("  Name:     %s", s.Name())
 	s.log.Noticef("  ID:       %s", s.id)
-	if s.opts.MaxPayload > 8*1024*1024 {
+	if s.getOpts().MaxPayload > 8*1024*1024 {
 		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
 	}
 	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
@@ -175,7 +181,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if s.isShuttingDown() {
+			if s.isShuttingDown() || s.InLameDuckMode() {
 				return
 			}
 			// Temporary errors (EMFILE and friends): back off, keep serving.

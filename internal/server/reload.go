@@ -1,0 +1,113 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// reloadable lists the options that may change while the server runs.
+// Everything else keeps its running value and the change is reported.
+var reloadable = map[string]bool{
+	"MaxPayload": true, "MaxControlLine": true, "MaxPending": true, "MaxConn": true,
+	"MaxSubs": true, "PingInterval": true, "MaxPingsOut": true, "WriteDeadline": true,
+	"AuthTimeout": true, "Username": true, "Password": true, "Authorization": true,
+	"Logger": true, "Debug": true, "Trace": true, "TraceVerbose": true, "Logtime": true,
+	"LogtimeUTC": true, "LogFile": true, "LogSizeLimit": true, "LogMaxFiles": true,
+	"Syslog": true, "RemoteSyslog": true, "LameDuckDuration": true,
+	"LameDuckGracePeriod": true, "MaxClosedClients": true, "ConfigFile": true,
+	"ConfigDigest": true, "PidFile": true, "PortsFileDir": true,
+}
+
+// ReloadResult says what a reload did.
+type ReloadResult struct {
+	Changed []string // options applied
+	Kept    []string // options that cannot change at runtime: left as they were
+}
+
+// ReloadOptions puts next in force. Options that cannot change while
+// running keep their current values and are listed in Kept. Clients whose
+// credentials no longer authenticate are disconnected; the others stay.
+// On error nothing changes.
+func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
+	// The logger is fixed for the server's life; its owner reconfigures it.
+	next.Logger = s.log
+	next.setDefaults()
+	if err := next.validate(); err != nil {
+		return nil, fmt.Errorf("config reload: %w", err)
+	}
+	cur := s.getOpts()
+	res := &ReloadResult{}
+	nv, cv := reflect.ValueOf(&next).Elem(), reflect.ValueOf(cur).Elem()
+	for i := 0; i < nv.NumField(); i++ {
+		f := nv.Type().Field(i)
+		if !f.IsExported() || f.Name == "Logger" || f.Name == "ConfigDigest" {
+			continue
+		}
+		if reflect.DeepEqual(nv.Field(i).Interface(), cv.Field(i).Interface()) {
+			continue
+		}
+		if reloadable[f.Name] {
+			res.Changed = append(res.Changed, f.Name)
+			continue
+		}
+		// A port of -1 (random) stays whatever was picked at start.
+		if f.Name == "Port" && cur.Port == RandomPort && next.Port == RandomPort {
+			continue
+		}
+		res.Kept = append(res.Kept, f.Name)
+		nv.Field(i).Set(cv.Field(i))
+	}
+	s.opts.Store(&next)
+	s.optsGen.Add(1)
+
+	s.mu.Lock()
+	s.mu.info.MaxPayload = next.MaxPayload
+	s.mu.info.AuthRequired = next.authRequired()
+	clients := make([]*client, 0, len(s.mu.clients))
+	for _, c := range s.mu.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+
+	if next.authRequired() {
+		for _, c := range clients {
+			if !c.connected.Load() {
+				continue
+			}
+			c.mu.Lock()
+			creds := c.mu.creds
+			c.mu.Unlock()
+			if !s.checkAuth(&creds) {
+				s.log.Noticef("%s - cid:%d - Credentials no longer valid after reload; closing", c.hostPort(), c.cid)
+				c.sendErrAndClose("Authorization Violation", reasonAuthFailure)
+			}
+		}
+	}
+	if len(res.Kept) > 0 {
+		s.log.Warnf("Reloaded: changes to %s cannot be applied at runtime and were ignored", strings.Join(res.Kept, ", "))
+	}
+	s.log.Noticef("Reloaded server configuration")
+	return res, nil
+}
+
+// SetReloader installs what Reload runs: typically re-reading the
+// configuration file, re-applying command-line flags and calling
+// ReloadOptions. sluice serve installs it.
+func (s *Server) SetReloader(fn func() error) {
+	s.mu.Lock()
+	s.mu.reloader = fn
+	s.mu.Unlock()
+}
+
+// Reload re-reads the configuration through the installed reloader.
+func (s *Server) Reload() error {
+	s.mu.Lock()
+	fn := s.mu.reloader
+	s.mu.Unlock()
+	if fn == nil {
+		return errors.New("config reload: server was not started from a configuration")
+	}
+	return fn()
+}
