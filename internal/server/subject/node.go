@@ -45,10 +45,7 @@ func (m *omap[K, V]) add(k K, v V) {
 	case m.idx != nil:
 		m.idx[k] = len(m.keys) - 1
 	case len(m.keys) > indexAbove:
-		m.idx = make(map[K]int, len(m.keys))
-		for i, x := range m.keys {
-			m.idx[x] = i
-		}
+		m.buildIndex()
 	}
 }
 
@@ -77,8 +74,19 @@ func (m *omap[K, V]) removeAt(i int) {
 	case last == 0:
 		m.keys, m.vals = nil, nil
 	case cap(m.keys) > 64 && last < cap(m.keys)/4:
-		// Give memory back after a large set has mostly drained.
+		// Give memory back after a large set has mostly drained; maps never
+		// shrink, so the index is rebuilt too.
 		m.keys, m.vals = slices.Clone(m.keys), slices.Clone(m.vals)
+		if m.idx != nil {
+			m.buildIndex()
+		}
+	}
+}
+
+func (m *omap[K, V]) buildIndex() {
+	m.idx = make(map[K]int, len(m.keys))
+	for i, x := range m.keys {
+		m.idx[x] = i
 	}
 }
 

@@ -20,8 +20,8 @@ var ErrNotFound = errors.New("subject: no such entry")
 // NewSublist keeps.
 const DefaultCacheSize = 1024
 
-// cacheUpdateMax bounds the size of a cached result that Insert patches in
-// place (copy-on-write); larger ones are dropped instead, so adding many
+// cacheUpdateMax bounds the size of a cached result that Insert replaces
+// with an updated copy; larger ones are dropped instead, so adding many
 // subscribers to a hot subject stays linear overall.
 const cacheUpdateMax = 64
 
@@ -219,17 +219,16 @@ func (s *Sublist[T]) matchSlow(subject string) *Result[T] {
 
 // matchLocked builds a fresh result for a well-formed subject.
 func (s *Sublist[T]) matchLocked(subject string) *Result[T] {
-	r := &Result[T]{}
-	s.mu.root.match(subject, r)
-	if r.Empty() {
+	var res Result[T] // on the stack: no allocation when nothing matches
+	s.mu.root.match(subject, &res)
+	if res.Empty() {
 		return s.empty
 	}
 	// Clip so that a caller's append can never write into shared memory.
-	r.Plain = slices.Clip(r.Plain)
-	for i := range r.Queues {
-		r.Queues[i] = slices.Clip(r.Queues[i])
+	for i := range res.Queues {
+		res.Queues[i] = slices.Clip(res.Queues[i])
 	}
-	return r
+	return &Result[T]{Plain: slices.Clip(res.Plain), Queues: res.Queues, QueueNames: res.QueueNames}
 }
 
 // addToCacheLocked patches cached results that the new entry matches.
@@ -252,7 +251,7 @@ func (s *Sublist[T]) addToCacheLocked(subject string, wild bool, queue string, v
 		return
 	}
 	for key, r := range s.mu.cache {
-		if Matches(key, subject) {
+		if matchWF(key, subject) { // cache keys are well formed
 			update(key, r)
 		}
 	}
@@ -268,7 +267,7 @@ func (s *Sublist[T]) removeFromCacheLocked(subject string, wild bool) {
 		return
 	}
 	for key := range s.mu.cache {
-		if Matches(key, subject) {
+		if matchWF(key, subject) { // cache keys are well formed
 			delete(s.mu.cache, key)
 		}
 	}

@@ -22,6 +22,9 @@ func scan(s string) (ok, wild bool) {
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) {
 			c := s[i]
+			if c > '.' {
+				continue // fast path: letters and digits sort above '.' and all whitespace
+			}
 			if isSpace(c) {
 				return false, false
 			}
@@ -103,23 +106,41 @@ func wellFormed(s string) bool {
 // subscription subject pattern. Wildcard tokens in literal are treated as
 // plain tokens, as the sublist does. Malformed input never matches.
 func Matches(literal, pattern string) bool {
-	if !wellFormed(literal) || pattern == "" {
-		return false
-	}
+	return wellFormed(literal) && pattern != "" && matchWF(literal, pattern)
+}
+
+// matchWF is Matches for a well-formed literal and a non-empty pattern. It
+// scans bytes instead of cutting tokens: it runs once per cached subject
+// whenever a wildcard subscription comes or goes.
+func matchWF(literal, pattern string) bool {
+	i, j := 0, 0 // token starts in literal and pattern
 	for {
-		pt, prest, pmore := strings.Cut(pattern, ".")
-		lt, lrest, lmore := strings.Cut(literal, ".")
+		pe := j
+		for pe < len(pattern) && pattern[pe] != '.' {
+			pe++
+		}
 		switch {
-		case pt == fwc:
-			return !pmore // literal has at least this token left
-		case pt == pwc || pt == lt:
+		case pe-j == 1 && pattern[j] == '>':
+			return pe == len(pattern) // literal has at least this token left
+		case pe-j == 1 && pattern[j] == '*':
+			for i < len(literal) && literal[i] != '.' {
+				i++
+			}
 		default:
-			return false
+			for ; j < pe; i, j = i+1, j+1 {
+				if i == len(literal) || literal[i] != pattern[j] {
+					return false
+				}
+			}
+			if i < len(literal) && literal[i] != '.' {
+				return false // literal token is longer
+			}
 		}
-		if !pmore || !lmore {
-			return pmore == lmore
+		lend, pend := i == len(literal), pe == len(pattern)
+		if lend || pend {
+			return lend && pend
 		}
-		pattern, literal = prest, lrest
+		i, j = i+1, pe+1
 	}
 }
 
