@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -122,16 +124,33 @@ func (c *client) ProcessPing() error {
 }
 
 func (c *client) ProcessPong() error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
 	c.mu.Lock()
 	c.mu.pingsOut = 0
 	c.mu.Unlock()
 	return nil
 }
 
-func (c *client) ProcessInfo([]byte) error { return nil }
-func (c *client) ProcessOK() error         { return nil }
+// sysQueueName is reserved for the server's own queue subscriptions.
+const sysQueueName = "_sys_"
+
+// INFO and +OK from a client are ignored, once it may speak at all.
+func (c *client) ProcessInfo([]byte) error { return c.ignoredOp() }
+func (c *client) ProcessOK() error         { return c.ignoredOp() }
+
+func (c *client) ignoredOp() error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
+	return nil
+}
 
 func (c *client) ProcessErr(arg []byte) error {
+	if c.mustConnectFirst() {
+		return errConnClosed
+	}
 	c.srv.log.Errorf("%s - cid:%d - Client Error %s", c.hostPort(), c.cid, arg)
 	c.closeConnection(reasonParseError)
 	return errConnClosed
@@ -163,11 +182,47 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 		// nats-server still routes the message after complaining.
 		c.sendErr("Invalid Publish Subject")
 	}
+	if isReservedSubject(subj) && (!bytes.HasPrefix(subj, nrgPrefix) || c.acc != c.srv.sysAcc) {
+		c.sendErr(fmt.Sprintf("Permissions Violation for Publish to %q", subj))
+		return nil
+	}
+	if len(reply) > 0 && isReservedReply(reply) {
+		c.sendErr(fmt.Sprintf("Permissions Violation for Publish with Reply of %q", reply))
+		return nil
+	}
 	if c.opts.Verbose {
 		c.enqueue(okLine)
 	}
-	c.publish(subj, reply, hdrLen, msg)
+	if !c.publish(subj, reply, hdrLen, msg) && len(reply) > 0 && c.opts.NoResponders {
+		c.sendNoResponders(subj, reply)
+	}
 	return nil
+}
+
+// Subjects clients may not use: gateway-routed replies and RAFT traffic
+// (outside the system account), and, as replies, service-import and
+// JetStream ack subjects the server generates itself.
+var (
+	gwReplyPrefix    = []byte("_GR_.")
+	oldGWReplyPrefix = []byte("$GR.")
+	nrgPrefix        = []byte("$NRG.")
+	serviceReplyPre  = []byte("_R_.")
+	jsAckPrefix      = []byte("$JS.ACK.")
+)
+
+func isReservedSubject(s []byte) bool {
+	if len(s) == 0 || (s[0] != '_' && s[0] != '$') {
+		return false
+	}
+	return bytes.HasPrefix(s, gwReplyPrefix) || bytes.HasPrefix(s, oldGWReplyPrefix) || bytes.HasPrefix(s, nrgPrefix)
+}
+
+func isReservedReply(r []byte) bool {
+	if r[0] != '_' && r[0] != '$' {
+		return false
+	}
+	return bytes.HasPrefix(r, serviceReplyPre) || bytes.HasPrefix(r, jsAckPrefix) ||
+		bytes.HasPrefix(r, gwReplyPrefix) || bytes.HasPrefix(r, oldGWReplyPrefix)
 }
 
 func (c *client) ProcessSub(subj, queue, sid []byte) error {
@@ -181,22 +236,27 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		c.sendErr("Invalid Subject")
 		return nil
 	}
+	if string(queue) == sysQueueName {
+		c.sendErr(fmt.Sprintf("Permissions Violation for Subscription to %q using queue %q", subj, queue))
+		return nil
+	}
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
 		return errConnClosed
+	}
+	// nats-server checks the limit before looking for a duplicate sid.
+	if max := c.srv.getOpts().MaxSubs; max > 0 && len(c.mu.subs) >= max {
+		c.mu.Unlock()
+		c.srv.log.Errorf("%s - cid:%d - Maximum Subscriptions Exceeded", c.hostPort(), c.cid)
+		c.sendErr("maximum subscriptions exceeded")
+		return nil
 	}
 	if _, dup := c.mu.subs[string(sid)]; dup {
 		c.mu.Unlock()
 		if c.opts.Verbose {
 			c.enqueue(okLine)
 		}
-		return nil
-	}
-	if max := c.srv.getOpts().MaxSubs; max > 0 && len(c.mu.subs) >= max {
-		c.mu.Unlock()
-		c.srv.log.Errorf("%s - cid:%d - Maximum Subscriptions Exceeded", c.hostPort(), c.cid)
-		c.sendErr("maximum subscriptions exceeded")
 		return nil
 	}
 	sub := &subscription{

@@ -32,29 +32,30 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 
 // publish delivers one message to every interested subscription of the
 // publisher's account: all plain subscriptions, one member per queue group.
-func (c *client) publish(subj, reply []byte, hdrLen int, msg []byte) {
+// It reports whether anyone took the message.
+func (c *client) publish(subj, reply []byte, hdrLen int, msg []byte) bool {
 	r := c.match(subj)
-	if len(r.Plain) == 0 && len(r.Queues) == 0 {
-		if len(reply) > 0 && c.opts.NoResponders {
-			c.sendNoResponders(subj, reply)
-		}
-		return
-	}
+	delivered := false
 	echo := c.opts.Echo
 	for _, sub := range r.Plain {
 		if !echo && sub.client == c {
 			continue
 		}
-		c.deliver(sub, subj, reply, hdrLen, msg)
+		if c.deliver(sub, subj, reply, hdrLen, msg) {
+			delivered = true
+		}
 	}
 	for _, members := range r.Queues {
-		c.deliverQueue(members, subj, reply, hdrLen, msg)
+		if c.deliverQueue(members, subj, reply, hdrLen, msg) {
+			delivered = true
+		}
 	}
+	return delivered
 }
 
 // deliverQueue hands the message to one member of a queue group, trying the
 // others in turn when the chosen one cannot take it.
-func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLen int, msg []byte) {
+func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
 	n := len(members)
 	start := pickStart(n)
 	for i := 0; i < n; i++ {
@@ -63,9 +64,10 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLe
 			continue
 		}
 		if c.deliver(sub, subj, reply, hdrLen, msg) {
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // deliver appends the message to the subscriber's output and reports
@@ -168,23 +170,30 @@ func (c *client) slowConsumer() {
 	c.closeConnection(reasonSlowConsumerBytes)
 }
 
-// sendNoResponders tells a requester that nobody is listening: a 503
-// status message to the requester's own subscriptions matching reply.
+// sendNoResponders tells a requester that nobody took its request: one
+// 503 status message, to its own plain subscription on exactly reply if it
+// has one (nats-server's match order puts literals first), else to the
+// first of its wildcard ones. It is not counted against auto-unsubscribe.
 func (c *client) sendNoResponders(subj, reply []byte) {
 	r := c.acc.sl.MatchBytes(reply)
-	msg := protocol.AppendNoResponders(nil, subj)
-	hdr := msg
-	for _, sub := range r.Plain {
-		if sub.client == c {
-			c.deliver(sub, reply, nil, len(hdr), msg)
+	var sub *subscription
+	for _, s := range r.Plain {
+		if s.client != c {
+			continue
+		}
+		if sub == nil || s.subject == string(reply) {
+			sub = s
 		}
 	}
-	for _, members := range r.Queues {
-		for _, sub := range members {
-			if sub.client == c {
-				c.deliver(sub, reply, nil, len(hdr), msg)
-				break
-			}
+	if sub != nil {
+		hdr := protocol.AppendNoResponders(nil, subj)
+		c.mu.Lock()
+		if !c.mu.closed && !sub.closed {
+			out := protocol.AppendHMsg(nil, reply, sub.sid, nil, len(hdr), len(hdr))
+			out = append(append(out, hdr...), '\r', '\n')
+			c.mu.out.write(out)
 		}
+		c.mu.Unlock()
+		c.addPCD(c)
 	}
 }

@@ -181,12 +181,11 @@ func TestProtoVerbose(t *testing.T) {
 	rc2.Sync()
 }
 
-// TestProtoFraming runs op sequences on a fresh connection (CONNECT with
-// headers, not verbose, not pedantic) and compares every byte the server
-// sends back up to the PONG of a final PING.
+// TestProtoFraming runs op sequences on a fresh server and connection
+// (CONNECT with headers, not verbose, not pedantic) and compares every
+// byte the server sends back up to the PONG of a final PING.
 func TestProtoFraming(t *testing.T) {
 	t.Parallel()
-	s := testutil.RunServer(t)
 	const hdr = "NATS/1.0\r\nA: 1\r\nA: 2\r\nB: x y\r\n\r\n" // 32 bytes
 	cases := []struct{ name, in, want string }{
 		{"msg", "SUB foo 1\r\nPUB foo 5\r\nhello\r\n", "MSG foo 1 5\r\nhello\r\n"},
@@ -224,7 +223,7 @@ func TestProtoFraming(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rc := rawConnect(t, s, connHdrs)
+			rc := rawConnect(t, testutil.RunServer(t), connHdrs)
 			rc.Send(tc.in + "PING\r\n")
 			rc.Expect(tc.want + "PONG\r\n")
 		})

@@ -259,25 +259,14 @@ func (p *Parser) Parse(buf []byte) error {
 			}
 
 		case stLineEnd:
-			for i < len(buf) {
-				b := buf[i]
-				i++
-				if b == '\n' {
-					p.state, p.n = stOp, 0
-					break
-				}
-				// nats-server ignores bytes here ("PINGX" is a PING);
-				// bound them so they cannot run on forever.
-				if b != '\r' {
-					p.n++
-					if p.overControlLine(p.n) {
-						return ErrMaxControlLine
-					}
-				}
-			}
-			if p.state != stOp {
+			// nats-server ignores whatever follows PING, PONG and +OK up to
+			// the newline ("PINGX" is a PING), however long: nothing is kept.
+			j := bytes.IndexByte(buf[i:], '\n')
+			if j < 0 {
 				return nil
 			}
+			i += j + 1
+			p.state, p.n = stOp, 0
 			var err error
 			switch p.op {
 			case opPing:
