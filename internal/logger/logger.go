@@ -2,7 +2,10 @@
 //
 //	[pid] 2006/01/02 15:04:05.000000 [INF] message
 //
-// It satisfies server.Logger; the server never logs through a global.
+// to standard error, to a file with size-based rotation, or to syslog
+// (local or remote). It satisfies server.Logger; the server never logs
+// through a global. Options may change at runtime (configuration reload)
+// without locking the hot path: they sit behind an atomic pointer.
 package logger
 
 import (
@@ -10,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,60 +26,135 @@ type Options struct {
 	PID   bool // prefix with [pid], as nats-server does
 }
 
-// Logger writes lines to one writer.
-type Logger struct {
-	opts   Options
-	prefix string
-	mu     sync.Mutex
-	w      io.Writer
+// Level is a line's severity.
+type Level int
+
+// Levels, most severe first.
+const (
+	LevelFatal Level = iota
+	LevelError
+	LevelWarn
+	LevelInfo
+	LevelDebug
+	LevelTrace
+)
+
+var labels = [...]string{"[FTL] ", "[ERR] ", "[WRN] ", "[INF] ", "[DBG] ", "[TRC] "}
+
+// sink is where finished lines go. Stream sinks take the whole formatted
+// line; syslog takes the bare message because syslog adds its own header.
+type sink interface {
+	write(lv Level, line, msg string)
+	reopen() error
+	close() error
 }
+
+// Logger writes lines to one sink.
+type Logger struct {
+	opts   atomic.Pointer[Options]
+	prefix string
+	out    atomic.Pointer[sinkRef]
+}
+
+type sinkRef struct{ s sink }
 
 // New returns a logger writing to w.
 func New(w io.Writer, opts Options) *Logger {
-	l := &Logger{opts: opts, w: w}
-	if opts.PID {
-		l.prefix = fmt.Sprintf("[%d] ", os.Getpid())
-	}
+	return newLogger(&writerSink{w: w}, opts)
+}
+
+func newLogger(s sink, opts Options) *Logger {
+	l := &Logger{prefix: fmt.Sprintf("[%d] ", os.Getpid())}
+	l.opts.Store(&opts)
+	l.out.Store(&sinkRef{s})
 	return l
 }
 
-func (l *Logger) logf(label, format string, v []any) {
-	var ts string
-	if l.opts.Time {
+// SetOptions changes the line shape and levels, e.g. on reload.
+func (l *Logger) SetOptions(opts Options) { l.opts.Store(&opts) }
+
+// Options reports the options in force.
+func (l *Logger) Options() Options { return *l.opts.Load() }
+
+// Reopen closes and reopens a log file, so that an external tool that
+// moved it away (logrotate) sees the server write to a fresh one.
+// Sinks other than files have nothing to reopen.
+func (l *Logger) Reopen() error { return l.out.Load().s.reopen() }
+
+// Close releases the file or syslog connection.
+func (l *Logger) Close() error { return l.out.Load().s.close() }
+
+// Redirect makes l write where next writes, with next's options, and
+// closes l's old destination: a reload that moves the log keeps the
+// Logger the server holds. next must not be used afterwards.
+func (l *Logger) Redirect(next *Logger) error {
+	l.opts.Store(next.opts.Load())
+	old := l.out.Swap(next.out.Load())
+	return old.s.close()
+}
+
+func (l *Logger) logf(lv Level, format string, v []any) {
+	msg := fmt.Sprintf(format, v...)
+	l.out.Load().s.write(lv, l.line(lv, msg), msg)
+}
+
+// line formats msg as one complete log line.
+func (l *Logger) line(lv Level, msg string) string {
+	o := l.opts.Load()
+	var b []byte
+	if o.PID {
+		b = append(b, l.prefix...)
+	}
+	if o.Time {
 		now := time.Now()
-		if l.opts.UTC {
+		if o.UTC {
 			now = now.UTC()
 		}
-		ts = now.Format("2006/01/02 15:04:05.000000 ")
+		b = now.AppendFormat(b, "2006/01/02 15:04:05.000000 ")
 	}
-	line := fmt.Sprintf(l.prefix+ts+label+format+"\n", v...)
-	l.mu.Lock()
-	io.WriteString(l.w, line)
-	l.mu.Unlock()
+	b = append(b, labels[lv]...)
+	b = append(b, msg...)
+	b = append(b, '\n')
+	return string(b)
 }
 
 // Noticef logs at INF level.
-func (l *Logger) Noticef(format string, v ...any) { l.logf("[INF] ", format, v) }
+func (l *Logger) Noticef(format string, v ...any) { l.logf(LevelInfo, format, v) }
 
 // Warnf logs at WRN level.
-func (l *Logger) Warnf(format string, v ...any) { l.logf("[WRN] ", format, v) }
+func (l *Logger) Warnf(format string, v ...any) { l.logf(LevelWarn, format, v) }
 
 // Errorf logs at ERR level.
-func (l *Logger) Errorf(format string, v ...any) { l.logf("[ERR] ", format, v) }
+func (l *Logger) Errorf(format string, v ...any) { l.logf(LevelError, format, v) }
 
 // Fatalf logs at FTL level; the caller decides whether to exit.
-func (l *Logger) Fatalf(format string, v ...any) { l.logf("[FTL] ", format, v) }
+func (l *Logger) Fatalf(format string, v ...any) { l.logf(LevelFatal, format, v) }
 
 // Debugf logs at DBG level when debugging is on.
 func (l *Logger) Debugf(format string, v ...any) {
-	if l.opts.Debug {
-		l.logf("[DBG] ", format, v)
+	if l.opts.Load().Debug {
+		l.logf(LevelDebug, format, v)
 	}
 }
 
 // Tracef logs at TRC level when tracing is on.
 func (l *Logger) Tracef(format string, v ...any) {
-	if l.opts.Trace {
-		l.logf("[TRC] ", format, v)
+	if l.opts.Load().Trace {
+		l.logf(LevelTrace, format, v)
 	}
 }
+
+// writerSink serialises whole lines onto a writer such as stderr.
+type writerSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *writerSink) write(_ Level, line, _ string) {
+	s.mu.Lock()
+	io.WriteString(s.w, line)
+	s.mu.Unlock()
+}
+
+func (s *writerSink) reopen() error { return nil }
+func (s *writerSink) close() error  { return nil }

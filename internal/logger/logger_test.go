@@ -2,7 +2,9 @@ package logger
 
 import (
 	"bytes"
+	"io"
 	"regexp"
+	"sync"
 	"testing"
 )
 
@@ -29,4 +31,36 @@ func TestLevels(t *testing.T) {
 	if buf.String() != want {
 		t.Fatalf("got %q want %q", buf.String(), want)
 	}
+}
+
+func TestSetOptionsAndRedirect(t *testing.T) {
+	var a, b bytes.Buffer
+	l := New(&a, Options{})
+	l.Debugf("hidden")
+	l.SetOptions(Options{Debug: true})
+	l.Debugf("shown")
+	l.Redirect(New(&b, Options{Trace: true}))
+	l.Tracef("moved")
+	l.Debugf("hidden again")
+	if a.String() != "[DBG] shown\n" || b.String() != "[TRC] moved\n" {
+		t.Fatalf("first %q, second %q", a.String(), b.String())
+	}
+}
+
+func TestConcurrentSetOptions(t *testing.T) {
+	l := New(io.Discard, Options{})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 1000 {
+				if i == 0 {
+					l.SetOptions(Options{Debug: j%2 == 0, Time: true})
+				}
+				l.Debugf("line %d", j)
+			}
+		}()
+	}
+	wg.Wait()
 }

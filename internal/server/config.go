@@ -57,8 +57,8 @@ func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, er
 			h(r, e.key, e.item)
 			continue
 		}
-		if feature, ok := unbuiltKeys[k]; ok {
-			r.warnf(e.item.KeyPos, "'%s' is not supported yet (%s); ignored", e.key, feature)
+		if _, ok := unbuiltKeys[k]; ok {
+			r.warnf(e.item.KeyPos, "'%s' is not supported yet; ignored", e.key)
 			continue
 		}
 		if e.item.Referenced {
@@ -404,7 +404,7 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 				r.opts.AuthTimeout = d
 			}
 		case "users", "default_permission", "default_permissions", "permissions", "auth_callout", "auth_hook", "proxy_required":
-			r.warnf(e.item.KeyPos, "'authorization.%s' is not supported yet (security); ignored", e.key)
+			r.warnf(e.item.KeyPos, "'authorization.%s' is not supported yet; ignored", e.key)
 		default:
 			if r.strict {
 				r.errorf(e.item.KeyPos, "unknown field %q in authorization", e.key)

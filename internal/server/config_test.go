@@ -94,8 +94,8 @@ ping_interval: 60
 		got[i] = w.String()
 	}
 	want := []string{
-		p + ":3:1: 'jetstream' is not supported yet (JetStream); ignored",
-		p + ":4:1: 'cluster' is not supported yet (clustering); ignored",
+		p + ":3:1: 'jetstream' is not supported yet; ignored",
+		p + ":4:1: 'cluster' is not supported yet; ignored",
 		p + `:5:1: unknown field "no_such_option"; ignored`,
 		p + ":8:16: ping_interval should be converted to a duration",
 	}

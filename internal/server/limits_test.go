@@ -152,8 +152,8 @@ func TestSlowConsumerNoErr(t *testing.T) {
 func TestStaleConnection(t *testing.T) {
 	t.Parallel()
 	s := testutil.RunServer(t, func(o *server.Options) {
-		o.PingInterval = 50 * time.Millisecond
-		o.MaxPingsOut = 2
+		o.PingInterval = 100 * time.Millisecond
+		o.MaxPingsOut = 3
 	})
 	alive := testutil.Connect(t, s)
 	rc := rawConnect(t, s, connQuiet)
@@ -170,8 +170,8 @@ func TestStaleConnection(t *testing.T) {
 		}
 		break
 	}
-	if pings != 2 {
-		t.Errorf("stale after %d unanswered PINGs, want MaxPingsOut = 2", pings)
+	if pings != 3 {
+		t.Errorf("stale after %d unanswered PINGs, want MaxPingsOut = 3", pings)
 	}
 	if rest := rc.ExpectClosed(); len(rest) != 0 {
 		t.Errorf("after -ERR: %q", rest)
@@ -184,11 +184,11 @@ func TestStaleConnection(t *testing.T) {
 func TestPingKeepsAlive(t *testing.T) {
 	t.Parallel()
 	s := testutil.RunServer(t, func(o *server.Options) {
-		o.PingInterval = 20 * time.Millisecond
-		o.MaxPingsOut = 2
+		o.PingInterval = 100 * time.Millisecond
+		o.MaxPingsOut = 3
 	})
 	rc := rawConnect(t, s, connQuiet)
-	for i := 0; i < 6; i++ {
+	for i := 0; i < 4; i++ {
 		if l := rc.ReadLine(); l != "PING\r\n" {
 			t.Fatalf("ping %d: got %q", i, l)
 		}

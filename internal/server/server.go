@@ -121,6 +121,9 @@ func (o *Options) validate() error {
 // getOpts returns the options in force. The result is shared: read only.
 func (s *Server) getOpts() *Options { return s.opts.Load() }
 
+// Options returns a copy of the options in force.
+func (s *Server) Options() Options { return *s.getOpts() }
+
 // ID is the server's public nkey.
 func (s *Server) ID() string { return s.id }
 

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
-	"github.com/sluicehq/sluice/internal/logger"
 	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/version"
 )
@@ -20,7 +20,6 @@ var unsupportedFlags = []struct {
 	boolean bool
 	feature string
 }{
-	{[]string{"c", "config"}, false, "configuration files"},
 	{[]string{"m", "http_port"}, false, "HTTP monitoring"},
 	{[]string{"ms", "https_port"}, false, "HTTPS monitoring"},
 	{[]string{"http_base_path"}, false, "HTTP monitoring"},
@@ -29,70 +28,74 @@ var unsupportedFlags = []struct {
 	{[]string{"tls", "tlsverify"}, true, "TLS"},
 	{[]string{"tlscert", "tlskey", "tlscacert"}, false, "TLS"},
 	{[]string{"cluster", "cluster_listen", "cluster_name", "cluster_advertise", "routes"}, false, "clustering"},
-	{[]string{"no_advertise", "connect_retries"}, false, "clustering"},
-	{[]string{"r", "remote_syslog"}, false, "remote syslog"},
-	{[]string{"s", "syslog"}, true, "syslog"},
-	{[]string{"ports_file_dir"}, false, "ports files"},
-	{[]string{"client_advertise"}, false, "client_advertise"},
-	{[]string{"signal", "sl"}, false, "signals to a running server"},
-	{[]string{"t"}, true, "configuration testing"},
-	{[]string{"user_auth_timeout"}, false, "auth timeout flag"},
+	{[]string{"no_advertise"}, true, "clustering"},
+	{[]string{"connect_retries"}, false, "clustering"},
+	{[]string{"profile"}, false, "profiling"},
+	{[]string{"max_traced_msg_len"}, false, "trace truncation"},
+	{[]string{"VV"}, true, "system account tracing"},
 }
 
 // RunNATSServer runs the nats-server personality: nats-server's own flag
 // spellings in front of the same broker as `sluice serve`.
 func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
-	o := &serveOptions{log: logger.Options{Time: true, PID: true}}
+	o := newServeOptions()
+	fo := &o.flags
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.ErrOut)
-	var showVersion, dv, dvv, noLogTime bool
-	var maxPayload string
-	for _, n := range []string{"a", "addr", "net"} {
-		fs.StringVar(&o.srv.Host, n, server.DefaultHost, "host address to listen on")
+	// canonical maps each nats-server spelling to the serve flag it sets.
+	canonical := map[string][]string{}
+	str := func(p *string, def, canon, usage string, names ...string) {
+		for _, n := range names {
+			fs.StringVar(p, n, def, usage)
+			canonical[n] = []string{canon}
+		}
 	}
-	for _, n := range []string{"p", "port"} {
-		fs.IntVar(&o.srv.Port, n, server.DefaultPort, "client port (-1 for random)")
+	num := func(p *int, def int, canon, usage string, names ...string) {
+		for _, n := range names {
+			fs.IntVar(p, n, def, usage)
+			canonical[n] = []string{canon}
+		}
 	}
-	for _, n := range []string{"n", "name", "server_name"} {
-		fs.StringVar(&o.srv.ServerName, n, "", "server name")
+	boolean := func(p *bool, def bool, canon []string, usage string, names ...string) {
+		for _, n := range names {
+			fs.BoolVar(p, n, def, usage)
+			canonical[n] = canon
+		}
 	}
-	for _, n := range []string{"v", "version"} {
-		fs.BoolVar(&showVersion, n, false, "print the version and exit")
-	}
-	for _, n := range []string{"D", "debug"} {
-		fs.BoolVar(&o.log.Debug, n, false, "enable debug logging")
-	}
-	for _, n := range []string{"V", "trace"} {
-		fs.BoolVar(&o.log.Trace, n, false, "enable protocol tracing")
-	}
-	fs.BoolVar(&dv, "DV", false, "debug and trace")
-	fs.BoolVar(&dvv, "DVV", false, "debug and verbose trace")
-	for _, n := range []string{"T", "logtime"} {
-		fs.BoolVar(&o.log.Time, n, true, "timestamp log lines")
-	}
-	fs.BoolVar(&noLogTime, "no_logtime", false, "no timestamps in log lines")
-	fs.BoolVar(&o.log.UTC, "logtime_utc", false, "log timestamps in UTC")
-	for _, n := range []string{"l", "log"} {
-		fs.StringVar(&o.logFile, n, "", "log file")
-	}
-	for _, n := range []string{"P", "pid"} {
-		fs.StringVar(&o.pidFile, n, "", "pid file")
-	}
-	fs.StringVar(&o.srv.Username, "user", "", "user required for connections")
-	fs.StringVar(&o.srv.Password, "pass", "", "password required for connections")
-	fs.StringVar(&o.srv.Authorization, "auth", "", "token required for connections")
-	fs.IntVar(&o.srv.MaxConn, "max_connections", server.DefaultMaxConnections, "maximum client connections")
-	fs.StringVar(&maxPayload, "max_payload", "", "maximum payload size")
-	fs.DurationVar(&o.srv.PingInterval, "ping_interval", server.DefaultPingInterval, "keep-alive interval")
-	warned := map[string]*string{}
-	warnedBool := map[string]*bool{}
+	var showVersion, dv, dvv, helpTLS bool
+	str(&fo.Host, server.DefaultHost, "addr", "host address to listen on", "a", "addr", "net")
+	num(&fo.Port, server.DefaultPort, "port", "client port (-1 for random)", "p", "port")
+	str(&fo.ServerName, "", "name", "server name", "n", "name", "server_name")
+	str(&fo.ClientAdvertise, "", "client-advertise", "client URL advertised to peers", "client_advertise")
+	str(&o.configFile, "", "config", "configuration file", "c", "config")
+	boolean(&o.testOnly, false, nil, "test the configuration and exit", "t")
+	str(&o.signal, "", "signal", "send a signal to a running server: reload, reopen, ldm, stop, quit, term [=PID|PIDFILE]", "sl", "signal")
+	boolean(&showVersion, false, nil, "print the version and exit", "v", "version")
+	boolean(&helpTLS, false, nil, "show TLS help", "help_tls")
+	boolean(&fo.Debug, false, []string{"debug"}, "enable debug logging", "D", "debug")
+	boolean(&fo.Trace, false, []string{"trace"}, "enable protocol tracing", "V", "trace")
+	boolean(&dv, false, []string{"debug", "trace"}, "debug and trace", "DV")
+	boolean(&dvv, false, []string{"debug", "trace"}, "debug and verbose trace", "DVV")
+	boolean(&fo.Logtime, true, []string{"logtime"}, "timestamp log lines", "T", "logtime")
+	boolean(&fo.LogtimeUTC, false, []string{"logtime-utc"}, "log timestamps in UTC", "logtime_utc")
+	str(&fo.LogFile, "", "log", "log file", "l", "log")
+	str(&o.logSizeLimit, "0", "log-size-limit", "rotate the log file at this size", "log_size_limit")
+	boolean(&fo.Syslog, false, []string{"syslog"}, "log to syslog", "s", "syslog")
+	str(&fo.RemoteSyslog, "", "remote-syslog", "remote syslog address", "r", "remote_syslog")
+	str(&fo.PidFile, "", "pid", "pid file", "P", "pid")
+	str(&fo.PortsFileDir, "", "ports-file-dir", "directory for the ports file", "ports_file_dir")
+	str(&fo.Username, "", "user", "user required for connections", "user")
+	str(&fo.Password, "", "pass", "password required for connections", "pass")
+	str(&fo.Authorization, "", "auth", "token required for connections", "auth")
+	warned := map[string]string{}
 	for _, u := range unsupportedFlags {
 		for _, n := range u.names {
 			if u.boolean {
-				warnedBool[n] = fs.Bool(n, false, u.feature+" (not supported yet)")
+				fs.Bool(n, false, u.feature+" (not supported yet)")
 			} else {
-				warned[n] = fs.String(n, "", u.feature+" (not supported yet)")
+				fs.String(n, "", u.feature+" (not supported yet)")
 			}
+			warned[n] = u.feature
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -101,32 +104,57 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 		}
 		return cmdutil.ExitUsage
 	}
+	if rest := fs.Args(); len(rest) > 0 {
+		switch rest[0] {
+		case "version":
+			showVersion = true
+		case "help":
+			fs.Usage()
+			return cmdutil.ExitOK
+		default:
+			fmt.Fprintf(io.ErrOut, "%s: unrecognized command: %q\n", prog, rest[0])
+			return cmdutil.ExitUsage
+		}
+	}
 	if showVersion {
 		fmt.Fprintf(io.Out, "nats-server: v%s (sluice %s)\n", version.NATSCompat, version.Version)
 		return cmdutil.ExitOK
 	}
+	if helpTLS {
+		fmt.Fprintln(io.Out, "TLS is configured with a tls {} block in the configuration file (cert_file, key_file, ca_file, verify); the --tls* flags are accepted.")
+		return cmdutil.ExitOK
+	}
 	if dv || dvv {
-		o.log.Debug, o.log.Trace = true, true
+		fo.Debug, fo.Trace = true, true
 	}
-	if noLogTime {
-		o.log.Time = false
+	fs.Visit(func(f *flag.Flag) {
+		for _, c := range canonical[f.Name] {
+			o.changed[c] = true
+		}
+	})
+	warnUnsupported(io.ErrOut, fs, warned)
+	var err error
+	if o.signal != "" {
+		err = sendSignal(io.Out, o.signal)
+	} else {
+		err = run(io, o)
 	}
-	o.maxPayload = maxPayload
-	warnUnsupported(io.ErrOut, fs, warned, warnedBool)
-	if err := run(io, o); err != nil {
+	if err != nil {
 		fmt.Fprintf(io.ErrOut, "%s: %v\n", prog, err)
 		return cmdutil.ExitCode(err)
 	}
 	return cmdutil.ExitOK
 }
 
-func warnUnsupported(w io.Writer, fs *flag.FlagSet, str map[string]*string, b map[string]*bool) {
+func warnUnsupported(w io.Writer, fs *flag.FlagSet, warned map[string]string) {
+	var lines []string
 	fs.Visit(func(f *flag.Flag) {
-		_, isStr := str[f.Name]
-		_, isBool := b[f.Name]
-		if isStr || isBool {
-			usage := strings.TrimSuffix(f.Usage, " (not supported yet)")
-			fmt.Fprintf(w, "warning: flag -%s (%s) is not supported yet; ignored\n", f.Name, usage)
+		if feature, ok := warned[f.Name]; ok {
+			lines = append(lines, fmt.Sprintf("warning: flag -%s (%s) is not supported yet; ignored", f.Name, feature))
 		}
 	})
+	sort.Strings(lines)
+	if len(lines) > 0 {
+		fmt.Fprintln(w, strings.Join(lines, "\n"))
+	}
 }

@@ -3,131 +3,215 @@
 package servecmd
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/logger"
 	"github.com/sluicehq/sluice/internal/server"
 )
 
-// serveOptions is everything `serve` needs: the broker's options and how
-// to log.
-type serveOptions struct {
-	srv     server.Options
-	log     logger.Options
-	logFile string
-	pidFile string
-	// sizes and durations as typed by the user, parsed in run
-	maxPayload, maxPending string
-}
-
 // New returns the `serve` command.
 func New(f *cmdutil.Factory) *cobra.Command {
-	o := &serveOptions{log: logger.Options{Time: true, PID: true}}
+	o := newServeOptions()
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the NATS-compatible broker",
 		Long: `Run the broker. Clients connect with any NATS client library or tool.
 
+A nats-server configuration file works unchanged (--config); flags override
+it. SIGHUP reloads the configuration, SIGUSR1 reopens the log file, SIGUSR2
+enters lame duck mode, SIGINT/SIGTERM stop gracefully.
+
 Invoked through a link named nats-server, the binary accepts nats-server's
-own flags (-a, -p, -n, -DV, ...), so harnesses that launch nats-server work.`,
-		Example: `  sluice serve                 # listen on 0.0.0.0:4222
-  sluice serve -p -1 -n edge1  # random port, named server`,
+own flags (-a, -p, -n, -c, -DV, --signal, ...), so harnesses that launch
+nats-server work.`,
+		Example: `  sluice serve                          # listen on 0.0.0.0:4222
+  sluice serve -p -1 -n edge1           # random port, named server
+  sluice serve -c nats-server.conf      # an existing nats-server configuration
+  sluice serve -c nats-server.conf -t   # check it and exit
+  sluice serve --signal reload          # reload the running server`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.Flags().Visit(func(fl *pflag.Flag) { o.changed[fl.Name] = true })
+			if o.signal != "" {
+				return sendSignal(f.IO.Out, o.signal)
+			}
 			return run(f.IO, o)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.srv.Host, "addr", "a", server.DefaultHost, "host address to listen on")
-	fl.IntVarP(&o.srv.Port, "port", "p", server.DefaultPort, "client port (-1 for a random port)")
-	fl.StringVarP(&o.srv.ServerName, "name", "n", "", "server name (default: the server ID)")
+	fo := &o.flags
+	fl.StringVarP(&o.configFile, "config", "c", "", "nats-server configuration file")
+	fl.BoolVarP(&o.testOnly, "test", "t", false, "check the configuration and exit")
+	fl.BoolVar(&o.strict, "strict", false, "treat unknown configuration keys as errors")
+	fl.StringVar(&o.signal, "signal", "", "send a signal to a running server: reload, reopen, ldm, stop, quit, term [=PID|PIDFILE]")
+	fl.StringVarP(&fo.Host, "addr", "a", server.DefaultHost, "host address to listen on")
+	fl.IntVarP(&fo.Port, "port", "p", server.DefaultPort, "client port (-1 for a random port)")
+	fl.StringVarP(&fo.ServerName, "name", "n", "", "server name (default: the server ID)")
+	fl.StringVar(&fo.ClientAdvertise, "client-advertise", "", "client URL advertised to other servers")
 	fl.StringVar(&o.maxPayload, "max-payload", "1MB", "largest message payload accepted")
 	fl.StringVar(&o.maxPending, "max-pending", "64MB", "bytes buffered for a client before it is cut as a slow consumer")
-	fl.IntVar(&o.srv.MaxConn, "max-connections", server.DefaultMaxConnections, "most client connections at once")
-	fl.IntVar(&o.srv.MaxSubs, "max-subscriptions", 0, "most subscriptions per connection (0 = unlimited)")
-	fl.Int32Var(&o.srv.MaxControlLine, "max-control-line", server.DefaultMaxControlLine, "longest protocol line accepted")
-	fl.DurationVar(&o.srv.PingInterval, "ping-interval", server.DefaultPingInterval, "interval between keep-alive PINGs")
-	fl.IntVar(&o.srv.MaxPingsOut, "ping-max", server.DefaultPingMax, "unanswered PINGs before a connection is stale")
-	fl.DurationVar(&o.srv.WriteDeadline, "write-deadline", server.DefaultWriteDeadline, "longest a write to a client may block")
-	fl.DurationVar(&o.srv.AuthTimeout, "auth-timeout", server.DefaultAuthTimeout, "time a client has to authenticate")
-	fl.StringVar(&o.srv.Username, "user", "", "user required of connections")
-	fl.StringVar(&o.srv.Password, "pass", "", "password required of connections")
-	fl.StringVar(&o.srv.Authorization, "auth", "", "token required of connections")
-	fl.BoolVarP(&o.log.Debug, "debug", "D", false, "log debug messages")
-	fl.BoolVarP(&o.log.Trace, "trace", "V", false, "log protocol traffic")
-	fl.StringVarP(&o.logFile, "log", "l", "", "log to this file instead of stderr")
-	fl.StringVarP(&o.pidFile, "pid", "P", "", "write the process id to this file")
+	fl.IntVar(&fo.MaxConn, "max-connections", server.DefaultMaxConnections, "most client connections at once")
+	fl.IntVar(&fo.MaxSubs, "max-subscriptions", 0, "most subscriptions per connection (0 = unlimited)")
+	fl.Int32Var(&fo.MaxControlLine, "max-control-line", server.DefaultMaxControlLine, "longest protocol line accepted")
+	fl.DurationVar(&fo.PingInterval, "ping-interval", server.DefaultPingInterval, "interval between keep-alive PINGs")
+	fl.IntVar(&fo.MaxPingsOut, "ping-max", server.DefaultPingMax, "unanswered PINGs before a connection is stale")
+	fl.DurationVar(&fo.WriteDeadline, "write-deadline", server.DefaultWriteDeadline, "longest a write to a client may block")
+	fl.DurationVar(&fo.AuthTimeout, "auth-timeout", server.DefaultAuthTimeout, "time a client has to authenticate")
+	fl.StringVar(&fo.Username, "user", "", "user required of connections")
+	fl.StringVar(&fo.Password, "pass", "", "password required of connections")
+	fl.StringVar(&fo.Authorization, "auth", "", "token required of connections")
+	fl.BoolVarP(&fo.Debug, "debug", "D", false, "log debug messages")
+	fl.BoolVarP(&fo.Trace, "trace", "V", false, "log protocol traffic")
+	fl.BoolVar(&fo.Logtime, "logtime", true, "timestamp log lines")
+	fl.BoolVar(&fo.LogtimeUTC, "logtime-utc", false, "log timestamps in UTC")
+	fl.StringVarP(&fo.LogFile, "log", "l", "", "log to this file instead of stderr")
+	fl.StringVar(&o.logSizeLimit, "log-size-limit", "0", "rotate the log file at this size")
+	fl.BoolVar(&fo.Syslog, "syslog", false, "log to the local syslog")
+	fl.StringVar(&fo.RemoteSyslog, "remote-syslog", "", "log to a remote syslog, e.g. udp://host:514")
+	fl.StringVarP(&fo.PidFile, "pid", "P", "", "write the process id to this file")
+	fl.StringVar(&fo.PortsFileDir, "ports-file-dir", "", "write a <program>_<pid>.ports file listing the listen URLs here")
 	return cmd
 }
 
-// run starts the broker and blocks until a signal stops it.
+// run starts the broker and blocks until it is stopped.
 func run(io *cmdutil.IOStreams, o *serveOptions) error {
-	if o.maxPayload != "" {
-		n, err := parseSize(o.maxPayload)
-		if err != nil || n > 1<<31-1 {
-			return &cmdutil.UsageError{Err: fmt.Errorf("invalid --max-payload %q: want a size such as 1048576 or 1MB", o.maxPayload)}
-		}
-		o.srv.MaxPayload = int32(n)
+	if err := o.parseSizeFlags(); err != nil {
+		return &cmdutil.UsageError{Err: err}
 	}
-	if o.maxPending != "" {
-		n, err := parseSize(o.maxPending)
-		if err != nil {
-			return &cmdutil.UsageError{Err: fmt.Errorf("invalid --max-pending %q: want a size such as 67108864 or 64MB", o.maxPending)}
-		}
-		o.srv.MaxPending = n
+	opts, warns, err := o.load()
+	if o.testOnly {
+		return checkConfig(io.Out, io.ErrOut, o, opts, warns, err)
 	}
-	logw := io.ErrOut
-	if o.logFile != "" {
-		f, err := os.OpenFile(o.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-		if err != nil {
-			return fmt.Errorf("open log file: %w", err)
-		}
-		defer f.Close()
-		logw = f
+	if err != nil {
+		return configError(err)
 	}
-	log := logger.New(logw, o.log)
-	o.srv.Logger = log
-	o.srv.Debug, o.srv.Trace = o.log.Debug, o.log.Trace
-	s, err := server.New(o.srv)
+	log, err := newLogger(io.ErrOut, &opts)
 	if err != nil {
 		return err
 	}
-	if o.pidFile != "" {
-		if err := os.WriteFile(o.pidFile, []byte(fmt.Sprint(os.Getpid())), 0o644); err != nil {
+	defer log.Close()
+	for _, w := range warns {
+		log.Warnf("%s", w)
+	}
+	opts.Logger = log
+	s, err := server.New(opts)
+	if err != nil {
+		return err
+	}
+	s.SetReloader(func() error { return reload(s, o, log, io.ErrOut) })
+	if opts.PidFile != "" {
+		if err := os.WriteFile(opts.PidFile, []byte(fmt.Sprint(os.Getpid())), 0o644); err != nil {
 			return fmt.Errorf("write pid file: %w", err)
 		}
-		defer os.Remove(o.pidFile)
+		defer os.Remove(opts.PidFile)
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
+	stopSignals := handleSignals(s, log)
+	defer stopSignals()
 	if err := s.Start(); err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() { s.WaitForShutdown(); close(done) }()
-	select {
-	case sig := <-sigs:
-		if sig == syscall.SIGQUIT {
-			log.Noticef("Trapped %q signal, exiting immediately", sig)
-			os.Exit(0)
+	if opts.PortsFileDir != "" {
+		path, err := writePortsFile(opts.PortsFileDir, s)
+		if err != nil {
+			log.Errorf("Error writing ports file: %v", err)
+		} else {
+			defer os.Remove(path)
 		}
-		log.Noticef("Trapped %q signal", sig)
-		stopped := make(chan struct{})
-		go func() { s.Shutdown(); close(stopped) }()
-		select {
-		case <-stopped:
-		case <-time.After(30 * time.Second):
-			log.Warnf("Shutdown took longer than 30s; exiting")
+	}
+	s.WaitForShutdown()
+	return nil
+}
+
+// reload re-reads the configuration and applies what may change.
+func reload(s *server.Server, o *serveOptions, log *logger.Logger, stderr io.Writer) error {
+	prev := s.Options()
+	opts, warns, err := o.load()
+	if err != nil {
+		log.Errorf("Configuration reload failed; the running configuration stays in force:\n%v", err)
+		return err
+	}
+	for _, w := range warns {
+		log.Warnf("%s", w)
+	}
+	res, err := s.ReloadOptions(opts)
+	if err != nil {
+		log.Errorf("Configuration reload failed; the running configuration stays in force: %v", err)
+		return err
+	}
+	if logDestination(&prev) != logDestination(&opts) {
+		next, err := newLogger(stderr, &opts)
+		if err != nil {
+			log.Errorf("Reload: keeping the current log destination: %v", err)
+		} else {
+			log.Redirect(next)
 		}
-	case <-done:
+	}
+	log.SetOptions(loggerOptions(&opts))
+	if len(res.Changed) > 0 {
+		log.Noticef("Reload applied changes to %s", strings.Join(res.Changed, ", "))
 	}
 	return nil
+}
+
+// logDestination identifies where the logs go, to see if a reload moves them.
+func logDestination(o *server.Options) string {
+	return fmt.Sprintf("%s|%d|%d|%t|%s", o.LogFile, o.LogSizeLimit, o.LogMaxFiles, o.Syslog, o.RemoteSyslog)
+}
+
+func loggerOptions(o *server.Options) logger.Options {
+	return logger.Options{
+		Time: o.Logtime, UTC: o.LogtimeUTC, PID: true,
+		Debug: o.Debug, Trace: o.Trace || o.TraceVerbose,
+	}
+}
+
+// newLogger builds the logger the options ask for; as in nats-server a
+// log file wins over remote syslog, which wins over local syslog.
+func newLogger(stderr io.Writer, o *server.Options) (*logger.Logger, error) {
+	lo := loggerOptions(o)
+	switch {
+	case o.LogFile != "":
+		return logger.NewFile(logger.FileOptions{
+			Path: o.LogFile, SizeLimit: o.LogSizeLimit, MaxFiles: int(o.LogMaxFiles),
+		}, lo)
+	case o.RemoteSyslog != "":
+		return logger.NewSyslog(o.RemoteSyslog, syslogTag(), lo)
+	case o.Syslog:
+		return logger.NewSyslog("", syslogTag(), lo)
+	}
+	return logger.New(stderr, lo), nil
+}
+
+// syslogTag is the program name, so a nats-server link logs as nats-server.
+func syslogTag() string { return filepath.Base(os.Args[0]) }
+
+// checkConfig is --test: report every problem, exit non-zero on errors.
+func checkConfig(out, errOut io.Writer, o *serveOptions, opts server.Options, warns []server.ConfigIssue, err error) error {
+	if o.configFile == "" {
+		return &cmdutil.UsageError{Err: errors.New("must specify --config to check a configuration file")}
+	}
+	for _, w := range warns {
+		fmt.Fprintf(errOut, "warning: %s\n", w)
+	}
+	if err != nil {
+		return configError(err)
+	}
+	if _, err := server.New(opts); err != nil {
+		return fmt.Errorf("%s: %w", o.configFile, err)
+	}
+	fmt.Fprintf(out, "configuration file %s is valid (%s)\n", o.configFile, opts.ConfigDigest)
+	return nil
+}
+
+func configError(err error) error {
+	return fmt.Errorf("configuration error:\n%w", err)
 }

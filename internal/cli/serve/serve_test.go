@@ -1,7 +1,6 @@
 package servecmd
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"os/exec"
@@ -9,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,55 +49,82 @@ func TestMain(m *testing.M) {
 
 var listenRE = regexp.MustCompile(`Listening for client connections on ([0-9.]+:\d+)`)
 
-// startServer runs the binary with args and returns the client address
-// once the log says the server is ready.
-func startServer(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *strings.Builder) {
+// serverProc is a running sluice binary whose stderr is collected.
+type serverProc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs strings.Builder
+}
+
+// Logs returns what the server has logged so far.
+func (p *serverProc) Logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// waitLog waits until the log contains want.
+func (p *serverProc) waitLog(t *testing.T, want string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	waitFor(t, func() bool { return strings.Contains(p.Logs(), want) }, "log line %q; log so far:\n%s", want, p)
+}
+
+// waitFor polls cond until it holds or a generous deadline passes.
+func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
 	}
-	if err := cmd.Start(); err != nil {
+	for i, a := range args {
+		if p, ok := a.(*serverProc); ok {
+			args[i] = p.Logs()
+		}
+	}
+	t.Fatalf("timed out waiting for "+format, args...)
+}
+
+// startProc runs the binary with args, collecting stderr.
+func startProc(t *testing.T, bin string, args ...string) *serverProc {
+	t.Helper()
+	p := &serverProc{cmd: exec.Command(bin, args...)}
+	// exec copies stderr into p and Wait waits for the copy to finish,
+	// so nothing logged before exit is lost.
+	p.cmd.Stderr = p
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
 	})
-	logs := &strings.Builder{}
-	addrCh := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		addr := ""
-		for sc.Scan() {
-			line := sc.Text()
-			logs.WriteString(line + "\n")
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				addr = m[1]
-			}
-			if strings.Contains(line, "[INF] Server is ready") {
-				addrCh <- addr
-			}
-		}
-		close(addrCh)
-	}()
-	select {
-	case addr, ok := <-addrCh:
-		if !ok || addr == "" {
-			t.Fatalf("server did not become ready")
-		}
-		return cmd, addr, logs
-	case <-time.After(20 * time.Second):
-		t.Fatalf("server not ready in time")
-	}
-	return nil, "", nil
+	return p
 }
 
-func waitExit(t *testing.T, cmd *exec.Cmd) error {
+func (p *serverProc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.Write(b)
+}
+
+// startServer runs the binary and returns the client address once the
+// log says the server is ready.
+func startServer(t *testing.T, bin string, args ...string) (*serverProc, string) {
+	t.Helper()
+	p := startProc(t, bin, args...)
+	p.waitLog(t, "[INF] Server is ready")
+	m := listenRE.FindStringSubmatch(p.Logs())
+	if m == nil {
+		t.Fatalf("no listen address logged:\n%s", p.Logs())
+	}
+	return p, m[1]
+}
+
+func waitExit(t *testing.T, p *serverProc) error {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- p.cmd.Wait() }()
 	select {
 	case err := <-done:
 		return err
@@ -112,7 +139,7 @@ func TestServeBinaryRandomPortAndSIGTERM(t *testing.T) {
 		t.Skip("signals")
 	}
 	bin := sluiceBinary(t)
-	cmd, addr, _ := startServer(t, bin, "serve", "-a", "127.0.0.1", "-p", "-1", "-n", "edge1")
+	p, addr := startServer(t, bin, "serve", "-a", "127.0.0.1", "-p", "-1", "-n", "edge1")
 	nc, err := nats.Connect("nats://"+addr, nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatal(err)
@@ -123,8 +150,8 @@ func TestServeBinaryRandomPortAndSIGTERM(t *testing.T) {
 	}
 	closed := make(chan struct{})
 	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := waitExit(t, cmd); err != nil {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, p); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 	select {
@@ -144,7 +171,7 @@ func TestNATSServerPersonality(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`^nats-server: v2\.\d+\.\d+`).Match(out) {
 		t.Fatalf("version: %v %q", err, out)
 	}
-	cmd, addr, logs := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "8222")
+	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "8222")
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
@@ -152,11 +179,11 @@ func TestNATSServerPersonality(t *testing.T) {
 	nc.Publish("x", []byte("y"))
 	nc.Flush()
 	nc.Close()
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := waitExit(t, cmd); err != nil {
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if err := waitExit(t, p); err != nil {
 		t.Fatalf("exit after SIGINT: %v", err)
 	}
-	got := logs.String()
+	got := p.Logs()
 	for _, want := range []string{
 		"flag -js (JetStream) is not supported yet; ignored",
 		"flag -store_dir (JetStream) is not supported yet; ignored",
@@ -183,12 +210,24 @@ func TestNATSServerPersonalityBadFlag(t *testing.T) {
 }
 
 func TestServeRejectsBadSizes(t *testing.T) {
-	for _, o := range []*serveOptions{{maxPayload: "lots"}, {maxPending: "-3"}, {maxPayload: "4GB"}} {
+	for _, c := range []struct{ flag, value string }{
+		{"max-payload", "lots"}, {"max-pending", "-3"}, {"max-payload", "4GB"}, {"log-size-limit", "big"},
+	} {
+		o := newServeOptions()
+		o.changed[c.flag] = true
+		switch c.flag {
+		case "max-payload":
+			o.maxPayload = c.value
+		case "max-pending":
+			o.maxPending = c.value
+		default:
+			o.logSizeLimit = c.value
+		}
 		io, _, _ := cmdutil.Test("")
 		err := run(io, o)
 		var ue *cmdutil.UsageError
 		if !errors.As(err, &ue) {
-			t.Errorf("%+v: want usage error, got %v", o, err)
+			t.Errorf("--%s %s: want usage error, got %v", c.flag, c.value, err)
 		}
 	}
 }
