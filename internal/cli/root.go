@@ -3,24 +3,69 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	benchcmd "github.com/sluicehq/sluice/internal/cli/bench"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	contextcmd "github.com/sluicehq/sluice/internal/cli/context"
+	pubcmd "github.com/sluicehq/sluice/internal/cli/pub"
+	replycmd "github.com/sluicehq/sluice/internal/cli/reply"
+	requestcmd "github.com/sluicehq/sluice/internal/cli/request"
 	servecmd "github.com/sluicehq/sluice/internal/cli/serve"
+	subcmd "github.com/sluicehq/sluice/internal/cli/sub"
 )
+
+// Help groups, in the order they are shown.
+const (
+	GroupMessaging = "messaging"
+	GroupConfig    = "config"
+	GroupTools     = "tools"
+	GroupServer    = "server"
+)
+
+const rootLong = `sluice is a NATS-compatible message broker and the toolkit around it.
+
+'sluice serve' runs the broker. The other commands are clients: they work
+against sluice or any nats-server, and share natscli's stored contexts
+(~/.config/nats/context), so 'nats context' and 'sluice context' see the
+same settings.
+
+Connection settings are taken, strongest first, from flags, from NATS_*
+environment variables, from the selected context, and from defaults.
+Setting any credential by flag or environment replaces the context's
+credentials as a whole.
+
+` + cmdutil.ExitCodesHelp
 
 // NewRoot builds the whole command tree.
 func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sluice",
 		Short:         "A NATS-compatible message broker and the toolkit to run it",
+		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})
-	root.AddGroup(&cobra.Group{ID: "server", Title: "Server:"})
-	srv := servecmd.New(f)
-	srv.GroupID = "server"
-	root.AddCommand(srv, newVersionCmd(f))
+	root.CompletionOptions.DisableDefaultCmd = true
+	f.AddConnectionFlags(root)
+
+	root.AddGroup(
+		&cobra.Group{ID: GroupMessaging, Title: "Messaging:"},
+		&cobra.Group{ID: GroupConfig, Title: "Configuration:"},
+		&cobra.Group{ID: GroupTools, Title: "Tools:"},
+		&cobra.Group{ID: GroupServer, Title: "Server:"},
+	)
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add(GroupMessaging, pubcmd.New(f), subcmd.New(f), requestcmd.New(f), replycmd.New(f))
+	add(GroupConfig, contextcmd.New(f))
+	add(GroupTools, benchcmd.New(f))
+	add(GroupServer, servecmd.New(f))
+	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))
 	return root
 }

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -9,22 +9,45 @@ import (
 	"github.com/sluicehq/sluice/internal/version"
 )
 
+// versionInfo is what `sluice version --json` prints.
+type versionInfo struct {
+	Version    string `json:"version"`
+	Commit     string `json:"commit,omitempty"`
+	Date       string `json:"date,omitempty"`
+	Go         string `json:"go"`
+	Platform   string `json:"platform"`
+	NATSServer string `json:"nats_server_compat"`
+}
+
 func newVersionCmd(f *cmdutil.Factory) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print sluice's version and build information",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(f.IO.Out, "sluice %s\n", version.Version)
-			if c := version.CommitOrVCS(); c != "" {
-				fmt.Fprintf(f.IO.Out, "commit:      %s\n", c)
+			v := versionInfo{
+				Version:    version.Version,
+				Commit:     version.CommitOrVCS(),
+				Date:       version.Date,
+				Go:         version.GoVersion(),
+				Platform:   runtime.GOOS + "/" + runtime.GOARCH,
+				NATSServer: version.NATSCompat,
 			}
-			if version.Date != "" {
-				fmt.Fprintf(f.IO.Out, "built:       %s\n", version.Date)
+			if asJSON {
+				return cmdutil.WriteJSON(f.IO.Out, v)
 			}
-			fmt.Fprintf(f.IO.Out, "go:          %s\n", version.GoVersion())
-			fmt.Fprintf(f.IO.Out, "nats-server: %s (compatibility level)\n", version.NATSCompat)
+			kv := cmdutil.NewKV("")
+			kv.Add("sluice", v.Version)
+			kv.AddIf("commit", v.Commit)
+			kv.AddIf("built", v.Date)
+			kv.Add("go", v.Go)
+			kv.Add("platform", v.Platform)
+			kv.Add("nats-server", v.NATSServer+" (compatibility level)")
+			kv.Write(f.IO.Out)
 			return nil
 		},
 	}
+	cmdutil.AddJSONFlag(cmd, &asJSON)
+	return cmd
 }

@@ -1,0 +1,144 @@
+// Package clitest runs the sluice command tree in-process for tests:
+// in-memory streams, terminal or not, a scripted prompter, an isolated
+// context store, and commands left running in the background (sub,
+// reply) that a test stops when it is done. Import it only from tests.
+package clitest
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/cli"
+	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	"github.com/sluicehq/sluice/internal/natscontext"
+)
+
+// Result is what a command left behind.
+type Result struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// Opts shape one run.
+type Opts struct {
+	Stdin string
+	// TTY makes stdin, stdout and stderr terminals.
+	TTY bool
+	// Answers are handed to prompts in order (strings, bools, ints or
+	// option strings for selects, errors).
+	Answers []any
+	// Prompter, when set, is used instead of one built from Answers.
+	Prompter *cmdutil.PromptStub
+}
+
+// Run runs sluice with args, not on a terminal.
+func Run(t testing.TB, args ...string) Result {
+	t.Helper()
+	return RunWith(t, Opts{}, args...)
+}
+
+// RunWith runs sluice with args as opts say.
+func RunWith(t testing.TB, opts Opts, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	io, out, errOut := cmdutil.Test(opts.Stdin)
+	f := &cmdutil.Factory{IO: io}
+	if opts.TTY {
+		io.SetTTY(true, true)
+		p := opts.Prompter
+		if p == nil {
+			p = &cmdutil.PromptStub{Answers: opts.Answers}
+		}
+		f.Prompter = p
+	}
+	code := cli.RunWith(ctx, f, args)
+	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+}
+
+// Background is a command running until the test stops it.
+type Background struct {
+	t      testing.TB
+	cancel context.CancelFunc
+	done   chan int
+	out    *cmdutil.SyncBuffer
+	errOut *cmdutil.SyncBuffer
+	code   int
+	ended  bool
+}
+
+// Start runs sluice with args in the background and waits until its
+// stderr contains ready (e.g. "Subscribing on"), so that the test can
+// go on knowing the command is listening.
+func Start(t testing.TB, ready string, args ...string) *Background {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	io, out, errOut := cmdutil.Test("")
+	f := &cmdutil.Factory{IO: io}
+	b := &Background{t: t, cancel: cancel, done: make(chan int, 1), out: out, errOut: errOut}
+	go func() { b.done <- cli.RunWith(ctx, f, args) }()
+	t.Cleanup(func() { b.Stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errOut.String(), ready) {
+		select {
+		case code := <-b.done:
+			b.code, b.ended = code, true
+			t.Fatalf("sluice %s exited (%d) before it was ready:\n%s", strings.Join(args, " "), code, errOut.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sluice %s not ready after 10s; stderr:\n%s", strings.Join(args, " "), errOut.String())
+		}
+	}
+	return b
+}
+
+// Stdout is what the command printed so far.
+func (b *Background) Stdout() string { return b.out.String() }
+
+// Stderr is what the command printed on stderr so far.
+func (b *Background) Stderr() string { return b.errOut.String() }
+
+// Wait waits for the command to end by itself (for --count) and returns
+// its result; the test fails if that takes longer than timeout.
+func (b *Background) Wait(timeout time.Duration) Result {
+	b.t.Helper()
+	if !b.ended {
+		select {
+		case b.code = <-b.done:
+			b.ended = true
+		case <-time.After(timeout):
+			b.t.Fatalf("command did not end within %s; stderr:\n%s", timeout, b.errOut.String())
+		}
+	}
+	return Result{Code: b.code, Stdout: b.out.String(), Stderr: b.errOut.String()}
+}
+
+// Stop interrupts the command, as Ctrl-C would, and returns its result.
+func (b *Background) Stop() Result {
+	b.cancel()
+	if !b.ended {
+		b.code = <-b.done
+		b.ended = true
+	}
+	return Result{Code: b.code, Stdout: b.out.String(), Stderr: b.errOut.String()}
+}
+
+// Isolate gives the test its own context store and HOME, and clears the
+// NATS_* variables, so nothing from the machine leaks in. Tests using
+// it must not run in parallel.
+func Isolate(t testing.TB) *natscontext.Store {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("HOME", dir)
+	for _, k := range []string{"NATS_URL", "NATS_CONTEXT", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN",
+		"NATS_CREDS", "NATS_NKEY", "NATS_JWT", "NATS_SEED", "NATS_CERT", "NATS_KEY", "NATS_CA", "NATS_TIMEOUT"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	return natscontext.NewStore(dir)
+}
