@@ -16,6 +16,10 @@ type Account struct {
 	sl   *subject.Sublist[*subscription]
 
 	numClients atomic.Int32
+
+	imu        sync.Mutex      // guards what follows
+	importSubs []*subscription // import subscriptions held in sl
+	resp       *responseMap    // requests in flight through service imports
 }
 
 func newAccount(name string) *Account {
@@ -50,6 +54,16 @@ func (r *accountRegistry) register(a *Account) *Account {
 	return a
 }
 
+func (r *accountRegistry) all() []*Account {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Account, 0, len(r.accs))
+	for _, a := range r.accs {
+		out = append(out, a)
+	}
+	return out
+}
+
 func (r *accountRegistry) lookup(name string) *Account {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -64,3 +78,13 @@ func (s *Server) GlobalAccount() *Account { return s.accs.lookup(globalAccountNa
 
 // SystemAccount is the account of $SYS traffic, nil when disabled.
 func (s *Server) SystemAccount() *Account { return s.sysAcc }
+
+// registerAccounts adds the configured accounts not yet known. Accounts
+// are never removed while running: clients of users that are gone are cut
+// on reload, and an empty account costs next to nothing.
+func (s *Server) registerAccounts(o *Options) {
+	for _, ac := range o.Accounts {
+		s.accs.register(newAccount(ac.Name))
+	}
+	s.configureImports(o)
+}

@@ -1,30 +1,149 @@
 package server
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
 
+	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
 // authRequired reports whether clients must authenticate in CONNECT.
 func (o *Options) authRequired() bool {
-	return o.Username != "" || o.Authorization != ""
+	return o.Username != "" || o.Authorization != "" || len(o.Users) > 0 || len(o.Nkeys) > 0
 }
 
-// checkAuth verifies the credentials of a CONNECT against the single
-// configured user or token. Richer methods (users lists, nkeys, JWT) live
-// with the security work; this is the minimum the core needs.
-func (s *Server) checkAuth(ci *api.ConnectInfo) bool {
+// needsNonce reports whether INFO carries a nonce for nkey signatures.
+func (o *Options) needsNonce() bool { return len(o.Nkeys) > 0 }
+
+// identity is who a CONNECT authenticated as.
+type identity struct {
+	acc   string        // account name; "" = global
+	perms *auth.Checker // nil = everything allowed
+	user  string        // user name or nkey, for logs and monitoring
+	kind  string        // which method: "user", "nkey", "token", "none"
+}
+
+// authIndex is the users of one Options, looked up by name or nkey. It
+// is built once per options generation.
+type authIndex struct {
+	users    map[string]*auth.User
+	nkeys    map[string]*auth.NkeyUser
+	accPerms map[string]*auth.Permissions // account default permissions
+	checkers map[*auth.Permissions]*auth.Checker
+}
+
+func (o *Options) buildAuthIndex() *authIndex {
+	ix := &authIndex{
+		users:    make(map[string]*auth.User, len(o.Users)),
+		nkeys:    make(map[string]*auth.NkeyUser, len(o.Nkeys)),
+		accPerms: make(map[string]*auth.Permissions),
+		checkers: make(map[*auth.Permissions]*auth.Checker),
+	}
+	for _, u := range o.Users {
+		ix.users[u.Username] = u
+	}
+	for _, u := range o.Nkeys {
+		ix.nkeys[u.Nkey] = u
+	}
+	for _, a := range o.Accounts {
+		if a.DefaultPermissions != nil {
+			ix.accPerms[a.Name] = a.DefaultPermissions
+		}
+	}
+	return ix
+}
+
+// checker compiles (once) the permissions that apply to a user: their
+// own, else their account's default, else the server-wide default.
+func (ix *authIndex) checker(o *Options, own *auth.Permissions, account string) *auth.Checker {
+	p := own
+	if p == nil {
+		p = ix.accPerms[account]
+	}
+	if p == nil {
+		p = o.DefaultPermissions
+	}
+	if p == nil {
+		return nil
+	}
+	if c, ok := ix.checkers[p]; ok {
+		return c
+	}
+	c := auth.Compile(p)
+	ix.checkers[p] = c
+	return c
+}
+
+var errAuthFailed = errors.New("authentication error")
+
+// authenticate checks a CONNECT's credentials against the options in
+// force and says who the client is. Order as nats-server: nkey, then
+// users, then no_auth_user for a client without credentials, then token,
+// then the single user.
+func (s *Server) authenticate(ci *api.ConnectInfo, nonce []byte, connType string) (*identity, error) {
 	o := s.getOpts()
-	if o.Authorization != "" {
-		return secureEqual(ci.Token, o.Authorization)
+	if !o.authRequired() {
+		return &identity{kind: "none"}, nil
 	}
-	if o.Username != "" {
-		return secureEqual(ci.User, o.Username) && secureEqual(ci.Pass, o.Password)
+	ix := o.authIx
+	noCreds := ci.User == "" && ci.Pass == "" && ci.Token == "" && ci.Nkey == "" && ci.JWT == ""
+	switch {
+	case ci.Nkey != "" && len(ix.nkeys) > 0:
+		u := ix.nkeys[ci.Nkey]
+		if u == nil || !auth.VerifyNonce(ci.Nkey, ci.Sig, nonce) {
+			return nil, errAuthFailed
+		}
+		if !auth.ConnectionTypeAllowed(u.AllowedConnectionTypes, connType) {
+			return nil, fmt.Errorf("connection type %s not allowed", connType)
+		}
+		return &identity{acc: u.Account, perms: ix.checker(o, u.Permissions, u.Account), user: u.Nkey, kind: "nkey"}, nil
+	case ci.User != "" && len(ix.users) > 0:
+		return s.userIdentity(o, ix, ix.users[ci.User], ci.Pass, true, connType)
+	case noCreds && o.NoAuthUser != "":
+		if u := ix.users[o.NoAuthUser]; u != nil {
+			return s.userIdentity(o, ix, u, "", false, connType)
+		}
+		if u := ix.nkeys[o.NoAuthUser]; u != nil {
+			return &identity{acc: u.Account, perms: ix.checker(o, u.Permissions, u.Account), user: u.Nkey, kind: "nkey"}, nil
+		}
+		return nil, errAuthFailed
+	case o.Authorization != "":
+		if !auth.CheckPassword(ci.Token, o.Authorization) {
+			return nil, errAuthFailed
+		}
+		return &identity{perms: ix.checker(o, o.Permissions, ""), kind: "token"}, nil
+	case o.Username != "":
+		if !secureEqual(ci.User, o.Username) || !auth.CheckPassword(ci.Pass, o.Password) {
+			return nil, errAuthFailed
+		}
+		return &identity{perms: ix.checker(o, o.Permissions, ""), user: o.Username, kind: "user"}, nil
 	}
-	return true
+	return nil, errAuthFailed
+}
+
+func (s *Server) userIdentity(o *Options, ix *authIndex, u *auth.User, pass string, checkPass bool, connType string) (*identity, error) {
+	if u == nil || (checkPass && !auth.CheckPassword(pass, u.Password)) {
+		return nil, errAuthFailed
+	}
+	if !auth.ConnectionTypeAllowed(u.AllowedConnectionTypes, connType) {
+		return nil, fmt.Errorf("connection type %s not allowed", connType)
+	}
+	return &identity{acc: u.Account, perms: ix.checker(o, u.Permissions, u.Account), user: u.Username, kind: "user"}, nil
 }
 
 func secureEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// newNonce returns the random challenge an nkey user signs.
+func newNonce() []byte {
+	var raw [11]byte
+	rand.Read(raw[:])
+	out := make([]byte, base64.RawURLEncoding.EncodedLen(len(raw)))
+	base64.RawURLEncoding.Encode(out, raw[:])
+	return out
 }

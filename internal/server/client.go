@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -95,11 +96,21 @@ type client struct {
 		lang     string
 		version  string
 		creds    api.ConnectInfo // credentials presented, re-checked on reload
+		user     string          // who CONNECT authenticated as
+		// Permissions: resp is set when the user may answer requests it
+		// received (allow_responses); replies are those it may answer.
+		resp    *auth.ResponsePermission
+		replies map[string]*replyGrant
 	}
-	flushCh  chan struct{}
-	activity atomic.Bool // client sent something since the last ping tick
-	pingT    *time.Timer
-	authT    *time.Timer
+	perms  atomic.Pointer[auth.Checker] // nil: everything allowed
+	pcache permCache                    // owned by the read loop
+	nonce  []byte                       // signed by nkey users
+	// importDepth counts nested deliveries through account imports.
+	importDepth int
+	flushCh     chan struct{}
+	activity    atomic.Bool // client sent something since the last ping tick
+	pingT       *time.Timer
+	authT       *time.Timer
 }
 
 // subscription is one SUB of a client, or an internal subscription with a
@@ -111,6 +122,10 @@ type subscription struct {
 	queue   string
 	sid     []byte
 	icb     MsgHandler
+	fwd     forwarder // import subscription: re-publishes into another account
+	// deny filters deliveries on a wildcard subscription whose user is
+	// denied some subjects under it (guarded by client.mu).
+	deny *auth.Checker
 
 	// guarded by client.mu (or by the internal queue for icb subs)
 	nm, max int64
@@ -135,6 +150,9 @@ func (s *Server) createClient(conn net.Conn) {
 	o := s.getOpts()
 	c.parser = protocol.NewParser(c, int(o.MaxControlLine), int(o.MaxPayload))
 	c.mu.subs = make(map[string]*subscription)
+	if o.needsNonce() {
+		c.nonce = newNonce()
+	}
 	s.stats.totalConns.Add(1)
 
 	if !s.addClient(c) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -47,8 +48,21 @@ func (c *client) mustConnectFirst() bool {
 }
 
 func (c *client) authViolation() {
-	c.srv.log.Errorf("%s - cid:%d - Authorization Error", c.hostPort(), c.cid)
+	c.srv.log.Errorf("%s - cid:%d - %v - %s", c.hostPort(), c.cid, errAuthFailed, authUserLabel(&c.opts))
 	c.sendErrAndClose("Authorization Violation", reasonAuthFailure)
+}
+
+// authUserLabel names who tried to log in, never with the secret.
+func authUserLabel(ci *api.ConnectInfo) string {
+	switch {
+	case ci.Nkey != "":
+		return fmt.Sprintf("Nkey %q", ci.Nkey)
+	case ci.User != "":
+		return fmt.Sprintf("User %q", ci.User)
+	case ci.Token != "":
+		return `Token "[REDACTED]"`
+	}
+	return `User "N/A"`
 }
 
 func (c *client) ProcessConnect(arg []byte) error {
@@ -70,7 +84,14 @@ func (c *client) ProcessConnect(arg []byte) error {
 		c.authViolation()
 		return errConnClosed
 	}
-	if c.srv.getOpts().authRequired() && !c.srv.checkAuth(&ci) {
+	id, err := c.srv.authenticate(&ci, c.nonce, auth.ConnStandard)
+	if err != nil {
+		c.opts = ci
+		c.authViolation()
+		return errConnClosed
+	}
+	if !c.bindIdentity(id) {
+		c.opts = ci
 		c.authViolation()
 		return errConnClosed
 	}
@@ -85,7 +106,7 @@ func (c *client) ProcessConnect(arg []byte) error {
 	c.mu.headers = ci.Headers
 	c.mu.protocol = ci.Protocol
 	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
-	c.mu.creds = api.ConnectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, JWT: ci.JWT}
+	c.mu.creds = api.ConnectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT}
 	c.mu.Unlock()
 	c.connected.Store(true)
 	if c.srv.getOpts().Trace {
@@ -190,6 +211,10 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 		c.sendErr(fmt.Sprintf("Permissions Violation for Publish with Reply of %q", reply))
 		return nil
 	}
+	if !c.canPublish(subj) {
+		c.pubViolation(subj)
+		return nil
+	}
 	if c.opts.Verbose {
 		c.enqueue(okLine)
 	}
@@ -240,6 +265,11 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		c.sendErr(fmt.Sprintf("Permissions Violation for Subscription to %q using queue %q", subj, queue))
 		return nil
 	}
+	perms := c.perms.Load()
+	if !perms.CanSubscribe(string(subj), string(queue)) {
+		c.subViolation(subj, queue)
+		return nil
+	}
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
@@ -265,6 +295,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		subject: string(subj),
 		queue:   string(queue),
 		sid:     append([]byte(nil), sid...),
+		deny:    denyFilter(perms, string(subj)),
 	}
 	c.mu.subs[string(sid)] = sub
 	c.mu.Unlock()

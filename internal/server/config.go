@@ -113,7 +113,7 @@ type configReader struct {
 	warns  []ConfigIssue
 	errs   []ConfigIssue
 	// positions of keys checked together after the pass
-	userPos, tokenPos conf.Pos
+	userPos, tokenPos, usersPos conf.Pos
 }
 
 func (r *configReader) warnf(p conf.Pos, format string, a ...any) {
@@ -350,6 +350,8 @@ var topLevelKeys = func() map[string]keyHandler {
 	alias(m, strOpt(func(o *Options, s string) { o.SystemAccount = s }), "system_account", "system")
 	alias(m, boolOpt(func(o *Options, b bool) { o.NoSystemAccount = b }), "no_system_account", "no_system", "no_sys_acc")
 	m["authorization"] = readAuthorization
+	m["accounts"] = readAccounts
+	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -362,7 +364,7 @@ var topLevelKeys = func() map[string]keyHandler {
 
 // unbuiltKeys are nats-server options for features not built yet.
 var unbuiltKeys = map[string]string{
-	"accounts": "accounts", "no_auth_user": "accounts", "mappings": "subject mappings", "maps": "subject mappings",
+	"mappings": "subject mappings", "maps": "subject mappings",
 	"operator": "operator mode", "operators": "operator mode", "root": "operator mode", "roots": "operator mode",
 	"root_operator": "operator mode", "root_operators": "operator mode", "resolver": "operator mode",
 	"account_resolver": "operator mode", "accounts_resolver": "operator mode", "resolver_tls": "operator mode",
@@ -380,46 +382,19 @@ var unbuiltKeys = map[string]string{
 	"no_fast_producer_stall": "fast producer stalls", "max_traced_msg_len": "trace truncation", "trace_headers": "header tracing",
 }
 
-func readAuthorization(r *configReader, key string, it *conf.Item) {
-	m, ok := r.block(key, it)
-	if !ok {
-		return
-	}
-	for _, e := range sortedEntries(m) {
-		switch k := strings.ToLower(e.key); k {
-		case "user", "username":
-			if s, ok := r.str(e.key, e.item); ok {
-				r.opts.Username, r.userPos = s, e.item.KeyPos
-			}
-		case "pass", "password":
-			if s, ok := r.str(e.key, e.item); ok {
-				r.opts.Password = s
-			}
-		case "token":
-			if s, ok := r.str(e.key, e.item); ok {
-				r.opts.Authorization, r.tokenPos = s, e.item.KeyPos
-			}
-		case "timeout":
-			if d, ok := r.seconds("authorization timeout", e.item); ok {
-				r.opts.AuthTimeout = d
-			}
-		case "users", "default_permission", "default_permissions", "permissions", "auth_callout", "auth_hook", "proxy_required":
-			r.warnf(e.item.KeyPos, "'authorization.%s' is not supported yet; ignored", e.key)
-		default:
-			if r.strict {
-				r.errorf(e.item.KeyPos, "unknown field %q in authorization", e.key)
-			} else {
-				r.warnf(e.item.KeyPos, "unknown field %q in authorization; ignored", e.key)
-			}
-		}
-	}
-}
-
 // checkCombinations reports settings that are fine alone but not together.
 func (r *configReader) checkCombinations() {
 	o := r.opts
 	if o.Username != "" && o.Authorization != "" {
 		r.errorf(r.tokenPos, "Cannot have a user/pass and token")
+	}
+	if len(o.Users)+len(o.Nkeys) > 0 && r.usersPos.Line > 0 {
+		if o.Authorization != "" {
+			r.errorf(r.tokenPos, "Can not have a token and a users array")
+		}
+		if o.Username != "" {
+			r.errorf(r.userPos, "Can not have a single user/pass and a users array")
+		}
 	}
 	if o.MaxPayload > 0 && o.MaxPending > 0 && int64(o.MaxPayload) > o.MaxPending {
 		r.errorf(conf.Pos{File: o.ConfigFile}, "max_payload (%d) can not be higher than max_pending (%d)", o.MaxPayload, o.MaxPending)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ authorization { user: app, password: s3cret, timeout: 1.5 }
 		Debug: true, Username: "app", Password: "s3cret", AuthTimeout: 1500 * time.Millisecond,
 		ConfigFile: p, ConfigDigest: o.ConfigDigest,
 	}
-	if o != want {
+	if !reflect.DeepEqual(o, want) {
 		t.Fatalf("options\n got %+v\nwant %+v", o, want)
 	}
 	if !strings.HasPrefix(o.ConfigDigest, "sha256:") {

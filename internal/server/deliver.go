@@ -34,7 +34,11 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 // publisher's account: all plain subscriptions, one member per queue group.
 // It reports whether anyone took the message.
 func (c *client) publish(subj, reply []byte, hdrLen int, msg []byte) bool {
-	r := c.match(subj)
+	return c.deliverAll(c.match(subj), subj, reply, hdrLen, msg)
+}
+
+// deliverAll delivers to the matches of one account.
+func (c *client) deliverAll(r *subject.Result[*subscription], subj, reply []byte, hdrLen int, msg []byte) bool {
 	delivered := false
 	echo := c.opts.Echo
 	for _, sub := range r.Plain {
@@ -76,14 +80,21 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	if sub.icb != nil {
 		return c.srv.intq.push(sub, subj, reply, hdrLen, msg)
 	}
+	if sub.fwd != nil {
+		return sub.fwd.forward(c, subj, reply, hdrLen, msg)
+	}
 	dst := sub.client
 	dst.mu.Lock()
 	if dst.mu.stall != nil && c.nc != nil {
 		c.stalledWait(dst)
 	}
-	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) {
+	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) ||
+		(sub.deny != nil && sub.deny.DeniesDelivery(string(subj))) {
 		dst.mu.Unlock()
 		return false
+	}
+	if dst.mu.resp != nil && len(reply) > 0 {
+		dst.grantReplyLocked(reply)
 	}
 	payload := msg
 	if hdrLen > 0 && !dst.mu.headers {

@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/auth"
+)
 
 // Defaults, as nats-server has them.
 const (
@@ -40,9 +44,18 @@ type Options struct {
 	WriteDeadline   time.Duration
 	AuthTimeout     time.Duration
 	NoHeaderSupport bool
-	// Single-user or token authentication (--user/--pass, --auth).
+	// Single-user or token authentication (--user/--pass, --auth); the
+	// token and password may be bcrypt hashes. Permissions apply to the
+	// single user.
 	Username, Password string
 	Authorization      string
+	Permissions        *auth.Permissions
+	// Users lists, by password or nkey, and their accounts.
+	Users              []*auth.User
+	Nkeys              []*auth.NkeyUser
+	NoAuthUser         string            // user a client without credentials becomes
+	DefaultPermissions *auth.Permissions // for users without their own
+	Accounts           []*AccountConfig
 	NoSystemAccount    bool
 	SystemAccount      string
 	Logger             Logger
@@ -69,6 +82,8 @@ type Options struct {
 	ConfigFile string
 	// ConfigDigest identifies the parsed configuration (sha256 of values).
 	ConfigDigest string
+
+	authIx *authIndex // users by name and nkey; built by prepare
 }
 
 func (o *Options) setDefaults() {

@@ -13,6 +13,8 @@ var reloadable = map[string]bool{
 	"MaxPayload": true, "MaxControlLine": true, "MaxPending": true, "MaxConn": true,
 	"MaxSubs": true, "PingInterval": true, "MaxPingsOut": true, "WriteDeadline": true,
 	"AuthTimeout": true, "Username": true, "Password": true, "Authorization": true,
+	"Permissions": true, "Users": true, "Nkeys": true, "NoAuthUser": true,
+	"DefaultPermissions": true, "Accounts": true,
 	"Logger": true, "Debug": true, "Trace": true, "TraceVerbose": true, "Logtime": true,
 	"LogtimeUTC": true, "LogFile": true, "LogSizeLimit": true, "LogMaxFiles": true,
 	"Syslog": true, "RemoteSyslog": true, "LameDuckDuration": true,
@@ -71,18 +73,10 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	}
 	s.mu.Unlock()
 
-	if next.authRequired() {
-		for _, c := range clients {
-			if !c.connected.Load() {
-				continue
-			}
-			c.mu.Lock()
-			creds := c.mu.creds
-			c.mu.Unlock()
-			if !s.checkAuth(&creds) {
-				s.log.Noticef("%s - cid:%d - Credentials no longer valid after reload; closing", c.hostPort(), c.cid)
-				c.sendErrAndClose("Authorization Violation", reasonAuthFailure)
-			}
+	s.registerAccounts(&next)
+	for _, c := range clients {
+		if c.connected.Load() {
+			s.reauthenticate(c)
 		}
 	}
 	if len(res.Kept) > 0 {

@@ -79,6 +79,7 @@ func New(opts Options) (*Server, error) {
 	s.opts.Store(&opts)
 	s.mu.clients = make(map[uint64]*client)
 	s.accs.register(newAccount(globalAccountName))
+	s.registerAccounts(&opts)
 	if !opts.NoSystemAccount {
 		s.sysAcc = s.accs.register(newAccount(opts.SystemAccount))
 	}
@@ -115,6 +116,10 @@ func (o *Options) validate() error {
 	if o.Port < RandomPort || o.Port > 65535 {
 		return fmt.Errorf("invalid port %d", o.Port)
 	}
+	if err := o.validateAuth(); err != nil {
+		return err
+	}
+	o.authIx = o.buildAuthIndex()
 	return nil
 }
 
@@ -299,6 +304,9 @@ func (s *Server) infoFor(c *client, connectInfo bool) []byte {
 	s.mu.Unlock()
 	info.ClientID = c.cid
 	info.ClientIP = c.host
+	if c.nonce != nil {
+		info.Nonce = string(c.nonce)
+	}
 	if connectInfo {
 		info.ConnectInfo = true
 		info.RemoteAccount = c.acc.Name

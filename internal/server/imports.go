@@ -1,0 +1,300 @@
+package server
+
+import (
+	"crypto/rand"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/subject"
+)
+
+// Imports and exports join accounts. Each import is a subscription with a
+// forwarding rule, so matching and delivery stay the same machinery:
+//
+//   - stream import: a subscription in the exporter on the exported
+//     subjects; each message is re-published into the importer under the
+//     rewritten subject.
+//   - service import: a subscription in the importer on the local subject;
+//     each request is re-published into the exporter with a fresh reply
+//     subject _R_.<account tag>.<random>, remembered in the exporter's
+//     response map. A subscription in the exporter on _R_.<tag>.> catches
+//     the replies and sends them back to the requester's reply subject.
+
+// maxImportDepth stops import chains (A imports from B imports from A).
+const maxImportDepth = 4
+
+// forwarder is what an import subscription does with a matched message.
+type forwarder interface {
+	forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool
+}
+
+// streamImport re-publishes the exporter's messages into the importer.
+type streamImport struct {
+	to   *Account
+	from string // exported subject pattern
+	dest string // rewritten pattern, "" = unchanged
+}
+
+func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
+	out := subj
+	if si.dest != "" {
+		out = []byte(rewrite(string(subj), si.from, si.dest))
+	}
+	return c.publishIn(si.to, out, reply, hdrLen, msg)
+}
+
+// serviceImport sends the importer's requests into the exporter.
+type serviceImport struct {
+	from      *Account // the exporter
+	local     string   // subject the importer publishes to
+	remote    string   // subject in the exporter
+	respType  string
+	threshold time.Duration
+	importer  *Account
+}
+
+func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
+	out := subj
+	if si.local != si.remote {
+		out = []byte(rewrite(string(subj), si.local, si.remote))
+	}
+	if len(reply) == 0 {
+		return c.publishIn(si.from, out, nil, hdrLen, msg)
+	}
+	rm := si.from.responses()
+	newReply := rm.add(si.importer, reply, si.respType, si.threshold)
+	delivered := c.publishIn(si.from, out, []byte(newReply), hdrLen, msg)
+	if !delivered {
+		rm.remove(newReply)
+	}
+	return delivered
+}
+
+// responseRouter catches replies in the exporter and routes them back.
+type responseRouter struct{ acc *Account }
+
+func (rr *responseRouter) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
+	rm := rr.acc.responses()
+	e := rm.take(string(subj))
+	if e == nil {
+		return false
+	}
+	return c.publishIn(e.to, []byte(e.reply), reply, hdrLen, msg)
+}
+
+// responseEntry is one request in flight through a service import.
+type responseEntry struct {
+	to      *Account
+	reply   string
+	single  bool
+	expires time.Time
+}
+
+// responseMap holds an exporter's requests in flight, by generated reply.
+type responseMap struct {
+	prefix string // _R_.<tag>.
+	mu     sync.Mutex
+	m      map[string]*responseEntry
+	swept  time.Time
+}
+
+func newResponseMap() *responseMap {
+	return &responseMap{prefix: "_R_." + randomToken(6) + ".", m: make(map[string]*responseEntry)}
+}
+
+func (rm *responseMap) add(to *Account, reply []byte, respType string, threshold time.Duration) string {
+	if threshold <= 0 {
+		threshold = DefaultResponseThreshold
+	}
+	key := rm.prefix + randomToken(10)
+	now := time.Now()
+	rm.mu.Lock()
+	rm.m[key] = &responseEntry{to: to, reply: string(reply), single: respType == "" || respType == ResponseSingleton, expires: now.Add(threshold)}
+	if now.Sub(rm.swept) > time.Second {
+		rm.sweepLocked(now)
+	}
+	rm.mu.Unlock()
+	return key
+}
+
+// take returns the entry for a reply, forgetting it once a single reply
+// has gone back or it has expired.
+func (rm *responseMap) take(key string) *responseEntry {
+	now := time.Now()
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	e := rm.m[key]
+	if e == nil {
+		return nil
+	}
+	if now.After(e.expires) {
+		delete(rm.m, key)
+		return nil
+	}
+	if e.single {
+		delete(rm.m, key)
+	}
+	return e
+}
+
+func (rm *responseMap) remove(key string) {
+	rm.mu.Lock()
+	delete(rm.m, key)
+	rm.mu.Unlock()
+}
+
+func (rm *responseMap) sweepLocked(now time.Time) {
+	rm.swept = now
+	for k, e := range rm.m {
+		if now.After(e.expires) {
+			delete(rm.m, k)
+		}
+	}
+}
+
+// pending is the number of requests in flight, for tests and monitoring.
+func (rm *responseMap) pending() int {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	rm.sweepLocked(time.Now())
+	return len(rm.m)
+}
+
+// responses returns the account's response map, creating it and its
+// reply-catching subscription on first use.
+func (a *Account) responses() *responseMap {
+	a.imu.Lock()
+	defer a.imu.Unlock()
+	if a.resp == nil {
+		a.resp = newResponseMap()
+		sub := &subscription{acc: a, subject: a.resp.prefix + ">", fwd: &responseRouter{acc: a}}
+		a.sl.Insert(sub.subject, "", sub)
+	}
+	return a.resp
+}
+
+// publishIn delivers a message to the subscribers of another account.
+func (c *client) publishIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte) bool {
+	if c.importDepth >= maxImportDepth {
+		return false
+	}
+	c.importDepth++
+	delivered := c.deliverAll(acc.sl.MatchBytes(subj), subj, reply, hdrLen, msg)
+	c.importDepth--
+	return delivered
+}
+
+// configureImports (re)builds every configured account's import
+// subscriptions; a reload calls it again with the new configuration.
+func (s *Server) configureImports(o *Options) {
+	for _, a := range s.accs.all() {
+		a.dropImports()
+	}
+	for _, ac := range o.Accounts {
+		importer := s.accs.lookup(ac.Name)
+		for _, im := range ac.Imports {
+			exporter := s.accs.lookup(im.Account)
+			var src *AccountConfig
+			for _, c := range o.Accounts {
+				if c.Name == im.Account {
+					src = c
+				}
+			}
+			if exporter == nil || src == nil {
+				continue
+			}
+			ex := src.findExport(im.Subject, im.Service, ac.Name)
+			if ex == nil {
+				continue
+			}
+			if im.Service {
+				local := im.Subject
+				if im.To != "" {
+					local = im.To
+				}
+				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold}
+				importer.addImport(&subscription{acc: importer, subject: local, fwd: fw})
+				continue
+			}
+			dest := im.To
+			if im.Prefix != "" {
+				dest = im.Prefix + "." + im.Subject
+			}
+			fw := &streamImport{to: importer, from: im.Subject, dest: dest}
+			exporter.addImport(&subscription{acc: exporter, subject: im.Subject, fwd: fw})
+		}
+	}
+}
+
+func (a *Account) addImport(sub *subscription) {
+	if err := a.sl.Insert(sub.subject, "", sub); err != nil {
+		return
+	}
+	a.imu.Lock()
+	a.importSubs = append(a.importSubs, sub)
+	a.imu.Unlock()
+}
+
+// dropImports removes the import subscriptions an account holds (its
+// service imports and the stream imports others take from it).
+func (a *Account) dropImports() {
+	a.imu.Lock()
+	subs := a.importSubs
+	a.importSubs = nil
+	a.imu.Unlock()
+	for _, sub := range subs {
+		a.sl.Remove(sub.subject, "", sub)
+	}
+}
+
+// rewrite maps subj, which matches pattern from, onto pattern to: the
+// tokens under from's wildcards fill to's wildcards in order.
+func rewrite(subj, from, to string) string {
+	if subject.IsLiteral(to) {
+		return to
+	}
+	st, ft := strings.Split(subj, "."), strings.Split(from, ".")
+	var wild []string
+	for i, tok := range ft {
+		switch tok {
+		case "*":
+			wild = append(wild, st[i])
+		case ">":
+			wild = append(wild, strings.Join(st[i:], "."))
+		}
+	}
+	tt := strings.Split(to, ".")
+	k := 0
+	for i, tok := range tt {
+		if (tok == "*" || tok == ">") && k < len(wild) {
+			tt[i] = wild[k]
+			k++
+		}
+	}
+	return strings.Join(tt, ".")
+}
+
+const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// randomToken returns n random subject-safe characters.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = tokenAlphabet[int(b[i])%len(tokenAlphabet)]
+	}
+	return string(b)
+}
+
+// NumPendingResponses is the number of requests from importers that are
+// waiting for replies from this account's services.
+func (a *Account) NumPendingResponses() int {
+	a.imu.Lock()
+	rm := a.resp
+	a.imu.Unlock()
+	if rm == nil {
+		return 0
+	}
+	return rm.pending()
+}
