@@ -5,7 +5,7 @@ PKG      := github.com/sluicehq/sluice
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
 
-.PHONY: all build run test test-race lint fmt-check vet bench bench-vs-ref generate clean
+.PHONY: all build run test test-race lint fmt-check vet bench bench-vs-ref bench-more-vs-ref generate clean
 
 all: build
 
@@ -39,6 +39,11 @@ bench:
 # Side by side with nats-server v2.15.2, driven by natscli's `nats bench`.
 bench-vs-ref: build
 	../shared/tools/bench-vs-ref $(BIN)
+
+# Request/reply latency and idle-connection memory, side by side with
+# nats-server v2.15.2 (natscli's `nats bench service` and scripts/idleconns).
+bench-more-vs-ref: build
+	scripts/bench-more-vs-ref $(BIN)
 
 generate:
 	$(GO) run ./internal/cli/docgen
