@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -33,6 +34,8 @@ type authIndex struct {
 	users    map[string]*auth.User
 	nkeys    map[string]*auth.NkeyUser
 	accPerms map[string]*auth.Permissions // account default permissions
+
+	mu       sync.Mutex // guards checkers: connects compile concurrently
 	checkers map[*auth.Permissions]*auth.Checker
 }
 
@@ -70,6 +73,8 @@ func (ix *authIndex) checker(o *Options, own *auth.Permissions, account string) 
 	if p == nil {
 		return nil
 	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	if c, ok := ix.checkers[p]; ok {
 		return c
 	}
@@ -146,4 +151,27 @@ func newNonce() []byte {
 	out := make([]byte, base64.RawURLEncoding.EncodedLen(len(raw)))
 	base64.RawURLEncoding.Encode(out, raw[:])
 	return out
+}
+
+// permissionsOf returns the permissions a user of acc has, for user info.
+func (o *Options) permissionsOf(user, acc string) *auth.Permissions {
+	if o.authIx == nil {
+		return nil
+	}
+	var own *auth.Permissions
+	switch {
+	case o.authIx.users[user] != nil:
+		own = o.authIx.users[user].Permissions
+	case o.authIx.nkeys[user] != nil:
+		own = o.authIx.nkeys[user].Permissions
+	case user != "" && user == o.Username:
+		own = o.Permissions
+	}
+	if own == nil {
+		own = o.authIx.accPerms[acc]
+	}
+	if own == nil {
+		own = o.DefaultPermissions
+	}
+	return own
 }

@@ -40,10 +40,11 @@ const (
 	reasonProtocolViolation  closeReason = "Protocol Violation"
 	reasonBadClientProtocol  closeReason = "Bad Client Protocol Version"
 	reasonMaxConnections     closeReason = "Maximum Connections Exceeded"
-	reasonMaxPayload         closeReason = "Maximum Payload Exceeded"
+	reasonMaxPayload         closeReason = "Maximum Message Payload Exceeded"
 	reasonMaxControlLine     closeReason = "Maximum Control Line Exceeded"
 	reasonServerShutdown     closeReason = "Server Shutdown"
 	reasonNoRespondersNoHdrs closeReason = "No Responders Requires Headers"
+	reasonKicked             closeReason = "Kicked"
 )
 
 // errConnClosed stops the parser once the connection has been closed by a
@@ -422,6 +423,9 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 	c.signalFlush()
 	if c.srv.getOpts().Debug {
 		c.srv.log.Debugf("%s - cid:%d - Client connection closed: %s", c.hostPort(), c.cid, reason)
+	}
+	if c.connected.Load() {
+		c.srv.disconnectEvent(c, reason)
 	}
 }
 

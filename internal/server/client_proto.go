@@ -49,6 +49,7 @@ func (c *client) mustConnectFirst() bool {
 
 func (c *client) authViolation() {
 	c.srv.log.Errorf("%s - cid:%d - %v - %s", c.hostPort(), c.cid, errAuthFailed, authUserLabel(&c.opts))
+	c.srv.authErrorEvent(c)
 	c.sendErrAndClose("Authorization Violation", reasonAuthFailure)
 }
 
@@ -109,6 +110,7 @@ func (c *client) ProcessConnect(arg []byte) error {
 	c.mu.creds = api.ConnectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT}
 	c.mu.Unlock()
 	c.connected.Store(true)
+	c.srv.connectEvent(c)
 	if c.srv.getOpts().Trace {
 		c.srv.log.Tracef("%s - cid:%d - <<- [CONNECT %s]", c.hostPort(), c.cid, redactConnect(ci))
 	}

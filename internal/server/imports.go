@@ -190,6 +190,7 @@ func (c *client) publishIn(acc *Account, subj, reply []byte, hdrLen int, msg []b
 func (s *Server) configureImports(o *Options) {
 	for _, a := range s.accs.all() {
 		a.dropImports()
+		s.addSystemImports(a)
 	}
 	for _, ac := range o.Accounts {
 		importer := s.accs.lookup(ac.Name)

@@ -30,6 +30,7 @@ func (s *Server) LameDuckMode() {
 
 	o := s.getOpts()
 	s.log.Noticef("Entering lame duck mode, stop accepting new clients")
+	s.lameDuckEvent()
 	ln.Close()
 	for _, c := range clients {
 		c.mu.Lock()

@@ -28,6 +28,7 @@ type Server struct {
 	accs    *accountRegistry
 	intq    *internalQueue // drains callbacks of internal subscriptions
 	sysAcc  *Account
+	sys     *sysSender // nil without a system account
 	ipub    struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
@@ -79,10 +80,13 @@ func New(opts Options) (*Server, error) {
 	s.opts.Store(&opts)
 	s.mu.clients = make(map[uint64]*client)
 	s.accs.register(newAccount(globalAccountName))
-	s.registerAccounts(&opts)
+	for _, ac := range opts.Accounts {
+		s.accs.register(newAccount(ac.Name))
+	}
 	if !opts.NoSystemAccount {
 		s.sysAcc = s.accs.register(newAccount(opts.SystemAccount))
 	}
+	s.registerAccounts(&opts) // and their imports, once every account exists
 	name := opts.ServerName
 	if name == "" {
 		name = pub
@@ -168,6 +172,7 @@ func (s *Server) Start() error {
 	if s.getOpts().MaxPayload > 8*1024*1024 {
 		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
 	}
+	s.startSysSender()
 	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
@@ -277,6 +282,7 @@ func (s *Server) Shutdown() {
 	}
 	s.mu.Unlock()
 
+	s.shutdownEvent()
 	close(s.doneCh)
 	if ln != nil {
 		ln.Close()
@@ -298,10 +304,13 @@ func (s *Server) WaitForShutdown() {
 }
 
 // infoJSON renders the INFO line for one client.
-func (s *Server) infoFor(c *client, connectInfo bool) []byte {
+func (s *Server) infoFor(c *client, connectInfo bool, adjust ...func(*api.ServerInfo)) []byte {
 	s.mu.Lock()
 	info := s.mu.info
 	s.mu.Unlock()
+	for _, f := range adjust {
+		f(&info)
+	}
 	info.ClientID = c.cid
 	info.ClientIP = c.host
 	if c.nonce != nil {

@@ -1,0 +1,270 @@
+package server
+
+import (
+	"encoding/json"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/version"
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+// $SYS events: advisories the server publishes in the system account.
+// They are marshalled where they happen but published from one goroutine
+// (sysSender), because the places they happen (a connection closing as a
+// slow consumer inside another client's delivery) must not re-enter
+// delivery.
+
+const (
+	connectEventSubj    = "$SYS.ACCOUNT.%s.CONNECT"
+	disconnectEventSubj = "$SYS.ACCOUNT.%s.DISCONNECT"
+	accConnsSubjNew     = "$SYS.ACCOUNT.%s.SERVER.CONNS"
+	accConnsSubjOld     = "$SYS.SERVER.ACCOUNT.%s.CONNS"
+	statszSubj          = "$SYS.SERVER.%s.STATSZ"
+	shutdownSubj        = "$SYS.SERVER.%s.SHUTDOWN"
+	lameDuckSubj        = "$SYS.SERVER.%s.LAMEDUCK"
+	authErrSubj         = "$SYS.SERVER.%s.CLIENT.AUTH.ERR"
+	authErrAccountSubj  = "$SYS.ACCOUNT.CLIENT.AUTH.ERR"
+)
+
+// STATSZ heartbeat: first soon after start, then doubling up to the max.
+const (
+	statszFirst = 250 * time.Millisecond
+	statszMax   = 10 * time.Second
+)
+
+type sysMsg struct {
+	subj, reply string
+	hdr, body   []byte
+}
+
+// sysSender publishes queued $SYS messages in order.
+type sysSender struct {
+	ch      chan sysMsg
+	done    chan struct{} // closed to stop: what is queued is still sent
+	stopped chan struct{} // closed when the sender has finished
+	seq     uint64        // event sequence, guarded by mu
+	mu      sync.Mutex
+}
+
+func (s *Server) startSysSender() {
+	if s.sysAcc == nil {
+		return
+	}
+	s.sys = &sysSender{ch: make(chan sysMsg, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		defer close(s.sys.stopped)
+		for {
+			select {
+			case m := <-s.sys.ch:
+				s.PublishInternal(s.sysAcc, m.subj, m.reply, m.hdr, m.body)
+			case <-s.sys.done:
+				// Deliver what was queued before the stop (SHUTDOWN last).
+				for {
+					select {
+					case m := <-s.sys.ch:
+						s.PublishInternal(s.sysAcc, m.subj, m.reply, m.hdr, m.body)
+					default:
+						return
+					}
+				}
+			}
+		}
+	}()
+	go s.statszLoop()
+	s.registerSysServices()
+}
+
+// sendSys queues an event if anyone listens on subj; the marshalling is
+// skipped otherwise, so events cost nothing on a server nobody watches.
+func (s *Server) sendSys(subj string, v any) {
+	if s.sys == nil || !s.sysAcc.sl.HasInterest(subj) {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Errorf("Error marshalling $SYS event for %s: %v", subj, err)
+		return
+	}
+	s.queueSys(sysMsg{subj: subj, body: b})
+}
+
+func (s *Server) queueSys(m sysMsg) {
+	select {
+	case s.sys.ch <- m:
+	default:
+		s.log.Warnf("$SYS send queue full, dropping message on %s", m.subj)
+	}
+}
+
+// eventServer is the server object of an event, with the next sequence.
+func (s *Server) eventServer() api.EventServer {
+	s.sys.mu.Lock()
+	s.sys.seq++
+	seq := s.sys.seq
+	s.sys.mu.Unlock()
+	o := s.getOpts()
+	return api.EventServer{
+		Name: s.Name(), Host: o.Host, ID: s.id, Version: version.NATSCompat,
+		Seq: seq, Time: time.Now().UTC(),
+	}
+}
+
+// clientInfo describes c for events.
+func (c *client) clientInfo() api.ClientInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := c.start.UTC()
+	return api.ClientInfo{
+		Start: &start, Host: c.host, ID: c.cid, Account: c.acc.Name, User: c.mu.user,
+		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, Kind: "Client", ClientType: "nats",
+	}
+}
+
+func (s *Server) connectEvent(c *client) {
+	if s.sys == nil {
+		return
+	}
+	subj := sprintfSubj(connectEventSubj, c.acc.Name)
+	if s.sysAcc.sl.HasInterest(subj) {
+		s.sendSys(subj, &api.ConnectEventMsg{
+			Type: api.ConnectEventType, ID: randomToken(22), Time: time.Now().UTC(),
+			Server: s.eventServer(), Client: c.clientInfo(),
+		})
+	}
+	s.accountConnsEvent(c.acc)
+}
+
+func (s *Server) disconnectEvent(c *client, reason closeReason) {
+	if s.sys == nil || c.nc == nil {
+		return
+	}
+	subj := sprintfSubj(disconnectEventSubj, c.acc.Name)
+	if s.sysAcc.sl.HasInterest(subj) {
+		s.sendSys(subj, c.disconnectMsg(s, reason))
+	}
+	s.accountConnsEvent(c.acc)
+}
+
+func (c *client) disconnectMsg(s *Server, reason closeReason) *api.DisconnectEventMsg {
+	ci := c.clientInfo()
+	stop := time.Now().UTC()
+	ci.Stop = &stop
+	c.mu.Lock()
+	sent := api.MsgBytes{Msgs: c.mu.outMsgs, Bytes: c.mu.outBytes}
+	c.mu.Unlock()
+	recv := api.MsgBytes{Msgs: c.stats.inMsgs.Load(), Bytes: c.stats.inBytes.Load()}
+	return &api.DisconnectEventMsg{
+		Type: api.DisconnectEventType, ID: randomToken(22), Time: stop, Server: s.eventServer(),
+		Client: ci, Sent: api.DataStats{MsgBytes: sent}, Received: api.DataStats{MsgBytes: recv},
+		Reason: string(reason),
+	}
+}
+
+// authErrorEvent reports a failed login on both auth error subjects.
+func (s *Server) authErrorEvent(c *client) {
+	if s.sys == nil {
+		return
+	}
+	for _, subj := range []string{sprintfSubj(authErrSubj, s.id), authErrAccountSubj} {
+		if s.sysAcc.sl.HasInterest(subj) {
+			s.sendSys(subj, c.disconnectMsg(s, reasonAuthFailure))
+		}
+	}
+}
+
+func (s *Server) accountConnsEvent(a *Account) {
+	newSubj, oldSubj := sprintfSubj(accConnsSubjNew, a.Name), sprintfSubj(accConnsSubjOld, a.Name)
+	if !s.sysAcc.sl.HasInterest(newSubj) && !s.sysAcc.sl.HasInterest(oldSubj) {
+		return
+	}
+	m := &api.AccountNumConns{
+		Type: api.AccountNumConnsType, ID: randomToken(22), Time: time.Now().UTC(),
+		Server: s.eventServer(), AccountStat: s.accountStat(a),
+	}
+	s.sendSys(newSubj, m)
+	s.sendSys(oldSubj, m)
+}
+
+func (s *Server) accountStat(a *Account) api.AccountStat {
+	n := a.NumClients()
+	return api.AccountStat{Account: a.Name, Name: a.Name, Conns: n, TotalConns: n, NumSubs: uint32(a.sl.Count())}
+}
+
+// statszMsg is the server's STATSZ.
+func (s *Server) statszMsg() *api.ServerStatsMsg {
+	st := &s.stats
+	subs := 0
+	active := 0
+	for _, a := range s.accs.all() {
+		subs += a.sl.Count()
+		if a.NumClients() > 0 {
+			active++
+		}
+	}
+	conns := s.NumClients()
+	recv := api.MsgBytes{Msgs: st.inMsgs.Load(), Bytes: st.inBytes.Load()}
+	sent := api.MsgBytes{Msgs: st.outMsgs.Load(), Bytes: st.outBytes.Load()}
+	return &api.ServerStatsMsg{
+		Server: s.eventServer(),
+		Stats: api.ServerStats{
+			Start: s.start.UTC(), Mem: residentMemory(), Cores: runtime.NumCPU(),
+			Connections: conns, TotalConnections: st.totalConns.Load(), ActiveAccounts: active,
+			NumSubs: uint32(subs), Sent: api.DataStats{MsgBytes: sent}, SentToClients: api.DataStats{MsgBytes: sent},
+			Received: api.DataStats{MsgBytes: recv}, ReceivedFromClients: api.DataStats{MsgBytes: recv},
+			SlowConsumers: st.slowConsumers.Load(), ActiveServers: 1, MaxProcs: runtime.GOMAXPROCS(0),
+		},
+	}
+}
+
+// statszLoop publishes the STATSZ heartbeat while anyone listens.
+func (s *Server) statszLoop() {
+	defer s.wg.Done()
+	subj := sprintfSubj(statszSubj, s.id)
+	d := statszFirst
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.doneCh:
+			return
+		case <-t.C:
+			s.sendSys(subj, s.statszMsg())
+			if d = d * 2; d > statszMax {
+				d = statszMax
+			}
+			t.Reset(d)
+		}
+	}
+}
+
+// shutdownEvent announces the server going away and waits until the
+// sender has published everything queued, so clients still connected
+// receive it before they are closed.
+func (s *Server) shutdownEvent() {
+	if s.sys == nil {
+		return
+	}
+	s.sendSys(sprintfSubj(shutdownSubj, s.id), s.eventServer())
+	close(s.sys.done)
+	<-s.sys.stopped
+}
+
+func (s *Server) lameDuckEvent() {
+	if s.sys != nil {
+		s.sendSys(sprintfSubj(lameDuckSubj, s.id), s.eventServer())
+	}
+}
+
+// sprintfSubj fills the one %s of a subject template.
+func sprintfSubj(tmpl, v string) string {
+	for i := 0; i+1 < len(tmpl); i++ {
+		if tmpl[i] == '%' && tmpl[i+1] == 's' {
+			return tmpl[:i] + v + tmpl[i+2:]
+		}
+	}
+	return tmpl
+}
