@@ -102,6 +102,7 @@ func New(opts Options) (*Server, error) {
 		s.mu.info.GitCommit = s.mu.info.GitCommit[:7]
 	}
 	s.mu.info.AuthRequired = opts.authRequired()
+	s.setTLSInfoLocked(&opts)
 	return s, nil
 }
 
@@ -299,6 +300,9 @@ func (s *Server) infoFor(c *client, connectInfo bool) []byte {
 	s.mu.Unlock()
 	info.ClientID = c.cid
 	info.ClientIP = c.host
+	if c.tlsFirst { // INFO travels over TLS: say so whatever allow_non_tls says
+		info.TLSRequired, info.TLSAvailable = true, false
+	}
 	if connectInfo {
 		info.ConnectInfo = true
 		info.RemoteAccount = c.acc.Name

@@ -15,6 +15,17 @@ var ciphers = func() map[string]*tls.CipherSuite {
 	for _, cs := range tls.InsecureCipherSuites() {
 		m[cs.Name] = cs
 	}
+	// The names older nats-server releases documented for ChaCha20.
+	for legacy, id := range map[string]uint16{
+		"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305":   tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	} {
+		for _, cs := range tls.CipherSuites() {
+			if cs.ID == id {
+				m[legacy] = cs
+			}
+		}
+	}
 	return m
 }()
 
