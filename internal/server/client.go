@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"crypto/tls"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -58,6 +61,11 @@ type client struct {
 	host  string
 	port  int
 	start time.Time
+
+	// Set before the read and write loops start, read-only afterwards.
+	tlsState *tls.ConnectionState // verified peer chain; nil without TLS
+	tlsFirst bool                 // the TLS handshake came before INFO
+	pre      []byte               // read while telling TLS from plain text
 
 	// Owned by the read loop (acc is also written under mu so that other
 	// goroutines may read it under mu).
@@ -134,6 +142,16 @@ type subscription struct {
 }
 
 func (s *Server) createClient(conn net.Conn) {
+	c := s.newClient(conn)
+	if o := s.getOpts(); o.TLSConfig != nil {
+		s.wg.Add(1)
+		go c.startTLS(conn, o) // the handshake must not hold up accepting
+		return
+	}
+	c.run(false)
+}
+
+func (s *Server) newClient(conn net.Conn) *client {
 	c := &client{
 		srv:     s,
 		cid:     s.gcid.Add(1),
@@ -155,9 +173,15 @@ func (s *Server) createClient(conn net.Conn) {
 		c.nonce = newNonce()
 	}
 	s.stats.totalConns.Add(1)
+	return c
+}
 
+// run registers c and starts its reader and writer. infoSent says INFO
+// already went out, in plain text ahead of a TLS handshake.
+func (c *client) run(infoSent bool) {
+	s := c.srv
 	if !s.addClient(c) {
-		conn.Close()
+		c.nc.Close()
 		return
 	}
 	c.acc.numClients.Add(1)
@@ -168,7 +192,9 @@ func (s *Server) createClient(conn net.Conn) {
 	s.wg.Add(2)
 	go c.writeLoop()
 
-	c.enqueue(s.infoFor(c, false))
+	if !infoSent {
+		c.enqueue(s.infoFor(c, false))
+	}
 	if s.getOpts().MaxConn < 0 || s.NumClients() > s.getOpts().MaxConn {
 		c.sendErrAndClose("maximum connections exceeded", reasonMaxConnections)
 		s.log.Errorf("%s - cid:%d - Maximum Connections Exceeded", c.hostPort(), c.cid)
@@ -189,8 +215,12 @@ func (c *client) readLoop() {
 	defer c.srv.wg.Done()
 	buf := make([]byte, startReadBufSize)
 	shortReads := 0
+	var rd io.Reader = c.nc
+	if len(c.pre) > 0 {
+		rd = io.MultiReader(bytes.NewReader(c.pre), c.nc)
+	}
 	for {
-		n, err := c.nc.Read(buf)
+		n, err := rd.Read(buf)
 		if n > 0 {
 			if g := c.srv.optsGen.Load(); g != c.optsGen {
 				c.optsGen = g

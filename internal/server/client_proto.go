@@ -96,6 +96,10 @@ func (c *client) ProcessConnect(arg []byte) error {
 		c.authViolation()
 		return errConnClosed
 	}
+	if c.tlsMapRefused() {
+		c.authViolation()
+		return errConnClosed
+	}
 	if c.authT != nil {
 		c.authT.Stop()
 	}

@@ -352,6 +352,8 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["authorization"] = readAuthorization
 	m["accounts"] = readAccounts
 	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
+	m["tls"] = readTLS
+	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -370,7 +372,7 @@ var unbuiltKeys = map[string]string{
 	"account_resolver": "operator mode", "accounts_resolver": "operator mode", "resolver_tls": "operator mode",
 	"resolver_preload": "operator mode", "resolver_pinned_accounts": "operator mode", "trusted": "operator mode",
 	"trusted_keys": "operator mode", "default_sentinel": "operator mode",
-	"tls": "TLS", "allow_non_tls": "TLS", "ocsp": "TLS", "ocsp_cache": "TLS",
+	"ocsp": "TLS", "ocsp_cache": "TLS",
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
 	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",
 	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",

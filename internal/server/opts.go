@@ -1,9 +1,11 @@
 package server
 
 import (
+	"crypto/tls"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/tlsconf"
 )
 
 // Defaults, as nats-server has them.
@@ -18,6 +20,9 @@ const (
 	DefaultPingMax        = 2
 	DefaultWriteDeadline  = 10 * time.Second
 	DefaultAuthTimeout    = 2 * time.Second
+	DefaultTLSTimeout     = 2 * time.Second
+	// DefaultTLSHandshakeFirstFallback is the wait of handshake_first: auto.
+	DefaultTLSHandshakeFirstFallback = 50 * time.Millisecond
 	// Lame duck: how long to spread closing clients over, after a grace period.
 	DefaultLameDuckDuration    = 2 * time.Minute
 	MinLameDuckDuration        = 30 * time.Second
@@ -78,6 +83,30 @@ type Options struct {
 	LameDuckGracePeriod time.Duration
 	MaxClosedClients    int
 
+	// Client TLS: on when TLSConfig is set. The tls {} block of a
+	// configuration file builds it with the settings below it; so does
+	// SetTLSFromFlags from the command-line form (TLS..TLSCaCert).
+	TLS       bool // --tls
+	TLSVerify bool // --tlsverify
+	TLSCert   string
+	TLSKey    string
+	TLSCaCert string
+	TLSConfig *tls.Config
+	// TLSTimeout bounds the handshake (0 = DefaultTLSTimeout).
+	TLSTimeout time.Duration
+	// TLSMap is verify_and_map: the client certificate names the user.
+	TLSMap bool
+	// TLSPinnedCerts, when not empty, admits only clients whose certificate
+	// key is listed.
+	TLSPinnedCerts tlsconf.PinnedCerts
+	// TLSHandshakeFirst: TLS starts at once and INFO follows over TLS. With
+	// a fallback delay, a client silent for that long gets INFO in plain
+	// text and upgrades the usual way.
+	TLSHandshakeFirst         bool
+	TLSHandshakeFirstFallback time.Duration
+	// AllowNonTLS lets clients choose: INFO says tls_available.
+	AllowNonTLS bool
+
 	// ConfigFile is the file the options were read from, re-read on reload.
 	ConfigFile string
 	// ConfigDigest identifies the parsed configuration (sha256 of values).
@@ -114,8 +143,14 @@ func (o *Options) setDefaults() {
 	if o.WriteDeadline == 0 {
 		o.WriteDeadline = DefaultWriteDeadline
 	}
+	if o.TLSTimeout == 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLSConfig != nil {
+			o.AuthTimeout = o.TLSTimeout + time.Second // as nats-server
+		}
 	}
 	if o.LameDuckDuration == 0 {
 		o.LameDuckDuration = DefaultLameDuckDuration

@@ -20,6 +20,11 @@ var reloadable = map[string]bool{
 	"Syslog": true, "RemoteSyslog": true, "LameDuckDuration": true,
 	"LameDuckGracePeriod": true, "MaxClosedClients": true, "ConfigFile": true,
 	"ConfigDigest": true, "PidFile": true, "PortsFileDir": true,
+	// TLS: new connections use the new settings (and freshly read
+	// certificates); established ones keep theirs.
+	"TLS": true, "TLSVerify": true, "TLSCert": true, "TLSKey": true, "TLSCaCert": true,
+	"TLSConfig": true, "TLSTimeout": true, "TLSMap": true, "TLSPinnedCerts": true,
+	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "AllowNonTLS": true,
 }
 
 // ReloadResult says what a reload did.
@@ -67,6 +72,7 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	s.mu.Lock()
 	s.mu.info.MaxPayload = next.MaxPayload
 	s.mu.info.AuthRequired = next.authRequired()
+	s.setTLSInfoLocked(&next)
 	clients := make([]*client, 0, len(s.mu.clients))
 	for _, c := range s.mu.clients {
 		clients = append(clients, c)
@@ -79,6 +85,7 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 			s.reauthenticate(c)
 		}
 	}
+	s.closeUnpinned(cur, &next, clients)
 	if len(res.Kept) > 0 {
 		s.log.Warnf("Reloaded: changes to %s cannot be applied at runtime and were ignored", strings.Join(res.Kept, ", "))
 	}

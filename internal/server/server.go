@@ -107,6 +107,7 @@ func New(opts Options) (*Server, error) {
 		s.mu.info.GitCommit = s.mu.info.GitCommit[:7]
 	}
 	s.mu.info.AuthRequired = opts.authRequired()
+	s.setTLSInfoLocked(&opts)
 	return s, nil
 }
 
@@ -315,6 +316,9 @@ func (s *Server) infoFor(c *client, connectInfo bool, adjust ...func(*api.Server
 	info.ClientIP = c.host
 	if c.nonce != nil {
 		info.Nonce = string(c.nonce)
+	}
+	if c.tlsFirst { // INFO travels over TLS: say so whatever allow_non_tls says
+		info.TLSRequired, info.TLSAvailable = true, false
 	}
 	if connectInfo {
 		info.ConnectInfo = true
