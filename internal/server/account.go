@@ -16,6 +16,7 @@ type Account struct {
 	sl   *subject.Sublist[*subscription]
 
 	numClients atomic.Int32
+	stats      accountStats // monitoring counters (monitor_accounts.go)
 }
 
 func newAccount(name string) *Account {

@@ -43,6 +43,7 @@ type Server struct {
 		reloader func() error
 		ldm      bool // in lame duck mode
 	}
+	mon     monitorState // HTTP monitoring (monitor_server.go)
 	readyCh chan struct{}
 	doneCh  chan struct{}
 	wg      sync.WaitGroup // accept loop and every connection goroutine
@@ -51,6 +52,7 @@ type Server struct {
 type serverStats struct {
 	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 	slowConsumers                      atomic.Int64
+	staleConns, stalls                 atomic.Int64
 	totalConns                         atomic.Uint64
 }
 
@@ -77,6 +79,7 @@ func New(opts Options) (*Server, error) {
 		intq:    newInternalQueue(opts.Logger),
 	}
 	s.opts.Store(&opts)
+	s.noteConfigLoaded()
 	s.mu.clients = make(map[uint64]*client)
 	s.accs.register(newAccount(globalAccountName))
 	if !opts.NoSystemAccount {
@@ -115,7 +118,7 @@ func (o *Options) validate() error {
 	if o.Port < RandomPort || o.Port > 65535 {
 		return fmt.Errorf("invalid port %d", o.Port)
 	}
-	return nil
+	return o.validateMonitor()
 }
 
 // getOpts returns the options in force. The result is shared: read only.
@@ -162,6 +165,10 @@ func (s *Server) Start() error {
 	s.log.Noticef("  ID:       %s", s.id)
 	if s.getOpts().MaxPayload > 8*1024*1024 {
 		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
+	}
+	if err := s.startMonitoring(); err != nil {
+		s.Shutdown()
+		return err
 	}
 	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
 	s.wg.Add(1)
@@ -276,6 +283,7 @@ func (s *Server) Shutdown() {
 	if ln != nil {
 		ln.Close()
 	}
+	s.stopMonitoring()
 	for _, c := range clients {
 		c.closeConnection(reasonServerShutdown)
 	}
