@@ -20,6 +20,7 @@ type Account struct {
 	imu        sync.Mutex      // guards what follows
 	importSubs []*subscription // import subscriptions held in sl
 	resp       *responseMap    // requests in flight through service imports
+	stats      accountStats    // monitoring counters (monitor_accounts.go)
 }
 
 func newAccount(name string) *Account {

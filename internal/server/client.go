@@ -120,6 +120,12 @@ type client struct {
 	activity    atomic.Bool // client sent something since the last ping tick
 	pingT       *time.Timer
 	authT       *time.Timer
+
+	// For monitoring (monitor_connz.go): unix nanoseconds of the last
+	// activity, the last round trip and the PING it is timed from, and how
+	// often publishers stalled waiting for this connection.
+	last, rtt, rttStart atomic.Int64
+	stalls              atomic.Int64
 }
 
 // subscription is one SUB of a client, or an internal subscription with a
@@ -267,19 +273,27 @@ func isClosedConnErr(err error) bool {
 // endBatch publishes the batch's counters and wakes every writer this
 // read batch gave something to send.
 func (c *client) endBatch() {
+	now := time.Now().UnixNano()
+	c.last.Store(now)
 	if c.in.msgs > 0 {
 		c.stats.inMsgs.Add(c.in.msgs)
 		c.stats.inBytes.Add(c.in.bytes)
 		c.srv.stats.inMsgs.Add(c.in.msgs)
 		c.srv.stats.inBytes.Add(c.in.bytes)
+		c.acc.stats.inMsgs.Add(c.in.msgs)
+		c.acc.stats.inBytes.Add(c.in.bytes)
 		c.in.msgs, c.in.bytes = 0, 0
 	}
 	if c.outAgg.msgs > 0 {
 		c.srv.stats.outMsgs.Add(c.outAgg.msgs)
 		c.srv.stats.outBytes.Add(c.outAgg.bytes)
+		// Deliveries stay inside the publisher's account (no imports yet).
+		c.acc.stats.outMsgs.Add(c.outAgg.msgs)
+		c.acc.stats.outBytes.Add(c.outAgg.bytes)
 		c.outAgg.msgs, c.outAgg.bytes = 0, 0
 	}
 	for i, dst := range c.pcd {
+		dst.last.Store(now)
 		dst.signalFlush()
 		c.pcd[i] = nil
 	}
@@ -379,7 +393,7 @@ func (c *client) writeLoop() {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				reason = reasonSlowConsumerWrite
-				c.srv.stats.slowConsumers.Add(1)
+				c.noteSlowConsumer()
 				c.srv.log.Noticef("%s - cid:%d - Slow Consumer Detected: WriteDeadline of %v exceeded with %d chunks of %d total bytes.",
 					c.hostPort(), c.cid, wd, len(chunks), size)
 			}
@@ -446,6 +460,7 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 	}
 	c.srv.removeClient(c)
 	acc.numClients.Add(-1)
+	c.srv.saveClosed(c, reason, subs)
 	if !flush {
 		// A slow consumer's writer may be stuck in Write: unblock it.
 		c.nc.Close()

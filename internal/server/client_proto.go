@@ -157,6 +157,9 @@ func (c *client) ProcessPong() error {
 	c.mu.Lock()
 	c.mu.pingsOut = 0
 	c.mu.Unlock()
+	if st := c.rttStart.Swap(0); st != 0 {
+		c.rtt.Store(time.Now().UnixNano() - st)
+	}
 	return nil
 }
 
@@ -358,6 +361,7 @@ func (c *client) pingTick() {
 	if c.mu.pingsOut+1 > c.srv.getOpts().MaxPingsOut {
 		c.mu.Unlock()
 		c.srv.log.Debugf("%s - cid:%d - Stale Client Connection - Closing", c.hostPort(), c.cid)
+		c.srv.stats.staleConns.Add(1)
 		c.sendErrAndClose("Stale Connection", reasonStale)
 		return
 	}
@@ -366,6 +370,7 @@ func (c *client) pingTick() {
 	if send {
 		c.mu.pingsOut++
 		c.mu.out.write(pingLine)
+		c.rttStart.CompareAndSwap(0, time.Now().UnixNano())
 	}
 	c.mu.Unlock()
 	if send {

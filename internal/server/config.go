@@ -354,6 +354,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
 	m["tls"] = readTLS
 	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
+	addMonitorKeys(m)
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -376,8 +377,7 @@ var unbuiltKeys = map[string]string{
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
 	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",
 	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",
-	"http": "HTTP monitoring", "https": "HTTP monitoring", "http_port": "HTTP monitoring", "monitor_port": "HTTP monitoring",
-	"https_port": "HTTP monitoring", "http_base_path": "HTTP monitoring", "prof_port": "profiling", "prof_block_rate": "profiling",
+	"prof_port": "profiling", "prof_block_rate": "profiling",
 	"server_tags": "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
 	"max_subscription_tokens": "subject token limits", "write_timeout": "write timeout policies",
 	"proxy_protocol": "proxies", "proxies": "proxies", "feature_flags": "feature flags",

@@ -162,6 +162,8 @@ func (c *client) stalledWait(dst *client) {
 	}
 	ttl = min(ttl, stallTotal-c.stalled)
 	dst.mu.Unlock()
+	dst.stalls.Add(1)
+	c.srv.stats.stalls.Add(1)
 	dst.signalFlush()
 	start := time.Now()
 	t := time.NewTimer(ttl)
@@ -175,7 +177,7 @@ func (c *client) stalledWait(dst *client) {
 }
 
 func (c *client) slowConsumer() {
-	c.srv.stats.slowConsumers.Add(1)
+	c.noteSlowConsumer()
 	c.srv.log.Noticef("%s - cid:%d - Slow Consumer Detected: MaxPending of %d Exceeded",
 		c.hostPort(), c.cid, c.srv.getOpts().MaxPending)
 	c.closeConnection(reasonSlowConsumerBytes)

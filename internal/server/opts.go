@@ -107,6 +107,13 @@ type Options struct {
 	// AllowNonTLS lets clients choose: INFO says tls_available.
 	AllowNonTLS bool
 
+	// HTTP monitoring (monitor_server.go): a port of 0 is off, -1 random.
+	// HTTPHost defaults to Host.
+	HTTPHost     string
+	HTTPPort     int
+	HTTPSPort    int
+	HTTPBasePath string
+
 	// ConfigFile is the file the options were read from, re-read on reload.
 	ConfigFile string
 	// ConfigDigest identifies the parsed configuration (sha256 of values).
@@ -121,6 +128,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Port == 0 {
 		o.Port = DefaultPort
+	}
+	if o.HTTPHost == "" {
+		o.HTTPHost = o.Host
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload

@@ -68,6 +68,7 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	}
 	s.opts.Store(&next)
 	s.optsGen.Add(1)
+	s.noteConfigLoaded()
 
 	s.mu.Lock()
 	s.mu.info.MaxPayload = next.MaxPayload

@@ -44,6 +44,7 @@ type Server struct {
 		reloader func() error
 		ldm      bool // in lame duck mode
 	}
+	mon     monitorState // HTTP monitoring (monitor_server.go)
 	readyCh chan struct{}
 	doneCh  chan struct{}
 	wg      sync.WaitGroup // accept loop and every connection goroutine
@@ -52,6 +53,7 @@ type Server struct {
 type serverStats struct {
 	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 	slowConsumers                      atomic.Int64
+	staleConns, stalls                 atomic.Int64
 	totalConns                         atomic.Uint64
 }
 
@@ -78,6 +80,7 @@ func New(opts Options) (*Server, error) {
 		intq:    newInternalQueue(opts.Logger),
 	}
 	s.opts.Store(&opts)
+	s.noteConfigLoaded()
 	s.mu.clients = make(map[uint64]*client)
 	s.accs.register(newAccount(globalAccountName))
 	for _, ac := range opts.Accounts {
@@ -125,7 +128,7 @@ func (o *Options) validate() error {
 		return err
 	}
 	o.authIx = o.buildAuthIndex()
-	return nil
+	return o.validateMonitor()
 }
 
 // getOpts returns the options in force. The result is shared: read only.
@@ -174,6 +177,10 @@ func (s *Server) Start() error {
 		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
 	}
 	s.startSysSender()
+	if err := s.startMonitoring(); err != nil {
+		s.Shutdown()
+		return err
+	}
 	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
@@ -288,6 +295,7 @@ func (s *Server) Shutdown() {
 	if ln != nil {
 		ln.Close()
 	}
+	s.stopMonitoring()
 	for _, c := range clients {
 		c.closeConnection(reasonServerShutdown)
 	}

@@ -52,20 +52,6 @@ type ClientInfo struct {
 	Reply      string        `json:"reply,omitempty"`
 }
 
-// MsgBytes counts messages and their bytes.
-type MsgBytes struct {
-	Msgs  int64 `json:"msgs"`
-	Bytes int64 `json:"bytes"`
-}
-
-// DataStats is traffic in one direction, with per-kind detail.
-type DataStats struct {
-	MsgBytes
-	Gateways *MsgBytes `json:"gateways,omitempty"`
-	Routes   *MsgBytes `json:"routes,omitempty"`
-	Leafs    *MsgBytes `json:"leafs,omitempty"`
-}
-
 // ConnectEventMsg is published on $SYS.ACCOUNT.<acc>.CONNECT.
 type ConnectEventMsg struct {
 	Type   string      `json:"type"`
@@ -86,19 +72,6 @@ type DisconnectEventMsg struct {
 	Sent     DataStats   `json:"sent"`
 	Received DataStats   `json:"received"`
 	Reason   string      `json:"reason"`
-}
-
-// AccountStat is one account's connections and traffic.
-type AccountStat struct {
-	Account       string    `json:"acc"`
-	Name          string    `json:"name"`
-	Conns         int       `json:"conns"`
-	LeafNodes     int       `json:"leafnodes"`
-	TotalConns    int       `json:"total_conns"`
-	NumSubs       uint32    `json:"num_subscriptions"`
-	Sent          DataStats `json:"sent"`
-	Received      DataStats `json:"received"`
-	SlowConsumers int64     `json:"slow_consumers"`
 }
 
 // AccountNumConns is published when an account's connection count changes.

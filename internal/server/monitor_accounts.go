@@ -1,0 +1,190 @@
+package server
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/subject"
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+// accountStats are an account's traffic counters, added to once per read
+// batch of each publisher, never per message.
+type accountStats struct {
+	inMsgs, inBytes   atomic.Int64 // published by the account's connections
+	outMsgs, outBytes atomic.Int64 // delivered by the account's publishers
+	slowConsumers     atomic.Int64
+}
+
+// sorted returns every registered account, by name.
+func (r *accountRegistry) sorted() []*Account {
+	r.mu.RLock()
+	out := make([]*Account, 0, len(r.accs))
+	for _, a := range r.accs {
+		out = append(out, a)
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *Account) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// noteSlowConsumer counts c, about to be closed as a slow consumer.
+func (c *client) noteSlowConsumer() {
+	c.srv.stats.slowConsumers.Add(1)
+	c.mu.Lock()
+	acc := c.acc
+	c.mu.Unlock()
+	if acc != nil {
+		acc.stats.slowConsumers.Add(1)
+	}
+}
+
+// Accountz lists the accounts, or details the one named.
+func (s *Server) Accountz(o *api.AccountzOptions) (*api.Accountz, error) {
+	az := &api.Accountz{ID: s.id, Now: time.Now().UTC()}
+	if s.sysAcc != nil {
+		az.SystemAccount = s.sysAcc.Name
+	}
+	if o == nil || o.Account == "" {
+		az.Accounts = []string{}
+		for _, a := range s.accs.sorted() {
+			az.Accounts = append(az.Accounts, a.Name)
+		}
+		return az, nil
+	}
+	a := s.LookupAccount(o.Account)
+	if a == nil {
+		return nil, fmt.Errorf("Account %s does not exist", o.Account)
+	}
+	st := sublistStats(a)
+	az.Account = &api.AccountInfo{
+		AccountName: a.Name,
+		LastUpdate:  s.configLoadTime().UTC(),
+		IsSystem:    a == s.sysAcc,
+		Complete:    true,
+		ClientCnt:   a.NumClients(),
+		SubCnt:      st.NumSubs,
+		Sublist:     &st,
+	}
+	return az, nil
+}
+
+// AccountStatz reports traffic per account; accounts without connections
+// are left out unless asked for.
+func (s *Server) AccountStatz(o *api.AccountStatzOptions) (*api.AccountStatz, error) {
+	if o == nil {
+		o = &api.AccountStatzOptions{}
+	}
+	stz := &api.AccountStatz{ID: s.id, Now: time.Now().UTC(), Accounts: []*api.AccountStat{}}
+	accs := s.accs.sorted()
+	if len(o.Accounts) > 0 {
+		accs = accs[:0]
+		for _, name := range o.Accounts {
+			if a := s.LookupAccount(name); a != nil {
+				accs = append(accs, a)
+			}
+		}
+	}
+	for _, a := range accs {
+		conns := a.NumClients()
+		if conns == 0 && !o.IncludeUnused {
+			continue
+		}
+		stz.Accounts = append(stz.Accounts, &api.AccountStat{
+			Account:       a.Name,
+			Name:          a.Name,
+			Conns:         conns,
+			TotalConns:    conns,
+			NumSubs:       uint32(a.sl.Count()),
+			Sent:          api.DataStats{MsgBytes: api.MsgBytes{Msgs: a.stats.outMsgs.Load(), Bytes: a.stats.outBytes.Load()}},
+			Received:      api.DataStats{MsgBytes: api.MsgBytes{Msgs: a.stats.inMsgs.Load(), Bytes: a.stats.inBytes.Load()}},
+			SlowConsumers: a.stats.slowConsumers.Load(),
+		})
+	}
+	return stz, nil
+}
+
+// Subsz reports the subscription index of every account (or one), and
+// with Subscriptions a page of the client subscriptions, optionally only
+// those a message on Test would reach.
+func (s *Server) Subsz(o *api.SubszOptions) (*api.Subsz, error) {
+	if o == nil {
+		o = &api.SubszOptions{}
+	}
+	offset, limit := max(o.Offset, 0), o.Limit
+	if limit <= 0 {
+		limit = api.DefaultSubListSize
+	}
+	if o.Test != "" && !subject.ValidLiteral(o.Test) {
+		return nil, fmt.Errorf("invalid test subject, must be valid publish subject: %s", o.Test)
+	}
+	sz := &api.Subsz{ID: s.id, Now: time.Now().UTC(), SublistStats: &api.SublistStats{}, Offset: offset, Limit: limit}
+	var sum statsSum
+	var details []api.SubDetail
+	for _, a := range s.accs.sorted() {
+		if o.Account != "" && a.Name != o.Account {
+			continue
+		}
+		sum.add(a.sl.Stats())
+		if !o.Subscriptions {
+			continue
+		}
+		a.sl.All(func(subj, _ string, sub *subscription) {
+			if sub.client == nil || o.Test != "" && !subject.Matches(o.Test, subj) {
+				return
+			}
+			sub.client.mu.Lock()
+			sd := subDetailLocked(sub)
+			sub.client.mu.Unlock()
+			sd.Account = a.Name
+			details = append(details, sd)
+		})
+	}
+	*sz.SublistStats = sum.stats()
+	if o.Subscriptions {
+		lo := min(offset, len(details))
+		sz.Subs = details[lo : lo+min(limit, len(details)-lo)]
+		sz.Total = len(details)
+	}
+	return sz, nil
+}
+
+func sublistStats(a *Account) api.SublistStats {
+	var sum statsSum
+	sum.add(a.sl.Stats())
+	return sum.stats()
+}
+
+// statsSum adds up the index statistics of several accounts.
+type statsSum struct {
+	out       api.SublistStats
+	hits      uint64
+	caches    int
+	fanoutSum float64
+}
+
+func (t *statsSum) add(st subject.Stats) {
+	t.out.NumSubs += uint32(st.Count)
+	t.out.NumCache += uint32(st.CacheEntries)
+	t.out.NumInserts += st.Inserts
+	t.out.NumRemoves += st.Removes
+	t.out.NumMatches += st.Matches
+	t.out.MaxFanout = max(t.out.MaxFanout, uint32(st.MaxFanout))
+	t.hits += st.CacheHits
+	t.fanoutSum += st.AvgFanout * float64(st.CacheEntries)
+	t.caches += st.CacheEntries
+}
+
+func (t *statsSum) stats() api.SublistStats {
+	st := t.out
+	if st.NumMatches > 0 {
+		st.CacheHitRate = float64(t.hits) / float64(st.NumMatches)
+	}
+	if t.caches > 0 {
+		st.AvgFanout = t.fanoutSum / float64(t.caches)
+	}
+	return st
+}
