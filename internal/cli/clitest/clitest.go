@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/sluicehq/sluice/internal/cli"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/natscontext"
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 // Result is what a command left behind.
@@ -141,4 +144,36 @@ func Isolate(t testing.TB) *natscontext.Store {
 		os.Unsetenv(k)
 	}
 	return natscontext.NewStore(dir)
+}
+
+// Serve isolates the test (see Isolate), starts an in-process server on
+// a random port for it, and points $NATS_URL at it, so commands run
+// without --server. It returns the server's URL.
+func Serve(t testing.TB) string {
+	t.Helper()
+	Isolate(t)
+	url := testutil.RunServer(t).ClientURL()
+	t.Setenv("NATS_URL", url)
+	return url
+}
+
+// Connect dials url with nats.go for the test's own publishing and
+// subscribing; the connection is closed when the test ends.
+func Connect(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// ExpectCode fails the test when r did not exit with code, showing
+// what the command printed.
+func ExpectCode(t testing.TB, r Result, code int) {
+	t.Helper()
+	if r.Code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.Code, code, r.Stdout, r.Stderr)
+	}
 }
