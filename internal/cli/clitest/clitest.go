@@ -6,6 +6,7 @@ package clitest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/internal/cli"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/natscontext"
+	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
@@ -49,6 +51,13 @@ func RunWith(t testing.TB, opts Opts, args ...string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	io, out, errOut := cmdutil.Test(opts.Stdin)
+	code := cli.RunWith(ctx, newFactory(io, opts), args)
+	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+}
+
+// newFactory makes the factory for one run: streams that are terminals
+// or not, and on a terminal a scripted prompter.
+func newFactory(io *cmdutil.IOStreams, opts Opts) *cmdutil.Factory {
 	f := &cmdutil.Factory{IO: io}
 	if opts.TTY {
 		io.SetTTY(true, true)
@@ -58,8 +67,7 @@ func RunWith(t testing.TB, opts Opts, args ...string) Result {
 		}
 		f.Prompter = p
 	}
-	code := cli.RunWith(ctx, f, args)
-	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+	return f
 }
 
 // Background is a command running until the test stops it.
@@ -78,9 +86,15 @@ type Background struct {
 // go on knowing the command is listening.
 func Start(t testing.TB, ready string, args ...string) *Background {
 	t.Helper()
+	return StartWith(t, Opts{}, ready, args...)
+}
+
+// StartWith is Start with stdin, terminal and prompt answers as opts say.
+func StartWith(t testing.TB, opts Opts, ready string, args ...string) *Background {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	io, out, errOut := cmdutil.Test("")
-	f := &cmdutil.Factory{IO: io}
+	io, out, errOut := cmdutil.Test(opts.Stdin)
+	f := newFactory(io, opts)
 	b := &Background{t: t, cancel: cancel, done: make(chan int, 1), out: out, errOut: errOut}
 	go func() { b.done <- cli.RunWith(ctx, f, args) }()
 	t.Cleanup(func() { b.Stop() })
@@ -146,15 +160,34 @@ func Isolate(t testing.TB) *natscontext.Store {
 	return natscontext.NewStore(dir)
 }
 
+// Server is an in-process server started for one test.
+type Server struct {
+	*server.Server
+	URL string
+}
+
 // Serve isolates the test (see Isolate), starts an in-process server on
 // a random port for it, and points $NATS_URL at it, so commands run
-// without --server. It returns the server's URL.
-func Serve(t testing.TB) string {
+// without --server.
+func Serve(t testing.TB) *Server {
 	t.Helper()
 	Isolate(t)
-	url := testutil.RunServer(t).ClientURL()
-	t.Setenv("NATS_URL", url)
-	return url
+	s := testutil.RunServer(t)
+	t.Setenv("NATS_URL", s.ClientURL())
+	return &Server{Server: s, URL: s.ClientURL()}
+}
+
+// WaitSubscriptions waits until the server holds at least n client
+// subscriptions, for commands that announce nothing when they are
+// ready (sub --raw, sub --json).
+func (s *Server) WaitSubscriptions(t testing.TB, n int) {
+	t.Helper()
+	testutil.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got := s.GlobalAccount().NumSubscriptions(); got < n {
+			return fmt.Errorf("%d subscriptions, want %d", got, n)
+		}
+		return nil
+	})
 }
 
 // Connect dials url with nats.go for the test's own publishing and
