@@ -226,15 +226,19 @@ func (r *requester) one(ctx context.Context, msg *nats.Msg) error {
 		if want > 0 && got >= want {
 			return nil
 		}
-		if want != 0 && len(m.Data) == 0 {
+		if o.WaitForEmpty && len(m.Data) == 0 {
 			return nil
 		}
-		if want == 0 {
+		switch {
+		case want == 0:
 			wait = time.Until(deadline)
 			if wait <= 0 {
 				return nil
 			}
-		} else {
+		case o.WaitForEmpty:
+			// A stream of replies may pause; give each the full timeout.
+			wait = r.timeout
+		default:
 			rttSum += rtt
 			wait = rttSum/time.Duration(got) + o.ReplyTimeout
 		}
