@@ -168,11 +168,11 @@ type Server struct {
 
 // Serve isolates the test (see Isolate), starts an in-process server on
 // a random port for it, and points $NATS_URL at it, so commands run
-// without --server.
-func Serve(t testing.TB) *Server {
+// without --server. mutate adjusts the server's options (auth, limits).
+func Serve(t testing.TB, mutate ...func(*server.Options)) *Server {
 	t.Helper()
 	Isolate(t)
-	s := testutil.RunServer(t)
+	s := testutil.RunServer(t, mutate...)
 	t.Setenv("NATS_URL", s.ClientURL())
 	return &Server{Server: s, URL: s.ClientURL()}
 }
