@@ -6,14 +6,19 @@ package clitest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/sluicehq/sluice/internal/cli"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/natscontext"
+	"github.com/sluicehq/sluice/internal/server"
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 // Result is what a command left behind.
@@ -46,6 +51,13 @@ func RunWith(t testing.TB, opts Opts, args ...string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	io, out, errOut := cmdutil.Test(opts.Stdin)
+	code := cli.RunWith(ctx, newFactory(io, opts), args)
+	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+}
+
+// newFactory makes the factory for one run: streams that are terminals
+// or not, and on a terminal a scripted prompter.
+func newFactory(io *cmdutil.IOStreams, opts Opts) *cmdutil.Factory {
 	f := &cmdutil.Factory{IO: io}
 	if opts.TTY {
 		io.SetTTY(true, true)
@@ -55,8 +67,7 @@ func RunWith(t testing.TB, opts Opts, args ...string) Result {
 		}
 		f.Prompter = p
 	}
-	code := cli.RunWith(ctx, f, args)
-	return Result{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+	return f
 }
 
 // Background is a command running until the test stops it.
@@ -75,9 +86,15 @@ type Background struct {
 // go on knowing the command is listening.
 func Start(t testing.TB, ready string, args ...string) *Background {
 	t.Helper()
+	return StartWith(t, Opts{}, ready, args...)
+}
+
+// StartWith is Start with stdin, terminal and prompt answers as opts say.
+func StartWith(t testing.TB, opts Opts, ready string, args ...string) *Background {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	io, out, errOut := cmdutil.Test("")
-	f := &cmdutil.Factory{IO: io}
+	io, out, errOut := cmdutil.Test(opts.Stdin)
+	f := newFactory(io, opts)
 	b := &Background{t: t, cancel: cancel, done: make(chan int, 1), out: out, errOut: errOut}
 	go func() { b.done <- cli.RunWith(ctx, f, args) }()
 	t.Cleanup(func() { b.Stop() })
@@ -141,4 +158,55 @@ func Isolate(t testing.TB) *natscontext.Store {
 		os.Unsetenv(k)
 	}
 	return natscontext.NewStore(dir)
+}
+
+// Server is an in-process server started for one test.
+type Server struct {
+	*server.Server
+	URL string
+}
+
+// Serve isolates the test (see Isolate), starts an in-process server on
+// a random port for it, and points $NATS_URL at it, so commands run
+// without --server. mutate adjusts the server's options (auth, limits).
+func Serve(t testing.TB, mutate ...func(*server.Options)) *Server {
+	t.Helper()
+	Isolate(t)
+	s := testutil.RunServer(t, mutate...)
+	t.Setenv("NATS_URL", s.ClientURL())
+	return &Server{Server: s, URL: s.ClientURL()}
+}
+
+// WaitSubscriptions waits until the server holds at least n client
+// subscriptions, for commands that announce nothing when they are
+// ready (sub --raw, sub --json).
+func (s *Server) WaitSubscriptions(t testing.TB, n int) {
+	t.Helper()
+	testutil.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got := s.GlobalAccount().NumSubscriptions(); got < n {
+			return fmt.Errorf("%d subscriptions, want %d", got, n)
+		}
+		return nil
+	})
+}
+
+// Connect dials url with nats.go for the test's own publishing and
+// subscribing; the connection is closed when the test ends.
+func Connect(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// ExpectCode fails the test when r did not exit with code, showing
+// what the command printed.
+func ExpectCode(t testing.TB, r Result, code int) {
+	t.Helper()
+	if r.Code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.Code, code, r.Stdout, r.Stderr)
+	}
 }

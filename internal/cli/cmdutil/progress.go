@@ -59,6 +59,14 @@ func (t *Tracker) Increment(n int64) {
 	}
 }
 
+// SetValue moves the bar to n, for work counted elsewhere (bench's
+// hot loops count with atomics and a ticker copies the count here).
+func (t *Tracker) SetValue(n int64) {
+	if t != nil {
+		t.t.SetValue(n)
+	}
+}
+
 // Done marks the bar complete.
 func (t *Tracker) Done() {
 	if t != nil {

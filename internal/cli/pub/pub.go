@@ -78,7 +78,7 @@ Templates apply to BODY, the subject and header values, not to stdin.`,
 	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "add a header, as `Key:Value` (repeatable)")
 	fl.IntVar(&o.Count, "count", 1, "publish this many messages")
 	fl.DurationVar(&o.Sleep, "sleep", 0, "pause between messages")
-	fl.BoolVar(&o.ForceStdin, "force-stdin", false, "read the body from stdin even when it is a terminal")
+	fl.BoolVar(&o.ForceStdin, "force-stdin", false, "read the body from stdin; the default without BODY (kept for natscli scripts)")
 	fl.StringVar(&o.SendOn, "send-on", msgutil.SendOnEOF, "with stdin: send one message at `eof`, or one per newline")
 	fl.BoolVar(&o.Templates, "templates", true, "expand templates in the body, subject and headers")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors")

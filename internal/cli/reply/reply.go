@@ -129,9 +129,7 @@ func run(ctx context.Context, o *Options) error {
 	}
 	if modes == 0 {
 		o.Echo = true
-		if !o.JSON {
-			fmt.Fprintln(f.IO.ErrOut, "No body or --command given: echoing requests back")
-		}
+		fmt.Fprintln(f.IO.ErrOut, "No body or --command given: echoing requests back")
 	}
 	r := &responder{o: o, jl: cmdutil.NewJSONLines(f.IO.Out)}
 	var err error
@@ -167,9 +165,8 @@ func run(ctx context.Context, o *Options) error {
 	if err := r.nc.LastError(); err != nil {
 		return err
 	}
-	if !o.JSON {
-		fmt.Fprintf(f.IO.ErrOut, "Listening on %q in queue group %q\n", o.Subject, o.Queue)
-	}
+	// Always announced on stderr: scripts wait for it before requesting.
+	fmt.Fprintf(f.IO.ErrOut, "Listening on %q in queue group %q\n", o.Subject, o.Queue)
 	<-ctx.Done()
 	sub.Unsubscribe()
 	r.mu.Lock()

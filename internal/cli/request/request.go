@@ -81,7 +81,7 @@ with exit status 5.
 	fl.BoolVar(&o.WaitForEmpty, "wait-for-empty", false, "wait for replies until one with an empty body arrives")
 	fl.BoolVarP(&o.Raw, "raw", "r", false, "print only the reply bodies")
 	fl.BoolVar(&o.Templates, "templates", true, "expand templates in the body, subject and headers")
-	fl.BoolVar(&o.ForceStdin, "force-stdin", false, "read the body from stdin even when it is a terminal")
+	fl.BoolVar(&o.ForceStdin, "force-stdin", false, "read the body from stdin; the default without BODY (kept for natscli scripts)")
 	fl.StringVar(&o.SendOn, "send-on", msgutil.SendOnEOF, "with stdin: send one request at `eof`, or one per newline")
 	cmdutil.AddJSONFlag(cmd, &o.JSON)
 	return cmd
@@ -226,15 +226,19 @@ func (r *requester) one(ctx context.Context, msg *nats.Msg) error {
 		if want > 0 && got >= want {
 			return nil
 		}
-		if want != 0 && len(m.Data) == 0 {
+		if o.WaitForEmpty && len(m.Data) == 0 {
 			return nil
 		}
-		if want == 0 {
+		switch {
+		case want == 0:
 			wait = time.Until(deadline)
 			if wait <= 0 {
 				return nil
 			}
-		} else {
+		case o.WaitForEmpty:
+			// A stream of replies may pause; give each the full timeout.
+			wait = r.timeout
+		default:
 			rttSum += rtt
 			wait = rttSum/time.Duration(got) + o.ReplyTimeout
 		}

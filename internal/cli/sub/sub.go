@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -99,32 +98,21 @@ func run(ctx context.Context, o *Options) error {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	p := &printer{o: o, start: time.Now(), jl: cmdutil.NewJSONLines(f.IO.Out)}
-	var idle *time.Timer
-	if o.Wait > 0 {
-		idle = time.AfterFunc(o.Wait, cancel)
-		defer idle.Stop()
-	}
+	// One channel for all subscriptions keeps the server's order across
+	// subjects; separate handlers would each run on their own goroutine.
+	ch := make(chan *nats.Msg, msgBuffer)
 	var subs []*nats.Subscription
-	handler := func(m *nats.Msg) {
-		if !p.handle(m) {
-			return
+	defer func() {
+		for _, s := range subs {
+			s.Unsubscribe()
 		}
-		if idle != nil {
-			idle.Reset(o.Wait)
-		}
-		if o.Count > 0 && p.received() >= o.Count {
-			cancel()
-		}
-	}
+	}()
 	for _, s := range o.Subjects {
 		var sub *nats.Subscription
 		if o.Queue != "" {
-			sub, err = nc.QueueSubscribe(s, o.Queue, handler)
+			sub, err = nc.ChanQueueSubscribe(s, o.Queue, ch)
 		} else {
-			sub, err = nc.Subscribe(s, handler)
+			sub, err = nc.ChanSubscribe(s, ch)
 		}
 		if err != nil {
 			return fmt.Errorf("cannot subscribe to %q: %w", s, err)
@@ -137,25 +125,47 @@ func run(ctx context.Context, o *Options) error {
 	if err := nc.LastError(); err != nil {
 		return err
 	}
-	if !o.Raw && !o.JSON {
-		what := strings.Join(o.Subjects, ", ")
-		if o.Queue != "" {
-			what += fmt.Sprintf(" in queue group %q", o.Queue)
-		}
-		if o.Count > 0 {
-			what += fmt.Sprintf(", stopping after %d message(s)", o.Count)
-		}
-		fmt.Fprintf(f.IO.ErrOut, "Subscribing on %s\n", what)
+	// Always announced on stderr: scripts wait for it before publishing.
+	what := strings.Join(o.Subjects, ", ")
+	if o.Queue != "" {
+		what += fmt.Sprintf(" in queue group %q", o.Queue)
 	}
-	<-ctx.Done()
-	for _, s := range subs {
-		s.Unsubscribe()
+	if o.Count > 0 {
+		what += fmt.Sprintf(", stopping after %d message(s)", o.Count)
 	}
-	p.mu.Lock()
-	p.done = true
-	p.mu.Unlock()
-	return nil
+	fmt.Fprintf(f.IO.ErrOut, "Subscribing on %s\n", what)
+
+	p := &printer{o: o, start: time.Now(), jl: cmdutil.NewJSONLines(f.IO.Out)}
+	var idle <-chan time.Time
+	var timer *time.Timer
+	if o.Wait > 0 {
+		timer = time.NewTimer(o.Wait)
+		defer timer.Stop()
+		idle = timer.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-idle:
+			return nil
+		case m := <-ch:
+			if !p.handle(m) {
+				continue
+			}
+			if timer != nil {
+				timer.Reset(o.Wait)
+			}
+			if o.Count > 0 && p.n >= o.Count {
+				return nil
+			}
+		}
+	}
 }
+
+// msgBuffer is how many messages may wait to be printed before the
+// client drops them as a slow consumer and says so on stderr.
+const msgBuffer = 64 * 1024
 
 func countTrue(bs ...bool) int {
 	n := 0
@@ -167,21 +177,12 @@ func countTrue(bs ...bool) int {
 	return n
 }
 
-// printer shows messages; handlers of several subscriptions share it.
+// printer shows messages, one at a time from the run loop.
 type printer struct {
 	o     *Options
 	start time.Time
 	jl    *cmdutil.JSONLines
-
-	mu   sync.Mutex
-	n    int
-	done bool
-}
-
-func (p *printer) received() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.n
+	n     int
 }
 
 // handle prints m and reports whether it counted.
@@ -193,11 +194,6 @@ func (p *printer) handle(m *nats.Msg) bool {
 		}
 	}
 	now := time.Now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done || (o.Count > 0 && p.n >= o.Count) {
-		return false
-	}
 	p.n++
 	w := o.f.IO.Out
 	switch {
