@@ -20,9 +20,6 @@ var unsupportedFlags = []struct {
 	boolean bool
 	feature string
 }{
-	{[]string{"m", "http_port"}, false, "HTTP monitoring"},
-	{[]string{"ms", "https_port"}, false, "HTTPS monitoring"},
-	{[]string{"http_base_path"}, false, "HTTP monitoring"},
 	{[]string{"js", "jetstream"}, true, "JetStream"},
 	{[]string{"sd", "store_dir"}, false, "JetStream"},
 	{[]string{"tls", "tlsverify"}, true, "TLS"},
@@ -82,6 +79,9 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	str(&o.logSizeLimit, "0", "log-size-limit", "rotate the log file at this size", "log_size_limit")
 	boolean(&fo.Syslog, false, []string{"syslog"}, "log to syslog", "s", "syslog")
 	str(&fo.RemoteSyslog, "", "remote-syslog", "remote syslog address", "r", "remote_syslog")
+	num(&fo.HTTPPort, 0, "http-port", "HTTP monitoring port", "m", "http_port")
+	num(&fo.HTTPSPort, 0, "https-port", "HTTPS monitoring port", "ms", "https_port")
+	str(&fo.HTTPBasePath, "", "http-base-path", "HTTP monitoring base path", "http_base_path")
 	str(&fo.PidFile, "", "pid", "pid file", "P", "pid")
 	str(&fo.PortsFileDir, "", "ports-file-dir", "directory for the ports file", "ports_file_dir")
 	str(&fo.Username, "", "user", "user required for connections", "user")

@@ -54,6 +54,9 @@ var overlay = map[string]func(dst, src *server.Options){
 	"log-size-limit":    func(d, s *server.Options) { d.LogSizeLimit = s.LogSizeLimit },
 	"syslog":            func(d, s *server.Options) { d.Syslog = s.Syslog },
 	"remote-syslog":     func(d, s *server.Options) { d.RemoteSyslog = s.RemoteSyslog },
+	"http-port":         func(d, s *server.Options) { d.HTTPPort = s.HTTPPort },
+	"https-port":        func(d, s *server.Options) { d.HTTPSPort = s.HTTPSPort },
+	"http-base-path":    func(d, s *server.Options) { d.HTTPBasePath = s.HTTPBasePath },
 	"pid":               func(d, s *server.Options) { d.PidFile = s.PidFile },
 	"ports-file-dir":    func(d, s *server.Options) { d.PortsFileDir = s.PortsFileDir },
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/sluicehq/sluice/internal/server"
 )
@@ -27,6 +28,13 @@ func writePortsFile(dir string, s *server.Server) (string, error) {
 		return "", fmt.Errorf("server is not listening")
 	}
 	p := ports{Nats: listenURLs("nats", addr)}
+	if m, ok := s.MonitorAddr().(*net.TCPAddr); ok {
+		scheme := "http"
+		if strings.HasPrefix(s.MonitorURL(), "https:") {
+			scheme = "https"
+		}
+		p.Monitoring = listenURLs(scheme, m)
+	}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return "", err

@@ -77,6 +77,9 @@ nats-server work.`,
 	fl.StringVar(&o.logSizeLimit, "log-size-limit", "0", "rotate the log file at this size")
 	fl.BoolVar(&fo.Syslog, "syslog", false, "log to the local syslog")
 	fl.StringVar(&fo.RemoteSyslog, "remote-syslog", "", "log to a remote syslog, e.g. udp://host:514")
+	fl.IntVarP(&fo.HTTPPort, "http-port", "m", 0, "HTTP monitoring port (-1 for a random port)")
+	fl.IntVar(&fo.HTTPSPort, "https-port", 0, "HTTPS monitoring port (needs TLS configured)")
+	fl.StringVar(&fo.HTTPBasePath, "http-base-path", "", "path prefix of the monitoring endpoints")
 	fl.StringVarP(&fo.PidFile, "pid", "P", "", "write the process id to this file")
 	fl.StringVar(&fo.PortsFileDir, "ports-file-dir", "", "write a <program>_<pid>.ports file listing the listen URLs here")
 	return cmd

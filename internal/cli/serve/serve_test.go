@@ -171,7 +171,7 @@ func TestNATSServerPersonality(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`^nats-server: v2\.\d+\.\d+`).Match(out) {
 		t.Fatalf("version: %v %q", err, out)
 	}
-	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "8222")
+	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "-1")
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestNATSServerPersonality(t *testing.T) {
 	for _, want := range []string{
 		"flag -js (JetStream) is not supported yet; ignored",
 		"flag -store_dir (JetStream) is not supported yet; ignored",
-		"flag -m (HTTP monitoring) is not supported yet; ignored",
+		"Starting http monitor on 127.0.0.1:",
 		"[DBG]", "[TRC]", "Server Exiting..",
 	} {
 		if !strings.Contains(got, want) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,7 +144,7 @@ func TestServePidPortsFilesAndSignalCommand(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "s.conf")
 	writeFile(t, conf, authConf(dir, "pw", "lame_duck_grace_period: 0s"))
-	p, addr := startServer(t, bin, "serve", "-c", conf)
+	p, addr := startServer(t, bin, "serve", "-c", conf, "-m", "-1")
 	pid := p.cmd.Process.Pid
 
 	pidText, err := os.ReadFile(filepath.Join(dir, "sluice.pid"))
@@ -161,6 +162,17 @@ func TestServePidPortsFilesAndSignalCommand(t *testing.T) {
 	}
 	if want := []string{"nats://" + addr}; fmt.Sprint(ports["nats"]) != fmt.Sprint(want) {
 		t.Errorf("ports file nats = %v, want %v (file %s)", ports["nats"], want, b)
+	}
+	if len(ports["monitoring"]) != 1 || !strings.HasPrefix(ports["monitoring"][0], "http://127.0.0.1:") {
+		t.Fatalf("ports file monitoring = %v (file %s)", ports["monitoring"], b)
+	}
+	resp, err := http.Get(ports["monitoring"][0] + "/varz")
+	if err != nil {
+		t.Fatalf("monitoring port from -m -1: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /varz: %s", resp.Status)
 	}
 
 	out, err := exec.Command(bin, "serve", "--signal", "reload="+filepath.Join(dir, "sluice.pid")).CombinedOutput()
