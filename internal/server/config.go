@@ -350,6 +350,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	alias(m, strOpt(func(o *Options, s string) { o.SystemAccount = s }), "system_account", "system")
 	alias(m, boolOpt(func(o *Options, b bool) { o.NoSystemAccount = b }), "no_system_account", "no_system", "no_sys_acc")
 	m["authorization"] = readAuthorization
+	m["prof_port"] = intOpt(-1, 65535, func(o *Options, n int64) { o.ProfPort = int(n) })
 	m["accounts"] = readAccounts
 	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
 	m["tls"] = readTLS
@@ -377,8 +378,8 @@ var unbuiltKeys = map[string]string{
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
 	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",
 	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",
-	"prof_port": "profiling", "prof_block_rate": "profiling",
-	"server_tags": "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
+	"prof_block_rate": "block profiling",
+	"server_tags":     "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
 	"max_subscription_tokens": "subject token limits", "write_timeout": "write timeout policies",
 	"proxy_protocol": "proxies", "proxies": "proxies", "feature_flags": "feature flags",
 	"no_fast_producer_stall": "fast producer stalls", "max_traced_msg_len": "trace truncation", "trace_headers": "header tracing",

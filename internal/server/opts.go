@@ -113,6 +113,8 @@ type Options struct {
 	HTTPPort     int
 	HTTPSPort    int
 	HTTPBasePath string
+	// ProfPort serves Go's pprof handlers (0 = off, -1 = random).
+	ProfPort int
 
 	// ConfigFile is the file the options were read from, re-read on reload.
 	ConfigFile string

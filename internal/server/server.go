@@ -45,6 +45,7 @@ type Server struct {
 		ldm      bool // in lame duck mode
 	}
 	mon     monitorState // HTTP monitoring (monitor_server.go)
+	prof    profiler     // prof_port (profiling.go)
 	readyCh chan struct{}
 	doneCh  chan struct{}
 	wg      sync.WaitGroup // accept loop and every connection goroutine
@@ -181,6 +182,10 @@ func (s *Server) Start() error {
 		s.Shutdown()
 		return err
 	}
+	if err := s.startProfiler(); err != nil {
+		s.Shutdown()
+		return err
+	}
 	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
@@ -296,6 +301,7 @@ func (s *Server) Shutdown() {
 		ln.Close()
 	}
 	s.stopMonitoring()
+	s.stopProfiler()
 	for _, c := range clients {
 		c.closeConnection(reasonServerShutdown)
 	}

@@ -27,7 +27,6 @@ var unsupportedFlags = []struct {
 	{[]string{"cluster", "cluster_listen", "cluster_name", "cluster_advertise", "routes"}, false, "clustering"},
 	{[]string{"no_advertise"}, true, "clustering"},
 	{[]string{"connect_retries"}, false, "clustering"},
-	{[]string{"profile"}, false, "profiling"},
 	{[]string{"max_traced_msg_len"}, false, "trace truncation"},
 	{[]string{"VV"}, true, "system account tracing"},
 }
@@ -82,6 +81,7 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	num(&fo.HTTPPort, 0, "http-port", "HTTP monitoring port", "m", "http_port")
 	num(&fo.HTTPSPort, 0, "https-port", "HTTPS monitoring port", "ms", "https_port")
 	str(&fo.HTTPBasePath, "", "http-base-path", "HTTP monitoring base path", "http_base_path")
+	num(&fo.ProfPort, 0, "prof-port", "profiling port", "profile")
 	str(&fo.PidFile, "", "pid", "pid file", "P", "pid")
 	str(&fo.PortsFileDir, "", "ports-file-dir", "directory for the ports file", "ports_file_dir")
 	str(&fo.Username, "", "user", "user required for connections", "user")

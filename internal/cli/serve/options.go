@@ -57,6 +57,7 @@ var overlay = map[string]func(dst, src *server.Options){
 	"http-port":         func(d, s *server.Options) { d.HTTPPort = s.HTTPPort },
 	"https-port":        func(d, s *server.Options) { d.HTTPSPort = s.HTTPSPort },
 	"http-base-path":    func(d, s *server.Options) { d.HTTPBasePath = s.HTTPBasePath },
+	"prof-port":         func(d, s *server.Options) { d.ProfPort = s.ProfPort },
 	"pid":               func(d, s *server.Options) { d.PidFile = s.PidFile },
 	"ports-file-dir":    func(d, s *server.Options) { d.PortsFileDir = s.PortsFileDir },
 }

@@ -80,6 +80,7 @@ nats-server work.`,
 	fl.IntVarP(&fo.HTTPPort, "http-port", "m", 0, "HTTP monitoring port (-1 for a random port)")
 	fl.IntVar(&fo.HTTPSPort, "https-port", 0, "HTTPS monitoring port (needs TLS configured)")
 	fl.StringVar(&fo.HTTPBasePath, "http-base-path", "", "path prefix of the monitoring endpoints")
+	fl.IntVar(&fo.ProfPort, "prof-port", 0, "serve Go's pprof profiles on this port (-1 for a random port)")
 	fl.StringVarP(&fo.PidFile, "pid", "P", "", "write the process id to this file")
 	fl.StringVar(&fo.PortsFileDir, "ports-file-dir", "", "write a <program>_<pid>.ports file listing the listen URLs here")
 	return cmd
