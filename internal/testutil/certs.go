@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -29,8 +30,12 @@ type CA struct {
 
 // LeafSpec says what a certificate issued by a CA is for and names.
 type LeafSpec struct {
-	Name     string // subject common name, also the file name stem
-	Subject  *pkix.Name
+	Name    string // subject common name, also the file name stem
+	Subject *pkix.Name
+	// RDNs, when set, is the subject exactly as given (it wins over
+	// Subject): for multi-valued RDNs and attribute orders pkix.Name
+	// cannot express.
+	RDNs     pkix.RDNSequence
 	DNSNames []string
 	IPs      []net.IP
 	Emails   []string
@@ -104,6 +109,13 @@ func (ca *CA) IssueTo(spec LeafSpec, certFile, keyFile string) *Leaf {
 	}
 	if spec.Subject != nil {
 		tmpl.Subject = *spec.Subject
+	}
+	if spec.RDNs != nil {
+		raw, err := asn1.Marshal(spec.RDNs)
+		if err != nil {
+			t.Fatalf("subject %v: %v", spec.RDNs, err)
+		}
+		tmpl.RawSubject = raw
 	}
 	for _, s := range spec.URIs {
 		u, err := url.Parse(s)
