@@ -42,6 +42,9 @@ type LeafSpec struct {
 	URIs     []string
 	Server   bool // usable by a TLS server (ExtKeyUsageServerAuth)
 	Client   bool // usable by a TLS client (ExtKeyUsageClientAuth)
+	// NotAfter, when set, ends the validity (which starts an hour before
+	// NotAfter if that is in the past): for expired certificates.
+	NotAfter time.Time
 }
 
 // Leaf is an issued certificate and its key, on disk and in memory.
@@ -106,6 +109,12 @@ func (ca *CA) IssueTo(spec LeafSpec, certFile, keyFile string) *Leaf {
 		DNSNames:       spec.DNSNames,
 		IPAddresses:    spec.IPs,
 		EmailAddresses: spec.Emails,
+	}
+	if !spec.NotAfter.IsZero() {
+		tmpl.NotAfter = spec.NotAfter
+		if !tmpl.NotBefore.Before(spec.NotAfter) {
+			tmpl.NotBefore = spec.NotAfter.Add(-time.Hour)
+		}
 	}
 	if spec.Subject != nil {
 		tmpl.Subject = *spec.Subject
