@@ -3,12 +3,14 @@ package server
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/tlsconf"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -25,7 +27,8 @@ type identity struct {
 	acc   string        // account name; "" = global
 	perms *auth.Checker // nil = everything allowed
 	user  string        // user name or nkey, for logs and monitoring
-	kind  string        // which method: "user", "nkey", "token", "none"
+	kind  string        // which method: "user", "nkey", "token", "tls", "none"
+	via   string        // for "tls": what in the certificate named the user
 }
 
 // authIndex is the users of one Options, looked up by name or nkey. It
@@ -34,6 +37,7 @@ type authIndex struct {
 	users    map[string]*auth.User
 	nkeys    map[string]*auth.NkeyUser
 	accPerms map[string]*auth.Permissions // account default permissions
+	certs    *tlsconf.UserMap             // verify_and_map lookups; nil when off
 
 	mu       sync.Mutex // guards checkers: connects compile concurrently
 	checkers map[*auth.Permissions]*auth.Checker
@@ -46,8 +50,13 @@ func (o *Options) buildAuthIndex() *authIndex {
 		accPerms: make(map[string]*auth.Permissions),
 		checkers: make(map[*auth.Permissions]*auth.Checker),
 	}
+	names := make([]string, 0, len(o.Users))
 	for _, u := range o.Users {
 		ix.users[u.Username] = u
+		names = append(names, u.Username)
+	}
+	if o.TLSMap {
+		ix.certs = tlsconf.NewUserMap(names)
 	}
 	for _, u := range o.Nkeys {
 		ix.nkeys[u.Nkey] = u
@@ -83,13 +92,17 @@ func (ix *authIndex) checker(o *Options, own *auth.Permissions, account string) 
 	return c
 }
 
-var errAuthFailed = errors.New("authentication error")
+var (
+	errAuthFailed = errors.New("authentication error")
+	errNoCert     = errors.New("user required in certificate, but the client presented none")
+)
 
-// authenticate checks a CONNECT's credentials against the options in
-// force and says who the client is. Order as nats-server: nkey, then
-// users, then no_auth_user for a client without credentials, then token,
-// then the single user.
-func (s *Server) authenticate(ci *api.ConnectInfo, nonce []byte, connType string) (*identity, error) {
+// authenticate checks a CONNECT's credentials, and the certificate the
+// client presented (nil if none), against the options in force and says
+// who the client is. Order as nats-server: nkey, then the user a
+// certificate names (verify_and_map), then users, then no_auth_user for a
+// client without credentials, then token, then the single user.
+func (s *Server) authenticate(ci *api.ConnectInfo, nonce []byte, connType string, cert *x509.Certificate) (*identity, error) {
 	o := s.getOpts()
 	if !o.authRequired() {
 		return &identity{kind: "none"}, nil
@@ -106,6 +119,8 @@ func (s *Server) authenticate(ci *api.ConnectInfo, nonce []byte, connType string
 			return nil, fmt.Errorf("connection type %s not allowed", connType)
 		}
 		return &identity{acc: u.Account, perms: ix.checker(o, u.Permissions, u.Account), user: u.Nkey, kind: "nkey"}, nil
+	case ix.certs != nil && len(ix.users) > 0:
+		return s.certIdentity(o, ix, ci, connType, cert)
 	case ci.User != "" && len(ix.users) > 0:
 		return s.userIdentity(o, ix, ix.users[ci.User], ci.Pass, true, connType)
 	case noCreds && o.NoAuthUser != "":
@@ -130,6 +145,34 @@ func (s *Server) authenticate(ci *api.ConnectInfo, nonce []byte, connType string
 	return nil, errAuthFailed
 }
 
+// certUnmappedError says which certificate named no configured user.
+type certUnmappedError struct{ subject string }
+
+func (e *certUnmappedError) Error() string {
+	return fmt.Sprintf("no user found for client certificate %q", e.subject)
+}
+
+// certIdentity is verify_and_map: the user is the one the certificate
+// names; the user in CONNECT, if any, is not consulted. A mapped user
+// with a password must still send it, as in nats-server.
+func (s *Server) certIdentity(o *Options, ix *authIndex, ci *api.ConnectInfo, connType string, cert *x509.Certificate) (*identity, error) {
+	if cert == nil {
+		return nil, errNoCert
+	}
+	allowed := func(name string) bool {
+		return auth.ConnectionTypeAllowed(ix.users[name].AllowedConnectionTypes, connType)
+	}
+	name, via, ok := ix.certs.Lookup(cert, allowed)
+	if !ok {
+		return nil, &certUnmappedError{subject: cert.Subject.String()}
+	}
+	id, err := s.userIdentity(o, ix, ix.users[name], ci.Pass, true, connType)
+	if id != nil {
+		id.kind, id.via = "tls", via
+	}
+	return id, err
+}
+
 func (s *Server) userIdentity(o *Options, ix *authIndex, u *auth.User, pass string, checkPass bool, connType string) (*identity, error) {
 	if u == nil || (checkPass && !auth.CheckPassword(pass, u.Password)) {
 		return nil, errAuthFailed
@@ -142,6 +185,24 @@ func (s *Server) userIdentity(o *Options, ix *authIndex, u *auth.User, pass stri
 
 func secureEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// authenticate checks what c offers: its CONNECT and its certificate.
+// How verify_and_map decided is logged at debug level, since a
+// certificate naming no user is otherwise hard to diagnose.
+func (c *client) authenticate(ci *api.ConnectInfo, connType string) (*identity, error) {
+	id, err := c.srv.authenticate(ci, c.nonce, connType, c.peerCertificate())
+	if !c.srv.getOpts().Debug {
+		return id, err
+	}
+	var unmapped *certUnmappedError
+	switch {
+	case id != nil && id.kind == "tls":
+		c.srv.log.Debugf("%s - cid:%d - Using %s found in client certificate for auth [%q]", c.hostPort(), c.cid, id.via, id.user)
+	case errors.Is(err, errNoCert), errors.As(err, &unmapped):
+		c.srv.log.Debugf("%s - cid:%d - %v", c.hostPort(), c.cid, err)
+	}
+	return id, err
 }
 
 // newNonce returns the random challenge an nkey user signs.

@@ -85,7 +85,7 @@ func (c *client) ProcessConnect(arg []byte) error {
 		c.authViolation()
 		return errConnClosed
 	}
-	id, err := c.srv.authenticate(&ci, c.nonce, auth.ConnStandard)
+	id, err := c.authenticate(&ci, auth.ConnStandard)
 	if err != nil {
 		c.opts = ci
 		c.authViolation()

@@ -174,7 +174,7 @@ func (s *Server) reauthenticate(c *client) {
 	c.mu.Lock()
 	creds := c.mu.creds
 	c.mu.Unlock()
-	id, err := s.authenticate(&creds, c.nonce, auth.ConnStandard)
+	id, err := c.authenticate(&creds, auth.ConnStandard)
 	name := globalAccountName
 	if id != nil && id.acc != "" {
 		name = id.acc

@@ -187,6 +187,7 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
+	s.logTLSMode(s.getOpts())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
 	s.log.Noticef("Server is ready")

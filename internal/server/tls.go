@@ -197,6 +197,23 @@ func (s *Server) setTLSInfoLocked(o *Options) {
 	s.mu.info.TLSVerify = on && o.TLSConfig.ClientAuth == tls.RequireAndVerifyClientCert
 }
 
+// logTLSMode says at start how clients must connect, in nats-server's
+// words. handshake_first without a fallback overrides allow_non_tls.
+func (s *Server) logTLSMode(o *Options) {
+	if o.TLSConfig == nil {
+		return
+	}
+	firstOnly := o.TLSHandshakeFirst && o.TLSHandshakeFirstFallback == 0
+	if o.AllowNonTLS && !firstOnly {
+		s.log.Noticef("TLS available for client connections")
+	} else {
+		s.log.Noticef("TLS required for client connections")
+	}
+	if firstOnly {
+		s.log.Warnf("Clients that are not using \"TLS Handshake First\" option will fail to connect")
+	}
+}
+
 // closeUnpinned closes the TLS clients whose certificate a reload took out
 // of pinned_certs, as nats-server does.
 func (s *Server) closeUnpinned(prev, next *Options, clients []*client) {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -149,17 +150,19 @@ func TestTLSConnectWithRootCAs(t *testing.T) {
 func TestTLSInfoFields(t *testing.T) {
 	p := newTLSPKI(t)
 	for _, tc := range []struct {
-		name                        string
-		verify, allowNonTLS         bool
-		required, wantVerify, avail bool
+		name                         string
+		verify, mapUser, allowNonTLS bool
+		required, wantVerify, avail  bool
 	}{
 		{name: "tls", required: true},
 		{name: "verify", verify: true, required: true, wantVerify: true},
+		{name: "verify_and_map", mapUser: true, required: true, wantVerify: true},
 		{name: "allow_non_tls", allowNonTLS: true, avail: true},
+		{name: "allow_non_tls verify", verify: true, allowNonTLS: true, wantVerify: true, avail: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := p.config(t, func(set *tlsconf.Settings) { set.Verify = tc.verify })
-			s, _ := runTLS(t, cfg, func(o *server.Options) { o.AllowNonTLS = tc.allowNonTLS })
+			cfg := p.config(t, func(set *tlsconf.Settings) { set.Verify, set.Map = tc.verify, tc.mapUser })
+			s, _ := runTLS(t, cfg, func(o *server.Options) { o.AllowNonTLS, o.TLSMap = tc.allowNonTLS, tc.mapUser })
 			_, info := testutil.NewRawConn(t, s)
 			if info.TLSRequired != tc.required || info.TLSVerify != tc.wantVerify || info.TLSAvailable != tc.avail {
 				t.Fatalf("INFO tls_required=%v tls_verify=%v tls_available=%v", info.TLSRequired, info.TLSVerify, info.TLSAvailable)
@@ -169,6 +172,24 @@ func TestTLSInfoFields(t *testing.T) {
 	_, info := testutil.NewRawConn(t, testutil.RunServer(t))
 	if info.TLSRequired || info.TLSVerify || info.TLSAvailable {
 		t.Fatalf("plain server advertises TLS: %+v", info)
+	}
+
+	// handshake_first: INFO comes over TLS, and says TLS is required
+	// even with allow_non_tls, which it overrides.
+	s, _ := runTLS(t, p.config(t, nil), func(o *server.Options) { o.TLSHandshakeFirst, o.AllowNonTLS = true, true })
+	conn, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: p.ca.Pool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(waitLong))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err = testutil.ParseInfo(line)
+	if err != nil || !info.TLSRequired || info.TLSAvailable || info.TLSVerify {
+		t.Fatalf("handshake_first INFO %q: %v", line, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -29,14 +30,21 @@ type CA struct {
 
 // LeafSpec says what a certificate issued by a CA is for and names.
 type LeafSpec struct {
-	Name     string // subject common name, also the file name stem
-	Subject  *pkix.Name
+	Name    string // subject common name, also the file name stem
+	Subject *pkix.Name
+	// RDNs, when set, is the subject exactly as given (it wins over
+	// Subject): for multi-valued RDNs and attribute orders pkix.Name
+	// cannot express.
+	RDNs     pkix.RDNSequence
 	DNSNames []string
 	IPs      []net.IP
 	Emails   []string
 	URIs     []string
 	Server   bool // usable by a TLS server (ExtKeyUsageServerAuth)
 	Client   bool // usable by a TLS client (ExtKeyUsageClientAuth)
+	// NotAfter, when set, ends the validity (which starts an hour before
+	// NotAfter if that is in the past): for expired certificates.
+	NotAfter time.Time
 }
 
 // Leaf is an issued certificate and its key, on disk and in memory.
@@ -102,8 +110,21 @@ func (ca *CA) IssueTo(spec LeafSpec, certFile, keyFile string) *Leaf {
 		IPAddresses:    spec.IPs,
 		EmailAddresses: spec.Emails,
 	}
+	if !spec.NotAfter.IsZero() {
+		tmpl.NotAfter = spec.NotAfter
+		if !tmpl.NotBefore.Before(spec.NotAfter) {
+			tmpl.NotBefore = spec.NotAfter.Add(-time.Hour)
+		}
+	}
 	if spec.Subject != nil {
 		tmpl.Subject = *spec.Subject
+	}
+	if spec.RDNs != nil {
+		raw, err := asn1.Marshal(spec.RDNs)
+		if err != nil {
+			t.Fatalf("subject %v: %v", spec.RDNs, err)
+		}
+		tmpl.RawSubject = raw
 	}
 	for _, s := range spec.URIs {
 		u, err := url.Parse(s)

@@ -22,8 +22,6 @@ var unsupportedFlags = []struct {
 }{
 	{[]string{"js", "jetstream"}, true, "JetStream"},
 	{[]string{"sd", "store_dir"}, false, "JetStream"},
-	{[]string{"tls", "tlsverify"}, true, "TLS"},
-	{[]string{"tlscert", "tlskey", "tlscacert"}, false, "TLS"},
 	{[]string{"cluster", "cluster_listen", "cluster_name", "cluster_advertise", "routes"}, false, "clustering"},
 	{[]string{"no_advertise"}, true, "clustering"},
 	{[]string{"connect_retries"}, false, "clustering"},
@@ -84,6 +82,11 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	num(&fo.ProfPort, 0, "prof-port", "profiling port", "profile")
 	str(&fo.PidFile, "", "pid", "pid file", "P", "pid")
 	str(&fo.PortsFileDir, "", "ports-file-dir", "directory for the ports file", "ports_file_dir")
+	boolean(&fo.TLS, false, []string{"tls"}, "enable TLS", "tls")
+	boolean(&fo.TLSVerify, false, []string{"tlsverify"}, "enable TLS with client verification", "tlsverify")
+	str(&fo.TLSCert, "", "tlscert", "server certificate file", "tlscert")
+	str(&fo.TLSKey, "", "tlskey", "server private key file", "tlskey")
+	str(&fo.TLSCaCert, "", "tlscacert", "client certificate CA for verification", "tlscacert")
 	str(&fo.Username, "", "user", "user required for connections", "user")
 	str(&fo.Password, "", "pass", "password required for connections", "pass")
 	str(&fo.Authorization, "", "auth", "token required for connections", "auth")
@@ -121,7 +124,7 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 		return cmdutil.ExitOK
 	}
 	if helpTLS {
-		fmt.Fprintln(io.Out, "TLS is configured with a tls {} block in the configuration file (cert_file, key_file, ca_file, verify); the --tls* flags are accepted.")
+		fmt.Fprint(io.Out, tlsHelp)
 		return cmdutil.ExitOK
 	}
 	if dv || dvv {
@@ -145,6 +148,18 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	}
 	return cmdutil.ExitOK
 }
+
+const tlsHelp = `TLS options:
+    --tls                        Enable TLS; --tls=false turns a tls {} block off
+    --tlscert <file>             Server certificate file
+    --tlskey <file>              Private key for the server certificate
+    --tlsverify                  Enable TLS and require verified client certificates
+    --tlscacert <file>           CA certificates client certificates are verified against
+
+Any of these builds the client TLS settings from the flags, replacing the
+cipher suites, curves and minimum version of a tls {} block; its timeout,
+pinned_certs, handshake_first and verify_and_map still apply.
+`
 
 func warnUnsupported(w io.Writer, fs *flag.FlagSet, warned map[string]string) {
 	var lines []string

@@ -102,5 +102,42 @@ func (o *serveOptions) load() (server.Options, []server.ConfigIssue, error) {
 			apply(&opts, &o.flags)
 		}
 	}
+	if err := o.applyTLSFlags(&opts); err != nil {
+		return opts, warns, err
+	}
 	return opts, warns, nil
+}
+
+// tlsFlags are the --tls* flags; any of them given, and not --tls=false,
+// builds the client TLS configuration from them, as in nats-server.
+var tlsFlags = map[string]func(dst, src *server.Options){
+	"tls":       func(d, s *server.Options) { d.TLS = s.TLS },
+	"tlscert":   func(d, s *server.Options) { d.TLSCert = s.TLSCert },
+	"tlskey":    func(d, s *server.Options) { d.TLSKey = s.TLSKey },
+	"tlscacert": func(d, s *server.Options) { d.TLSCaCert = s.TLSCaCert },
+	"tlsverify": func(d, s *server.Options) { d.TLSVerify = s.TLSVerify },
+}
+
+// applyTLSFlags puts the --tls* flags over the file's TLS settings. Files
+// a flag leaves out come from the file's tls {} block, and are read again
+// on every reload, so renewed certificates are picked up.
+func (o *serveOptions) applyTLSFlags(opts *server.Options) error {
+	given := false
+	for name, apply := range tlsFlags {
+		if o.changed[name] {
+			apply(opts, &o.flags)
+			given = true
+		}
+	}
+	switch {
+	case !given:
+		return nil
+	case o.changed["tls"] && !o.flags.TLS:
+		opts.TLS, opts.TLSConfig = false, nil
+		return nil
+	}
+	if err := opts.SetTLSFromFlags(); err != nil {
+		return fmt.Errorf("TLS from command-line flags: %w", err)
+	}
+	return nil
 }

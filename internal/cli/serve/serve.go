@@ -37,6 +37,7 @@ nats-server work.`,
   sluice serve -p -1 -n edge1           # random port, named server
   sluice serve -c nats-server.conf      # an existing nats-server configuration
   sluice serve -c nats-server.conf -t   # check it and exit
+  sluice serve --tlscert server.pem --tlskey server-key.pem   # clients must use TLS
   sluice serve --signal reload          # reload the running server`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -69,6 +70,11 @@ nats-server work.`,
 	fl.StringVar(&fo.Username, "user", "", "user required of connections")
 	fl.StringVar(&fo.Password, "pass", "", "password required of connections")
 	fl.StringVar(&fo.Authorization, "auth", "", "token required of connections")
+	fl.BoolVar(&fo.TLS, "tls", false, "require TLS on the client port (needs --tlscert and --tlskey); --tls=false turns a tls {} block off")
+	fl.StringVar(&fo.TLSCert, "tlscert", "", "server certificate file (implies --tls)")
+	fl.StringVar(&fo.TLSKey, "tlskey", "", "server private key file (implies --tls)")
+	fl.StringVar(&fo.TLSCaCert, "tlscacert", "", "CA certificates client certificates are verified against (implies --tls)")
+	fl.BoolVar(&fo.TLSVerify, "tlsverify", false, "require a client certificate that verifies (implies --tls)")
 	fl.BoolVarP(&fo.Debug, "debug", "D", false, "log debug messages")
 	fl.BoolVarP(&fo.Trace, "trace", "V", false, "log protocol traffic")
 	fl.BoolVar(&fo.Logtime, "logtime", true, "timestamp log lines")
