@@ -205,11 +205,18 @@ func TestMappingsDroppedRequestHasNoResponders(t *testing.T) {
 
 func TestMappingsAreNotRecursive(t *testing.T) {
 	t.Parallel()
-	s := runConf(t, `mappings { a: b, b: c, "w.*": "w.x.$1" }`)
+	logs := &logBuffer{}
+	s := runConf(t, `mappings { a: b, b: c, "w.*": "w.x.$1" }`, withLog(logs))
 	nc := mustDial(t, s)
 	got := landed(t, nc, "a", "b", "w.y")
 	if strings.Join(got, " ") != "b c w.x.y" {
 		t.Fatalf("a, b, w.y landed on %q, want b c w.x.y", got)
+	}
+	// Traced as nats-server does.
+	for _, want := range []string{"<<- [MAPPING a -> b]", "<<- [MAPPING b -> c]", "<<- [MAPPING w.y -> w.x.y]"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("trace lacks %q", want)
+		}
 	}
 }
 
