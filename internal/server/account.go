@@ -16,6 +16,9 @@ type Account struct {
 	sl   *subject.Sublist[*subscription]
 
 	numClients atomic.Int32
+	// mappings rewrite published subjects; nil (the common case) costs a
+	// publisher one atomic load. A reload swaps in a new set.
+	mappings atomic.Pointer[subject.MappingSet]
 
 	imu        sync.Mutex      // guards what follows
 	importSubs []*subscription // import subscriptions held in sl
@@ -80,12 +83,16 @@ func (s *Server) GlobalAccount() *Account { return s.accs.lookup(globalAccountNa
 // SystemAccount is the account of $SYS traffic, nil when disabled.
 func (s *Server) SystemAccount() *Account { return s.sysAcc }
 
-// registerAccounts adds the configured accounts not yet known. Accounts
-// are never removed while running: clients of users that are gone are cut
-// on reload, and an empty account costs next to nothing.
+// registerAccounts adds the configured accounts not yet known and puts
+// their mappings in force. Accounts are never removed while running:
+// clients of users that are gone are cut on reload, and an empty account
+// costs next to nothing.
 func (s *Server) registerAccounts(o *Options) {
 	for _, ac := range o.Accounts {
 		s.accs.register(newAccount(ac.Name))
+	}
+	for _, a := range s.accs.all() {
+		a.mappings.Store(o.mapSets[a.Name]) // nil when it has none (any more)
 	}
 	s.configureImports(o)
 }

@@ -26,6 +26,8 @@ type AccountConfig struct {
 	Exports            []Export
 	Imports            []Import
 	DefaultPermissions *auth.Permissions
+	// Mappings rewrite the subjects published into the account.
+	Mappings []subject.Mapping
 }
 
 // Export offers subjects of an account to others: a stream (messages flow

@@ -84,6 +84,7 @@ type client struct {
 	in      struct{ msgs, bytes int64 } // counted per batch
 	outAgg  struct{ msgs, bytes int64 } // deliveries this batch, for server stats
 	stalled time.Duration               // time this batch spent stalled on slow readers
+	mapped  []byte                      // scratch: the published subject after mapping
 	stats   struct{ inMsgs, inBytes atomic.Int64 }
 
 	mu struct {

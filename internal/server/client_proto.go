@@ -212,6 +212,21 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 		// nats-server still routes the message after complaining.
 		c.sendErr("Invalid Publish Subject")
 	}
+	// As nats-server: the mapped subject is the one permissions, interest
+	// and no-responders see.
+	if ms := c.acc.mappings.Load(); ms != nil {
+		orig, drop := subj, false
+		if subj, drop = c.mapSubject(ms, subj); drop {
+			// Delivered to nobody, as nats-server does with an empty subject.
+			if c.opts.Verbose {
+				c.enqueue(okLine)
+			}
+			if len(reply) > 0 && c.opts.NoResponders {
+				c.sendNoResponders(orig, reply)
+			}
+			return nil
+		}
+	}
 	if isReservedSubject(subj) && (!bytes.HasPrefix(subj, nrgPrefix) || c.acc != c.srv.sysAcc) {
 		c.sendErr(fmt.Sprintf("Permissions Violation for Publish to %q", subj))
 		return nil

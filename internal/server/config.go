@@ -352,6 +352,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["authorization"] = readAuthorization
 	m["prof_port"] = intOpt(-1, 65535, func(o *Options, n int64) { o.ProfPort = int(n) })
 	m["accounts"] = readAccounts
+	alias(m, readMappings, "mappings", "maps")
 	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
 	m["tls"] = readTLS
 	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
@@ -368,7 +369,6 @@ var topLevelKeys = func() map[string]keyHandler {
 
 // unbuiltKeys are nats-server options for features not built yet.
 var unbuiltKeys = map[string]string{
-	"mappings": "subject mappings", "maps": "subject mappings",
 	"operator": "operator mode", "operators": "operator mode", "root": "operator mode", "roots": "operator mode",
 	"root_operator": "operator mode", "root_operators": "operator mode", "resolver": "operator mode",
 	"account_resolver": "operator mode", "accounts_resolver": "operator mode", "resolver_tls": "operator mode",

@@ -273,7 +273,9 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 				ac.Imports = r.imports(f.item)
 			case "default_permissions":
 				ac.DefaultPermissions = r.permissions(f.key, f.item)
-			case "jetstream", "limits", "nkey", "mappings", "maps", "msg_trace":
+			case "mappings", "maps":
+				ac.Mappings = append(ac.Mappings, r.mappings(f.key, f.item)...)
+			case "jetstream", "limits", "nkey", "msg_trace":
 				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
 			default:
 				r.unknown(f.key, f.item, "account "+ac.Name)

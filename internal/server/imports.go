@@ -59,6 +59,10 @@ func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg 
 	if si.local != si.remote {
 		out = []byte(rewrite(string(subj), si.local, si.remote))
 	}
+	out, drop := mapImported(si.from, out)
+	if drop {
+		return false
+	}
 	if len(reply) == 0 {
 		return c.publishIn(si.from, out, nil, hdrLen, msg)
 	}
@@ -80,7 +84,27 @@ func (rr *responseRouter) forward(c *client, subj, reply []byte, hdrLen int, msg
 	if e == nil {
 		return false
 	}
-	return c.publishIn(e.to, []byte(e.reply), reply, hdrLen, msg)
+	to, drop := mapImported(e.to, []byte(e.reply))
+	if drop {
+		return false
+	}
+	return c.publishIn(e.to, to, reply, hdrLen, msg)
+}
+
+// mapImported applies acc's mappings to a subject arriving through a
+// service import: the request in the exporter, the reply back in the
+// requester. nats-server maps both; it maps neither stream imports nor the
+// server's own publishes, and neither does sluice.
+func mapImported(acc *Account, subj []byte) (out []byte, drop bool) {
+	ms := acc.mappings.Load()
+	if ms == nil {
+		return subj, false
+	}
+	m, ok := ms.Map(nil, subj, clusterName)
+	if !ok {
+		return subj, false
+	}
+	return m, len(m) == 0
 }
 
 // responseEntry is one request in flight through a service import.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
 )
 
@@ -66,6 +67,10 @@ type Options struct {
 	Logger             Logger
 	Debug, Trace       bool
 
+	// Mappings are the top-level subject mappings: they belong to the
+	// global account ($G), as in nats-server.
+	Mappings []subject.Mapping
+
 	// Logging, applied by whoever builds the Logger (sluice serve).
 	TraceVerbose bool
 	Logtime      bool
@@ -121,7 +126,8 @@ type Options struct {
 	// ConfigDigest identifies the parsed configuration (sha256 of values).
 	ConfigDigest string
 
-	authIx *authIndex // users by name and nkey; built by prepare
+	authIx  *authIndex                     // users by name and nkey; built by prepare
+	mapSets map[string]*subject.MappingSet // compiled mappings by account; built by validate
 }
 
 func (o *Options) setDefaults() {

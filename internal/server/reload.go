@@ -14,7 +14,7 @@ var reloadable = map[string]bool{
 	"MaxSubs": true, "PingInterval": true, "MaxPingsOut": true, "WriteDeadline": true,
 	"AuthTimeout": true, "Username": true, "Password": true, "Authorization": true,
 	"Permissions": true, "Users": true, "Nkeys": true, "NoAuthUser": true,
-	"DefaultPermissions": true, "Accounts": true,
+	"DefaultPermissions": true, "Accounts": true, "Mappings": true,
 	"Logger": true, "Debug": true, "Trace": true, "TraceVerbose": true, "Logtime": true,
 	"LogtimeUTC": true, "LogFile": true, "LogSizeLimit": true, "LogMaxFiles": true,
 	"Syslog": true, "RemoteSyslog": true, "LameDuckDuration": true,

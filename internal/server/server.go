@@ -128,6 +128,9 @@ func (o *Options) validate() error {
 	if err := o.validateAuth(); err != nil {
 		return err
 	}
+	if err := o.validateMappings(); err != nil {
+		return err
+	}
 	o.authIx = o.buildAuthIndex()
 	return o.validateMonitor()
 }
