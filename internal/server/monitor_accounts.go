@@ -93,16 +93,8 @@ func (s *Server) AccountStatz(o *api.AccountStatzOptions) (*api.AccountStatz, er
 		if conns == 0 && !o.IncludeUnused {
 			continue
 		}
-		stz.Accounts = append(stz.Accounts, &api.AccountStat{
-			Account:       a.Name,
-			Name:          a.Name,
-			Conns:         conns,
-			TotalConns:    conns,
-			NumSubs:       uint32(a.sl.Count()),
-			Sent:          api.DataStats{MsgBytes: api.MsgBytes{Msgs: a.stats.outMsgs.Load(), Bytes: a.stats.outBytes.Load()}},
-			Received:      api.DataStats{MsgBytes: api.MsgBytes{Msgs: a.stats.inMsgs.Load(), Bytes: a.stats.inBytes.Load()}},
-			SlowConsumers: a.stats.slowConsumers.Load(),
-		})
+		st := s.accountStat(a)
+		stz.Accounts = append(stz.Accounts, &st)
 	}
 	return stz, nil
 }
@@ -145,6 +137,11 @@ func (s *Server) Subsz(o *api.SubszOptions) (*api.Subsz, error) {
 	}
 	*sz.SublistStats = sum.stats()
 	if o.Subscriptions {
+		// A fixed order, so that pages do not overlap or skip.
+		slices.SortFunc(details, func(a, b api.SubDetail) int {
+			return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Subject, b.Subject),
+				cmp.Compare(a.Cid, b.Cid), cmp.Compare(a.Sid, b.Sid))
+		})
 		lo := min(offset, len(details))
 		sz.Subs = details[lo : lo+min(limit, len(details)-lo)]
 		sz.Total = len(details)

@@ -90,15 +90,4 @@ func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription)
 
 // authUserLocked is the identity a connection authenticated with, as
 // /connz?auth=1 shows it: nkey, then user name; a token is never shown.
-func (c *client) authUserLocked() string {
-	cr := &c.mu.creds
-	switch {
-	case cr.Nkey != "":
-		return cr.Nkey
-	case cr.User != "":
-		return cr.User
-	case cr.Token != "":
-		return "[REDACTED]"
-	}
-	return ""
-}
+func (c *client) authUserLocked() string { return authRawUser(&c.mu.creds) }
