@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -85,6 +86,7 @@ func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription)
 		cc.subs = append(cc.subs, sd)
 	}
 	c.mu.Unlock()
+	slices.SortFunc(cc.subs, func(a, b api.SubDetail) int { return compareSid(a.Sid, b.Sid) })
 	s.mon.closed.add(cc, s.getOpts().MaxClosedClients)
 }
 

@@ -132,7 +132,7 @@ func (s *Server) openConnInfo(c *client, o *api.ConnzOptions, now time.Time) *ap
 			}
 		}
 		slices.Sort(ci.Subs)
-		slices.SortFunc(ci.SubsDetail, func(a, b api.SubDetail) int { return cmp.Compare(a.Sid, b.Sid) })
+		slices.SortFunc(ci.SubsDetail, func(a, b api.SubDetail) int { return compareSid(a.Sid, b.Sid) })
 	}
 	if o.Username {
 		ci.AuthorizedUser = user
@@ -181,6 +181,7 @@ func closedConnInfo(cc *closedConn, o *api.ConnzOptions) *api.ConnInfo {
 		for _, sd := range cc.subs {
 			ci.Subs = append(ci.Subs, sd.Subject)
 		}
+		slices.Sort(ci.Subs)
 	}
 	if o.Username {
 		ci.AuthorizedUser, ci.Account = cc.user, cc.acc
@@ -286,4 +287,10 @@ func sortConnInfos(cs []*api.ConnInfo, by api.SortOpt, now time.Time) {
 		}
 		return cmp.Compare(key(a), key(b))
 	})
+}
+
+// compareSid orders sids numerically when they are numbers (as clients
+// make them), so that 10 comes after 9.
+func compareSid(a, b string) int {
+	return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
 }
