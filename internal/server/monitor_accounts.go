@@ -140,7 +140,7 @@ func (s *Server) Subsz(o *api.SubszOptions) (*api.Subsz, error) {
 		// A fixed order, so that pages do not overlap or skip.
 		slices.SortFunc(details, func(a, b api.SubDetail) int {
 			return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Subject, b.Subject),
-				cmp.Compare(a.Cid, b.Cid), cmp.Compare(a.Sid, b.Sid))
+				cmp.Compare(a.Cid, b.Cid), compareSid(a.Sid, b.Sid))
 		})
 		lo := min(offset, len(details))
 		sz.Subs = details[lo : lo+min(limit, len(details)-lo)]
