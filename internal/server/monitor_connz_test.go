@@ -338,7 +338,7 @@ func TestConnzClosedState(t *testing.T) {
 	if got := cids(cs.connz(t, "?state=closed&sort=stop")); got[0] != subID {
 		t.Errorf("sort=stop: %v, want the last closed first", got)
 	}
-	if got := cids(cs.connz(t, "?state=closed&cid=" + strconv.FormatUint(subID, 10))); !slices.Equal(got, []uint64{subID}) {
+	if got := cids(cs.connz(t, "?state=closed&cid="+strconv.FormatUint(subID, 10))); !slices.Equal(got, []uint64{subID}) {
 		t.Errorf("closed by cid: %v", got)
 	}
 	if got := cids(cs.connz(t, "?state=closed&acc=A&user=a2")); !slices.Equal(got, []uint64{subID}) {
