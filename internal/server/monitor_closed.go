@@ -9,13 +9,14 @@ import (
 )
 
 // closedConn is what /connz?state=closed shows of a connection that has
-// ended. subs, user and acc are kept aside and put into the ConnInfo only
+// ended. subs, user, acc and certs are kept aside and put into the ConnInfo only
 // when a request asks for them.
 type closedConn struct {
-	info api.ConnInfo
-	subs []api.SubDetail
-	user string
-	acc  string
+	info  api.ConnInfo
+	subs  []api.SubDetail
+	user  string
+	acc   string
+	certs []*api.TLSPeerCert
 }
 
 // closedRing keeps the last max_closed_clients closed connections, oldest
@@ -72,7 +73,7 @@ func (r *closedRing) listLocked() []*closedConn {
 func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription) {
 	now := time.Now()
 	c.mu.Lock()
-	cc := &closedConn{user: c.authUserLocked()}
+	cc := &closedConn{user: c.authUserLocked(), certs: c.peerCerts()}
 	c.fillConnInfoLocked(&cc.info, now)
 	if c.acc != nil && c.acc.Name != globalAccountName {
 		cc.acc = c.acc.Name

@@ -2,6 +2,9 @@ package server
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -139,6 +142,7 @@ func (s *Server) openConnInfo(c *client, o *api.ConnzOptions, now time.Time) *ap
 		if c.acc != nil && c.acc.Name != globalAccountName {
 			ci.Account = c.acc.Name
 		}
+		ci.TLSPeerCerts = c.peerCerts()
 	}
 	ping := c.rtt.Load() == 0 && c.mu.lang != "" && !c.mu.closed && c.rttStart.CompareAndSwap(0, time.Now().UnixNano())
 	if ping {
@@ -184,7 +188,7 @@ func closedConnInfo(cc *closedConn, o *api.ConnzOptions) *api.ConnInfo {
 		slices.Sort(ci.Subs)
 	}
 	if o.Username {
-		ci.AuthorizedUser, ci.Account = cc.user, cc.acc
+		ci.AuthorizedUser, ci.Account, ci.TLSPeerCerts = cc.user, cc.acc, cc.certs
 	}
 	return &ci
 }
@@ -217,6 +221,30 @@ func (c *client) fillConnInfoLocked(ci *api.ConnInfo, now time.Time) {
 		Lang:         c.mu.lang,
 		Version:      c.mu.version,
 	}
+	// tlsState is set before the client is registered, never after.
+	if st := c.tlsState; st != nil {
+		ci.TLSVersion = tlsVersionName(st.Version)
+		ci.TLSCipher = tls.CipherSuiteName(st.CipherSuite)
+		ci.TLSFirst = c.tlsFirst
+	}
+}
+
+// peerCerts identifies the certificates a TLS client presented, as
+// /connz?auth=1 shows them.
+func (c *client) peerCerts() []*api.TLSPeerCert {
+	if c.tlsState == nil {
+		return nil
+	}
+	var out []*api.TLSPeerCert
+	for _, cert := range c.tlsState.PeerCertificates {
+		spki, whole := sha256.Sum256(cert.RawSubjectPublicKeyInfo), sha256.Sum256(cert.Raw)
+		out = append(out, &api.TLSPeerCert{
+			Subject:          cert.Subject.String(),
+			SubjectPKISha256: hex.EncodeToString(spki[:]),
+			CertSha256:       hex.EncodeToString(whole[:]),
+		})
+	}
+	return out
 }
 
 // subDetailLocked describes sub; its client's mu is held.

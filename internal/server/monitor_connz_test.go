@@ -4,6 +4,8 @@ package server_test
 // known because the test made the traffic.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sluicehq/sluice/internal/server"
+	"github.com/sluicehq/sluice/internal/server/tlsconf"
 	"github.com/sluicehq/sluice/internal/testutil"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -391,5 +394,43 @@ func TestConnzThroughServerAPI(t *testing.T) {
 	r := monGet(t, cs.s, "/connz")
 	if r.code != http.StatusOK {
 		t.Errorf("status %d", r.code)
+	}
+}
+
+func TestConnzTLS(t *testing.T) {
+	t.Parallel()
+	p := newTLSPKI(t)
+	cfg := p.config(t, func(s *tlsconf.Settings) { s.Verify = true })
+	s, _ := runTLS(t, cfg, withMonitor)
+	plain := monJSON[api.Varz](t, s, "/varz")
+	if !plain.TLSRequired || !plain.TLSVerify || !plain.TLSCertNotAfter.Equal(p.server.Cert.NotAfter) {
+		t.Errorf("varz tls_required %v tls_verify %v tls_cert_not_after %v", plain.TLSRequired, plain.TLSVerify, plain.TLSCertNotAfter)
+	}
+	nc := testutil.Connect(t, s, p.withCert()...)
+	cid := clientID(t, nc)
+	ci := connByID(t, monJSON[api.Connz](t, s, "/connz"), cid)
+	if ci.TLSVersion != "1.3" || ci.TLSCipher == "" || ci.TLSFirst || ci.TLSPeerCerts != nil {
+		t.Errorf("tls: version %q cipher %q first %v certs %v", ci.TLSVersion, ci.TLSCipher, ci.TLSFirst, ci.TLSPeerCerts)
+	}
+	sum := sha256.Sum256(p.client.Cert.Raw)
+	wantCert := api.TLSPeerCert{Subject: "CN=client", CertSha256: hex.EncodeToString(sum[:])}
+	check := func(what string, certs []*api.TLSPeerCert) {
+		t.Helper()
+		if len(certs) != 1 || certs[0].Subject != wantCert.Subject || certs[0].CertSha256 != wantCert.CertSha256 || len(certs[0].SubjectPKISha256) != 64 {
+			t.Errorf("%s: peer certs %+v, want %+v", what, certs, wantCert)
+		}
+	}
+	check("open", connByID(t, monJSON[api.Connz](t, s, "/connz?auth=1"), cid).TLSPeerCerts)
+	nc.Close()
+	testutil.CheckFor(t, waitLong, pollStep, func() error {
+		if monJSON[api.Connz](t, s, "/connz?state=closed").NumConns != 1 {
+			return fmt.Errorf("not closed yet")
+		}
+		return nil
+	})
+	closed := connByID(t, monJSON[api.Connz](t, s, "/connz?state=closed&auth=1"), cid)
+	check("closed", closed.TLSPeerCerts)
+	if closed.TLSVersion != "1.3" {
+		t.Errorf("closed: tls_version %q", closed.TLSVersion)
 	}
 }
