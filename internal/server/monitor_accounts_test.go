@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -347,5 +348,56 @@ func TestPromParserRejectsBadText(t *testing.T) {
 		if _, errs := parsePromText([]byte(bad)); len(errs) == 0 {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestAccountzImportsExports(t *testing.T) {
+	t.Parallel()
+	s := runConf(t, `
+accounts {
+  A {
+    users: [{user: a, password: a}]
+    exports: [
+      {stream: "ev.>"}
+      {service: "svc.req", response_type: "stream", response_threshold: "5s"}
+      {service: "priv.req", accounts: [B]}
+    ]
+  }
+  B {
+    users: [{user: b, password: b}]
+    imports: [
+      {stream: {account: A, subject: "ev.>"}, prefix: "fromA"}
+      {service: {account: A, subject: "svc.req"}, to: "a.svc"}
+      {service: {account: A, subject: "priv.req"}}
+    ]
+  }
+}`, withMonitor)
+	a := monJSON[api.Accountz](t, s, "/accountz?acc=A").Account
+	wantEx := []api.ExtExport{
+		{Subject: "ev.>", Type: "stream"},
+		{Subject: "svc.req", Type: "service", ResponseType: "Streamed", ResponseThreshold: 5 * time.Second},
+		{Subject: "priv.req", Type: "service", ResponseType: "Singleton", ApprovedAccounts: []string{"B"}},
+	}
+	if fmt.Sprint(a.Exports) != fmt.Sprint(wantEx) {
+		t.Errorf("A exports:\n got %+v\nwant %+v", a.Exports, wantEx)
+	}
+	sys := func(remote, local string, share bool) api.ExtImport {
+		return api.ExtImport{Subject: remote, Account: "$SYS", To: local, LocalSubject: local, Type: "service", Share: share}
+	}
+	wantIm := []api.ExtImport{
+		sys("$SYS.REQ.ACCOUNT.B.CONNZ", "$SYS.REQ.ACCOUNT.PING.CONNZ", false),
+		sys("$SYS.REQ.ACCOUNT.B.CONNZ", "$SYS.REQ.SERVER.PING.CONNZ", false),
+		sys("$SYS.REQ.ACCOUNT.B.STATZ", "$SYS.REQ.ACCOUNT.PING.STATZ", false),
+		sys("$SYS.REQ.USER.B.INFO", "$SYS.REQ.USER.INFO", true),
+		{Subject: "ev.>", Account: "A", LocalSubject: "fromA.ev.>", Type: "stream"},
+		{Subject: "priv.req", Account: "A", To: "priv.req", LocalSubject: "priv.req", Type: "service"},
+		{Subject: "svc.req", Account: "A", To: "a.svc", LocalSubject: "a.svc", Type: "service"},
+	}
+	b := monJSON[api.Accountz](t, s, "/accountz?acc=B").Account
+	if b.Exports != nil || fmt.Sprint(b.Imports) != fmt.Sprint(wantIm) {
+		t.Errorf("B imports:\n got %+v\nwant %+v", b.Imports, wantIm)
+	}
+	if sysAcc := monJSON[api.Accountz](t, s, "/accountz?acc=$SYS").Account; sysAcc.Imports != nil {
+		t.Errorf("the system account imports %+v", sysAcc.Imports)
 	}
 }
