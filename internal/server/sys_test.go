@@ -307,11 +307,19 @@ func TestSysServerEndpoints(t *testing.T) {
 		if p := sysData[api.ProfilezStatus](t, s, sys, pre+"PROFILEZ", `{"name":"nope"}`); p.Error != `Profile "nope" not found` {
 			t.Errorf("%sPROFILEZ unknown: %+v", pre, p)
 		}
+		if p := sysData[api.ProfilezStatus](t, s, sys, pre+"PROFILEZ", `{"name":"cpu"}`); p.Error != "Duration 0s should be between 0s and 15s" {
+			t.Errorf("%sPROFILEZ cpu without a duration: %+v", pre, p)
+		}
 		if ev := sysData[api.ExpvarzStatus](t, s, sys, pre+"EXPVARZ", ""); !bytes.Contains(ev.Memstats, []byte("HeapAlloc")) || len(ev.Cmdline) == 0 {
 			t.Errorf("%sEXPVARZ: %.100s", pre, ev.Memstats)
 		}
 		// Only the JetStream meta leader answers leader_only; there is none.
 		expectNoReply(t, s, sys, pre+"JSZ", `{"leader_only":true}`)
+	}
+	// A CPU profile runs for the duration asked, off the internal queue.
+	p := sysData[api.ProfilezStatus](t, s, sys, "$SYS.REQ.SERVER.PING.PROFILEZ", `{"name":"cpu","duration":100000000}`)
+	if p.Error != "" || len(p.Profile) == 0 {
+		t.Errorf("cpu profile: error %q, %d bytes", p.Error, len(p.Profile))
 	}
 }
 

@@ -102,7 +102,7 @@ var serverEndpoints = map[string]sysHandler{
 		return s.Healthz(o), nil
 	}),
 	"PROFILEZ": z(func(s *Server, o *api.ProfilezOptions, _ *sysRequest) (*api.ProfilezStatus, error) {
-		return profilez(o), nil
+		return s.profilez(o), nil
 	}),
 	"EXPVARZ": func(*Server, *sysRequest) (any, error) { return expvarz(), nil },
 }
@@ -186,6 +186,12 @@ func (s *Server) registerSysServices() {
 	}
 	serve := func(name string, h sysHandler) MsgHandler {
 		return func(_, reply string, _, body []byte) {
+			if name == "PROFILEZ" {
+				// A CPU profile takes seconds: not on the internal queue.
+				// It ends early when the server shuts down.
+				go s.serveSys(name, h, &sysRequest{body: body}, reply, nil)
+				return
+			}
 			s.serveSys(name, h, &sysRequest{body: body}, reply, nil)
 		}
 	}
@@ -275,10 +281,17 @@ func (s *Server) idz() *api.ServerID {
 	return &api.ServerID{Name: s.Name(), Host: s.getOpts().Host, ID: s.id}
 }
 
-// profilez captures a named runtime profile (heap, goroutine, ...).
-func profilez(o *api.ProfilezOptions) *api.ProfilezStatus {
+// maxCPUProfile bounds a CPU profile requested through PROFILEZ.
+const maxCPUProfile = 15 * time.Second
+
+// profilez captures a named runtime profile (heap, goroutine, ...), or a
+// CPU profile of the requested duration.
+func (s *Server) profilez(o *api.ProfilezOptions) *api.ProfilezStatus {
 	if o.Name == "" {
 		return &api.ProfilezStatus{Error: "Profile name not specified"}
+	}
+	if o.Name == "cpu" {
+		return s.cpuProfile(o.Duration)
 	}
 	p := pprof.Lookup(o.Name)
 	if p == nil {
@@ -288,6 +301,24 @@ func profilez(o *api.ProfilezOptions) *api.ProfilezStatus {
 	if err := p.WriteTo(&buf, o.Debug); err != nil {
 		return &api.ProfilezStatus{Error: err.Error()}
 	}
+	return &api.ProfilezStatus{Profile: buf.Bytes()}
+}
+
+func (s *Server) cpuProfile(d time.Duration) *api.ProfilezStatus {
+	if d <= 0 || d > maxCPUProfile {
+		return &api.ProfilezStatus{Error: fmt.Sprintf("Duration %s should be between 0s and %s", d, maxCPUProfile)}
+	}
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		return &api.ProfilezStatus{Error: fmt.Sprintf("Failed to start CPU profile: %s", err)}
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-s.doneCh:
+		t.Stop()
+	}
+	pprof.StopCPUProfile()
 	return &api.ProfilezStatus{Profile: buf.Bytes()}
 }
 
