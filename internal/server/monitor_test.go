@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -432,4 +433,64 @@ func TestMonitorStackszAndExpvar(t *testing.T) {
 	if keys := jsonKeys(t, r.body); keys["memstats"] == nil || keys["cmdline"] == nil {
 		t.Errorf("/debug/vars lacks memstats or cmdline: %.200s", r.body)
 	}
+}
+
+func TestMonitorSlowConsumerFigures(t *testing.T) {
+	t.Parallel()
+	s := runMonitored(t, func(o *server.Options) { o.MaxPending, o.MaxPayload = 64*1024, 8*1024 })
+	alive := testutil.Connect(t, s)
+	// A subscriber that never reads is cut as a slow consumer.
+	slow := rawConnect(t, s, connQuiet)
+	slow.Send("SUB sc 1\r\n")
+	slow.Sync()
+	pub := rawConnect(t, s, connQuiet)
+	msg := "PUB sc 1000\r\n" + strings.Repeat("y", 1000) + "\r\n"
+	for i := 0; i < 100000 && s.NumClients() == 3; i += 100 {
+		pub.Send(strings.Repeat(msg, 100))
+	}
+	pub.Sync()
+	closedOne(t, s)
+	v := monJSON[api.Varz](t, s, "/varz")
+	if v.SlowConsumers != 1 || v.SlowConsumersStats == nil || v.SlowConsumersStats.Clients != 1 {
+		t.Errorf("slow_consumers %d, stats %+v", v.SlowConsumers, v.SlowConsumersStats)
+	}
+	st := monJSON[api.AccountStatz](t, s, "/accstatz?acc=$G")
+	if len(st.Accounts) != 1 || st.Accounts[0].SlowConsumers != 1 {
+		t.Errorf("accstatz: %+v", st.Accounts)
+	}
+	cz := monJSON[api.Connz](t, s, "/connz?state=closed")
+	if cz.NumConns != 1 || cz.Conns[0].Reason != "Slow Consumer (Pending Bytes)" {
+		t.Errorf("closed: %+v", cz.Conns)
+	}
+	checkRoundTrip(t, alive)
+}
+
+func TestMonitorStaleConnectionFigures(t *testing.T) {
+	t.Parallel()
+	s := runMonitored(t, func(o *server.Options) { o.PingInterval, o.MaxPingsOut = 50*time.Millisecond, 1 })
+	alive := testutil.Connect(t, s)
+	stale := rawConnect(t, s, connQuiet) // never answers PING
+	defer stale.Close()
+	closedOne(t, s)
+	v := monJSON[api.Varz](t, s, "/varz")
+	if v.StaleConnections != 1 || v.StaleConnectionStats == nil || v.StaleConnectionStats.Clients != 1 {
+		t.Errorf("stale_connections %d, stats %+v", v.StaleConnections, v.StaleConnectionStats)
+	}
+	cz := monJSON[api.Connz](t, s, "/connz?state=closed")
+	if cz.NumConns != 1 || cz.Conns[0].Reason != "Stale Connection" {
+		t.Errorf("closed: %+v", cz.Conns)
+	}
+	checkRoundTrip(t, alive)
+}
+
+// closedOne waits until s lists one closed connection: the last step of
+// closing one.
+func closedOne(t *testing.T, s *server.Server) {
+	t.Helper()
+	testutil.CheckFor(t, waitLong, pollStep, func() error {
+		if n := monJSON[api.Connz](t, s, "/connz?state=closed").NumConns; n != 1 {
+			return fmt.Errorf("%d closed connections", n)
+		}
+		return nil
+	})
 }
