@@ -274,10 +274,11 @@ func (s *Server) statszMsg() *api.ServerStatsMsg {
 	conns := s.NumClients()
 	recv := api.MsgBytes{Msgs: st.inMsgs.Load(), Bytes: st.inBytes.Load()}
 	sent := api.MsgBytes{Msgs: st.outMsgs.Load(), Bytes: st.outBytes.Load()}
+	cpu, mem := s.usage().Sample()
 	return &api.ServerStatsMsg{
 		Server: s.eventServer(),
 		Stats: api.ServerStats{
-			Start: s.start.UTC(), Mem: residentMemory(), Cores: runtime.NumCPU(),
+			Start: s.start.UTC(), Mem: mem, CPU: cpu, Cores: runtime.NumCPU(),
 			Connections: conns, TotalConnections: st.totalConns.Load(), ActiveAccounts: active,
 			NumSubs: uint32(subs), Sent: api.DataStats{MsgBytes: sent}, SentToClients: api.DataStats{MsgBytes: sent},
 			Received: api.DataStats{MsgBytes: recv}, ReceivedFromClients: api.DataStats{MsgBytes: recv},

@@ -16,11 +16,7 @@ import (
 
 // Varz reports the server's identity, configuration and counters.
 func (s *Server) Varz() (*api.Varz, error) {
-	var pcpu float64
-	var rss int64
-	if s.mon.usage != nil {
-		pcpu, rss = s.mon.usage.Sample()
-	}
+	pcpu, rss := s.usage().Sample()
 	o := s.getOpts()
 	now := time.Now()
 	s.mu.Lock()

@@ -240,7 +240,7 @@ func TestSysPing(t *testing.T) {
 		decodeStrict(t, request(t, sys, subj, "").Data, &sm)
 		st := sm.Stats
 		if sm.Server.ID != s.ID() || sm.Server.Name != "sys-test-srv" || st.Connections != 1 || st.TotalConnections != 1 ||
-			st.ActiveAccounts != 1 || st.NumSubs == 0 || st.Cores == 0 || st.Start.IsZero() || st.ActiveServers != 1 {
+			st.ActiveAccounts != 1 || st.NumSubs == 0 || st.Cores == 0 || st.Mem <= 0 || st.Start.IsZero() || st.ActiveServers != 1 {
 			t.Errorf("%s: %+v", subj, sm)
 		}
 	}

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
-	"os"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"time"
 
@@ -365,20 +363,6 @@ func (s *Server) clientByID(cid uint64) *client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mu.clients[cid]
-}
-
-// residentMemory is the process RSS in bytes (0 where unknown).
-func residentMemory() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
 
 // Services every account reaches without importing them. User info
