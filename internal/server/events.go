@@ -35,6 +35,7 @@ const (
 )
 
 type sysMsg struct {
+	acc         *Account // nil: the system account
 	subj, reply string
 	hdr, body   []byte
 }
@@ -60,13 +61,13 @@ func (s *Server) startSysSender() {
 		for {
 			select {
 			case m := <-s.sys.ch:
-				s.PublishInternal(s.sysAcc, m.subj, m.reply, m.hdr, m.body)
+				s.publishSys(&m)
 			case <-s.sys.done:
 				// Deliver what was queued before the stop (SHUTDOWN last).
 				for {
 					select {
 					case m := <-s.sys.ch:
-						s.PublishInternal(s.sysAcc, m.subj, m.reply, m.hdr, m.body)
+						s.publishSys(&m)
 					default:
 						return
 					}
@@ -76,6 +77,14 @@ func (s *Server) startSysSender() {
 	}()
 	go s.statszLoop()
 	s.registerSysServices()
+}
+
+func (s *Server) publishSys(m *sysMsg) {
+	acc := m.acc
+	if acc == nil {
+		acc = s.sysAcc
+	}
+	s.PublishInternal(acc, m.subj, m.reply, m.hdr, m.body)
 }
 
 // sendSys queues an event if anyone listens on subj; the marshalling is
@@ -92,7 +101,17 @@ func (s *Server) sendSys(subj string, v any) {
 	s.queueSys(sysMsg{subj: subj, body: b})
 }
 
+// queueSys hands m to the sender. Once the sender has stopped (shutdown)
+// nothing more is sent.
 func (s *Server) queueSys(m sysMsg) {
+	if s.sys == nil {
+		return
+	}
+	select {
+	case <-s.sys.done:
+		return
+	default:
+	}
 	select {
 	case s.sys.ch <- m:
 	default:
@@ -120,7 +139,8 @@ func (c *client) clientInfo() api.ClientInfo {
 	start := c.start.UTC()
 	return api.ClientInfo{
 		Start: &start, Host: c.host, ID: c.cid, Account: c.acc.Name, User: c.mu.user,
-		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, Kind: "Client", ClientType: "nats",
+		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, NameTag: c.acc.Name,
+		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: "nats",
 	}
 }
 
@@ -144,19 +164,20 @@ func (s *Server) disconnectEvent(c *client, reason closeReason) {
 	}
 	subj := sprintfSubj(disconnectEventSubj, c.acc.Name)
 	if s.sysAcc.sl.HasInterest(subj) {
-		s.sendSys(subj, c.disconnectMsg(s, reason))
+		s.sendSys(subj, c.disconnectMsg(s, c.clientInfo(), reason))
 	}
 	s.accountConnsEvent(c.acc)
 }
 
-func (c *client) disconnectMsg(s *Server, reason closeReason) *api.DisconnectEventMsg {
-	ci := c.clientInfo()
+// disconnectMsg reports the end of c. As in nats-server, "sent" is what
+// the client sent (the server's in figures) and "received" what it got.
+func (c *client) disconnectMsg(s *Server, ci api.ClientInfo, reason closeReason) *api.DisconnectEventMsg {
 	stop := time.Now().UTC()
 	ci.Stop = &stop
 	c.mu.Lock()
-	sent := api.MsgBytes{Msgs: c.mu.outMsgs, Bytes: c.mu.outBytes}
+	recv := api.MsgBytes{Msgs: c.mu.outMsgs, Bytes: c.mu.outBytes}
 	c.mu.Unlock()
-	recv := api.MsgBytes{Msgs: c.stats.inMsgs.Load(), Bytes: c.stats.inBytes.Load()}
+	sent := api.MsgBytes{Msgs: c.stats.inMsgs.Load(), Bytes: c.stats.inBytes.Load()}
 	return &api.DisconnectEventMsg{
 		Type: api.DisconnectEventType, ID: randomToken(22), Time: stop, Server: s.eventServer(),
 		Client: ci, Sent: api.DataStats{MsgBytes: sent}, Received: api.DataStats{MsgBytes: recv},
@@ -164,16 +185,42 @@ func (c *client) disconnectMsg(s *Server, reason closeReason) *api.DisconnectEve
 	}
 }
 
-// authErrorEvent reports a failed login on both auth error subjects.
+// authErrorEvent reports a failed login on $SYS.SERVER.<id>.CLIENT.AUTH.ERR.
+// The client is described by what its CONNECT claimed, as it has no
+// identity. (The account-level subject is for account-specific failures,
+// which this server does not have.)
 func (s *Server) authErrorEvent(c *client) {
 	if s.sys == nil {
 		return
 	}
-	for _, subj := range []string{sprintfSubj(authErrSubj, s.id), authErrAccountSubj} {
-		if s.sysAcc.sl.HasInterest(subj) {
-			s.sendSys(subj, c.disconnectMsg(s, reasonAuthFailure))
-		}
+	subj := sprintfSubj(authErrSubj, s.id)
+	if !s.sysAcc.sl.HasInterest(subj) {
+		return
 	}
+	start := c.start.UTC()
+	c.mu.Lock()
+	acc := c.acc.Name
+	c.mu.Unlock()
+	ci := api.ClientInfo{
+		Start: &start, Host: c.host, ID: c.cid, Account: acc, User: authRawUser(&c.opts),
+		Name: c.opts.Name, Lang: c.opts.Lang, Version: c.opts.Version, NameTag: acc,
+		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: "nats",
+	}
+	s.sendSys(subj, c.disconnectMsg(s, ci, reasonAuthFailure))
+}
+
+// authRawUser is who a CONNECT claims to be: nkey, user, or a redacted
+// token.
+func authRawUser(ci *api.ConnectInfo) string {
+	switch {
+	case ci.Nkey != "":
+		return ci.Nkey
+	case ci.User != "":
+		return ci.User
+	case ci.Token != "":
+		return "[REDACTED]"
+	}
+	return ""
 }
 
 func (s *Server) accountConnsEvent(a *Account) {
@@ -181,17 +228,36 @@ func (s *Server) accountConnsEvent(a *Account) {
 	if !s.sysAcc.sl.HasInterest(newSubj) && !s.sysAcc.sl.HasInterest(oldSubj) {
 		return
 	}
-	m := &api.AccountNumConns{
-		Type: api.AccountNumConnsType, ID: randomToken(22), Time: time.Now().UTC(),
-		Server: s.eventServer(), AccountStat: s.accountStat(a),
-	}
+	m := s.accountNumConns(a)
 	s.sendSys(newSubj, m)
 	s.sendSys(oldSubj, m)
 }
 
+func (s *Server) accountNumConns(a *Account) *api.AccountNumConns {
+	return &api.AccountNumConns{
+		Type: api.AccountNumConnsType, ID: randomToken(22), Time: time.Now().UTC(),
+		Server: s.eventServer(), AccountStat: s.accountStat(a),
+	}
+}
+
+// accountStat is a's connection and traffic figures.
 func (s *Server) accountStat(a *Account) api.AccountStat {
 	n := a.NumClients()
-	return api.AccountStat{Account: a.Name, Name: a.Name, Conns: n, TotalConns: n, NumSubs: uint32(a.sl.Count())}
+	return api.AccountStat{
+		Account: a.Name, Name: a.Name, Conns: n, TotalConns: n, NumSubs: uint32(a.sl.Count()),
+		Sent:          dataStats(a.stats.outMsgs.Load(), a.stats.outBytes.Load()),
+		Received:      dataStats(a.stats.inMsgs.Load(), a.stats.inBytes.Load()),
+		SlowConsumers: a.stats.slowConsumers.Load(),
+	}
+}
+
+// dataStats is traffic that is all the clients': nats-server lists the
+// other link kinds too, with zeros here.
+func dataStats(msgs, bytes int64) api.DataStats {
+	return api.DataStats{
+		MsgBytes: api.MsgBytes{Msgs: msgs, Bytes: bytes},
+		Gateways: &api.MsgBytes{}, Routes: &api.MsgBytes{}, Leafs: &api.MsgBytes{},
+	}
 }
 
 // statszMsg is the server's STATSZ.
@@ -208,10 +274,11 @@ func (s *Server) statszMsg() *api.ServerStatsMsg {
 	conns := s.NumClients()
 	recv := api.MsgBytes{Msgs: st.inMsgs.Load(), Bytes: st.inBytes.Load()}
 	sent := api.MsgBytes{Msgs: st.outMsgs.Load(), Bytes: st.outBytes.Load()}
+	cpu, mem := s.usage().Sample()
 	return &api.ServerStatsMsg{
 		Server: s.eventServer(),
 		Stats: api.ServerStats{
-			Start: s.start.UTC(), Mem: residentMemory(), Cores: runtime.NumCPU(),
+			Start: s.start.UTC(), Mem: mem, CPU: cpu, Cores: runtime.NumCPU(),
 			Connections: conns, TotalConnections: st.totalConns.Load(), ActiveAccounts: active,
 			NumSubs: uint32(subs), Sent: api.DataStats{MsgBytes: sent}, SentToClients: api.DataStats{MsgBytes: sent},
 			Received: api.DataStats{MsgBytes: recv}, ReceivedFromClients: api.DataStats{MsgBytes: recv},

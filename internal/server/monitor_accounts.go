@@ -60,6 +60,7 @@ func (s *Server) Accountz(o *api.AccountzOptions) (*api.Accountz, error) {
 		return nil, fmt.Errorf("Account %s does not exist", o.Account)
 	}
 	st := sublistStats(a)
+	exports, imports := s.accountLinks(a)
 	az.Account = &api.AccountInfo{
 		AccountName: a.Name,
 		LastUpdate:  s.configLoadTime().UTC(),
@@ -67,9 +68,75 @@ func (s *Server) Accountz(o *api.AccountzOptions) (*api.Accountz, error) {
 		Complete:    true,
 		ClientCnt:   a.NumClients(),
 		SubCnt:      st.NumSubs,
+		Exports:     exports,
+		Imports:     imports,
+		NameTag:     a.Name,
 		Sublist:     &st,
 	}
 	return az, nil
+}
+
+// accountLinks lists a's exports and imports as /accountz shows them: the
+// configured ones and, for every account but the system account, the
+// $SYS services it gets without asking. In an import, Subject is the
+// subject in the exporting account and LocalSubject the importer's.
+func (s *Server) accountLinks(a *Account) ([]api.ExtExport, []api.ExtImport) {
+	var exports []api.ExtExport
+	var imports []api.ExtImport
+	for _, ac := range s.getOpts().Accounts {
+		if ac.Name != a.Name {
+			continue
+		}
+		for _, ex := range ac.Exports {
+			e := api.ExtExport{Subject: ex.Subject, Type: "stream", ApprovedAccounts: ex.Accounts}
+			if ex.Service {
+				e.Type, e.ResponseType, e.ResponseThreshold = "service", responseTypeName(ex.ResponseType), ex.ResponseThreshold
+			}
+			exports = append(exports, e)
+		}
+		for _, im := range ac.Imports {
+			e := api.ExtImport{Subject: im.Subject, Account: im.Account, LocalSubject: im.Subject, Type: "stream"}
+			switch {
+			case im.Service:
+				e.Type = "service"
+				if im.To != "" {
+					e.LocalSubject = im.To
+				}
+				e.To = e.LocalSubject
+			case im.Prefix != "":
+				e.LocalSubject = im.Prefix + "." + im.Subject
+			case im.To != "":
+				e.LocalSubject = im.To
+			}
+			imports = append(imports, e)
+		}
+	}
+	if s.sysAcc != nil && a != s.sysAcc {
+		sys := func(remote, local string, share bool) api.ExtImport {
+			return api.ExtImport{Subject: remote, Account: s.sysAcc.Name, To: local, LocalSubject: local, Type: "service", Share: share}
+		}
+		imports = append(imports,
+			sys("$SYS.REQ.ACCOUNT."+a.Name+".CONNZ", accountPingConnz, false),
+			sys("$SYS.REQ.ACCOUNT."+a.Name+".CONNZ", serverPingConnz, false),
+			sys("$SYS.REQ.ACCOUNT."+a.Name+".STATZ", accountPingStatz, false),
+			sys("$SYS.REQ.USER."+a.Name+".INFO", userInfoSubj, true))
+	}
+	slices.SortStableFunc(imports, func(x, y api.ExtImport) int {
+		return cmp.Or(cmp.Compare(x.Subject, y.Subject), cmp.Compare(x.LocalSubject, y.LocalSubject))
+	})
+	return exports, imports
+}
+
+// responseTypeName is a service export's response type as nats-server
+// names it in /accountz.
+func responseTypeName(t string) string {
+	switch t {
+	case ResponseStream:
+		return "Streamed"
+	case ResponseChunked:
+		return "Chunked"
+	}
+	return "Singleton"
 }
 
 // AccountStatz reports traffic per account; accounts without connections
@@ -93,16 +160,8 @@ func (s *Server) AccountStatz(o *api.AccountStatzOptions) (*api.AccountStatz, er
 		if conns == 0 && !o.IncludeUnused {
 			continue
 		}
-		stz.Accounts = append(stz.Accounts, &api.AccountStat{
-			Account:       a.Name,
-			Name:          a.Name,
-			Conns:         conns,
-			TotalConns:    conns,
-			NumSubs:       uint32(a.sl.Count()),
-			Sent:          api.DataStats{MsgBytes: api.MsgBytes{Msgs: a.stats.outMsgs.Load(), Bytes: a.stats.outBytes.Load()}},
-			Received:      api.DataStats{MsgBytes: api.MsgBytes{Msgs: a.stats.inMsgs.Load(), Bytes: a.stats.inBytes.Load()}},
-			SlowConsumers: a.stats.slowConsumers.Load(),
-		})
+		st := s.accountStat(a)
+		stz.Accounts = append(stz.Accounts, &st)
 	}
 	return stz, nil
 }
@@ -145,6 +204,11 @@ func (s *Server) Subsz(o *api.SubszOptions) (*api.Subsz, error) {
 	}
 	*sz.SublistStats = sum.stats()
 	if o.Subscriptions {
+		// A fixed order, so that pages do not overlap or skip.
+		slices.SortFunc(details, func(a, b api.SubDetail) int {
+			return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Subject, b.Subject),
+				cmp.Compare(a.Cid, b.Cid), compareSid(a.Sid, b.Sid))
+		})
 		lo := min(offset, len(details))
 		sz.Subs = details[lo : lo+min(limit, len(details)-lo)]
 		sz.Total = len(details)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -8,13 +9,14 @@ import (
 )
 
 // closedConn is what /connz?state=closed shows of a connection that has
-// ended. subs, user and acc are kept aside and put into the ConnInfo only
+// ended. subs, user, acc and certs are kept aside and put into the ConnInfo only
 // when a request asks for them.
 type closedConn struct {
-	info api.ConnInfo
-	subs []api.SubDetail
-	user string
-	acc  string
+	info  api.ConnInfo
+	subs  []api.SubDetail
+	user  string
+	acc   string
+	certs []*api.TLSPeerCert
 }
 
 // closedRing keeps the last max_closed_clients closed connections, oldest
@@ -71,7 +73,7 @@ func (r *closedRing) listLocked() []*closedConn {
 func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription) {
 	now := time.Now()
 	c.mu.Lock()
-	cc := &closedConn{user: c.authUserLocked()}
+	cc := &closedConn{user: c.authUserLocked(), certs: c.peerCerts()}
 	c.fillConnInfoLocked(&cc.info, now)
 	if c.acc != nil && c.acc.Name != globalAccountName {
 		cc.acc = c.acc.Name
@@ -85,20 +87,10 @@ func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription)
 		cc.subs = append(cc.subs, sd)
 	}
 	c.mu.Unlock()
+	slices.SortFunc(cc.subs, func(a, b api.SubDetail) int { return compareSid(a.Sid, b.Sid) })
 	s.mon.closed.add(cc, s.getOpts().MaxClosedClients)
 }
 
 // authUserLocked is the identity a connection authenticated with, as
 // /connz?auth=1 shows it: nkey, then user name; a token is never shown.
-func (c *client) authUserLocked() string {
-	cr := &c.mu.creds
-	switch {
-	case cr.Nkey != "":
-		return cr.Nkey
-	case cr.User != "":
-		return cr.User
-	case cr.Token != "":
-		return "[REDACTED]"
-	}
-	return ""
-}
+func (c *client) authUserLocked() string { return authRawUser(&c.mu.creds) }

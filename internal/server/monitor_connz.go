@@ -2,6 +2,9 @@ package server
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -132,13 +135,14 @@ func (s *Server) openConnInfo(c *client, o *api.ConnzOptions, now time.Time) *ap
 			}
 		}
 		slices.Sort(ci.Subs)
-		slices.SortFunc(ci.SubsDetail, func(a, b api.SubDetail) int { return cmp.Compare(a.Sid, b.Sid) })
+		slices.SortFunc(ci.SubsDetail, func(a, b api.SubDetail) int { return compareSid(a.Sid, b.Sid) })
 	}
 	if o.Username {
 		ci.AuthorizedUser = user
 		if c.acc != nil && c.acc.Name != globalAccountName {
 			ci.Account = c.acc.Name
 		}
+		ci.TLSPeerCerts = c.peerCerts()
 	}
 	ping := c.rtt.Load() == 0 && c.mu.lang != "" && !c.mu.closed && c.rttStart.CompareAndSwap(0, time.Now().UnixNano())
 	if ping {
@@ -181,9 +185,10 @@ func closedConnInfo(cc *closedConn, o *api.ConnzOptions) *api.ConnInfo {
 		for _, sd := range cc.subs {
 			ci.Subs = append(ci.Subs, sd.Subject)
 		}
+		slices.Sort(ci.Subs)
 	}
 	if o.Username {
-		ci.AuthorizedUser, ci.Account = cc.user, cc.acc
+		ci.AuthorizedUser, ci.Account, ci.TLSPeerCerts = cc.user, cc.acc, cc.certs
 	}
 	return &ci
 }
@@ -216,6 +221,30 @@ func (c *client) fillConnInfoLocked(ci *api.ConnInfo, now time.Time) {
 		Lang:         c.mu.lang,
 		Version:      c.mu.version,
 	}
+	// tlsState is set before the client is registered, never after.
+	if st := c.tlsState; st != nil {
+		ci.TLSVersion = tlsVersionName(st.Version)
+		ci.TLSCipher = tls.CipherSuiteName(st.CipherSuite)
+		ci.TLSFirst = c.tlsFirst
+	}
+}
+
+// peerCerts identifies the certificates a TLS client presented, as
+// /connz?auth=1 shows them.
+func (c *client) peerCerts() []*api.TLSPeerCert {
+	if c.tlsState == nil {
+		return nil
+	}
+	var out []*api.TLSPeerCert
+	for _, cert := range c.tlsState.PeerCertificates {
+		spki, whole := sha256.Sum256(cert.RawSubjectPublicKeyInfo), sha256.Sum256(cert.Raw)
+		out = append(out, &api.TLSPeerCert{
+			Subject:          cert.Subject.String(),
+			SubjectPKISha256: hex.EncodeToString(spki[:]),
+			CertSha256:       hex.EncodeToString(whole[:]),
+		})
+	}
+	return out
 }
 
 // subDetailLocked describes sub; its client's mu is held.
@@ -286,4 +315,10 @@ func sortConnInfos(cs []*api.ConnInfo, by api.SortOpt, now time.Time) {
 		}
 		return cmp.Compare(key(a), key(b))
 	})
+}
+
+// compareSid orders sids numerically when they are numbers (as clients
+// make them), so that 10 comes after 9.
+func compareSid(a, b string) int {
+	return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
 }

@@ -21,7 +21,8 @@ import (
 // for monitoring.
 type monitorState struct {
 	configTime atomic.Int64 // unix nanoseconds of the last (re)load
-	usage      *monitor.Usage
+	usageOnce  sync.Once
+	usageVal   *monitor.Usage
 	closed     closedRing // recently closed connections
 	mu         struct {
 		sync.Mutex
@@ -42,6 +43,12 @@ func (s *Server) configLoadTime() time.Time {
 		return time.Unix(0, n)
 	}
 	return s.start
+}
+
+// usage samples the process's CPU and memory for /varz and STATSZ.
+func (s *Server) usage() *monitor.Usage {
+	s.mon.usageOnce.Do(func() { s.mon.usageVal = monitor.NewUsage() })
+	return s.mon.usageVal
 }
 
 // validateMonitor checks the monitoring options.
@@ -67,7 +74,7 @@ func (o *Options) validateMonitor() error {
 // configured.
 func (s *Server) startMonitoring() error {
 	o := s.getOpts()
-	s.mon.usage = monitor.NewUsage()
+	s.usage() // measure CPU from start
 	port, secure := o.HTTPPort, false
 	if port == 0 {
 		port, secure = o.HTTPSPort, true

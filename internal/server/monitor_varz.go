@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"runtime"
@@ -15,11 +16,7 @@ import (
 
 // Varz reports the server's identity, configuration and counters.
 func (s *Server) Varz() (*api.Varz, error) {
-	var pcpu float64
-	var rss int64
-	if s.mon.usage != nil {
-		pcpu, rss = s.mon.usage.Sample()
-	}
+	pcpu, rss := s.usage().Sample()
 	o := s.getOpts()
 	now := time.Now()
 	s.mu.Lock()
@@ -52,7 +49,7 @@ func (s *Server) Varz() (*api.Varz, error) {
 		MaxControlLine: o.MaxControlLine,
 		MaxPayload:     int(o.MaxPayload),
 		MaxPending:     o.MaxPending,
-		TLSTimeout:     defaultTLSTimeout,
+		TLSTimeout:     o.TLSTimeout.Seconds(),
 		WriteDeadline:  o.WriteDeadline,
 		Start:          s.start.UTC(),
 		Now:            now.UTC(),
@@ -77,6 +74,7 @@ func (s *Server) Varz() (*api.Varz, error) {
 		ConfigDigest:     o.ConfigDigest,
 		SluiceVersion:    version.Version,
 		DiskIOWaitStats:  &api.DiskIOWaitStats{},
+		TLSCertNotAfter:  o.tlsCertNotAfter(),
 	}
 	if len(info.ConnectURLs) > 0 {
 		v.ClientConnectURLs = append([]string(nil), info.ConnectURLs...)
@@ -118,8 +116,8 @@ func (s *Server) Leafz(*api.LeafzOptions) (*api.Leafz, error) {
 }
 
 // errNotLeader answers requests that want only the JetStream leader's
-// report, from a server that is not it.
-var errNotLeader = errors.New("filtered response: not leader")
+// report, from a server that is not it: a 400 over HTTP, silence in $SYS.
+var errNotLeader = fmt.Errorf("%w: not leader", errSkipReply)
 
 // Jsz reports JetStream; sluice has none yet, which nats-server reports as
 // zeros and "disabled": true.
@@ -128,6 +126,11 @@ func (s *Server) Jsz(o *api.JSzOptions) (*api.JSInfo, error) {
 		return nil, errNotLeader
 	}
 	return &api.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
+}
+
+// jszAccount is one account's JetStream report ($SYS.REQ.ACCOUNT.<acc>.JSZ).
+func (s *Server) jszAccount(*api.JSzOptions) (*api.AccountDetail, error) {
+	return nil, errors.New("jetstream not enabled")
 }
 
 // Healthz checks that the server accepts connections. The JetStream checks

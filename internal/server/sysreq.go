@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
-	"os"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,47 +14,166 @@ import (
 )
 
 // $SYS request services. Every server endpoint answers on
-// $SYS.REQ.SERVER.PING.<NAME> (each server, filtered by the request's
-// EventFilterOptions) and $SYS.REQ.SERVER.<id>.<NAME> (this server);
-// account endpoints on $SYS.REQ.ACCOUNT.<acc>.<NAME>. Answers are
-// wrapped in the ServerAPIResponse envelope except IDZ and STATSZ.
+// $SYS.REQ.SERVER.PING.<NAME> (each server) and $SYS.REQ.SERVER.<id>.<NAME>
+// (this server); account endpoints on $SYS.REQ.ACCOUNT.<acc>.<NAME>. A
+// request body is the endpoint's options and the EventFilterOptions in one
+// JSON object; a server the filter leaves out stays silent. Answers are
+// wrapped in the ServerAPIResponse envelope, except IDZ, STATSZ and CONNS.
+// As in nats-server, a body that does not decode is answered with code
+// 400 and any other failure with 500.
 
-// sysHandler computes the data of one endpoint from the request body.
-type sysHandler func(s *Server, body []byte) (any, error)
+// sysRequest is one request to a $SYS service.
+type sysRequest struct {
+	acc  string // the <acc> token of $SYS.REQ.ACCOUNT.<acc>.<NAME>
+	body []byte
+}
 
-// accHandler computes an account endpoint.
-type accHandler func(s *Server, acc *Account, body []byte) (any, error)
+// decode reads the body into v; an empty body leaves v as it is.
+func (r *sysRequest) decode(v any) error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.body, v); err != nil {
+		return errBadRequest{err}
+	}
+	return nil
+}
+
+// sysHandler computes the data of one endpoint.
+type sysHandler func(s *Server, r *sysRequest) (any, error)
 
 // errBadRequest marks an error as the requester's (code 400).
 type errBadRequest struct{ error }
 
-// serverEndpoints are the Z endpoints; the monitoring code adds its own
-// (VARZ, CONNZ, ...) through addServerEndpoint.
+func (e errBadRequest) Unwrap() error { return e.error }
+
+// errSkipReply tells the dispatcher to stay silent: this server has
+// nothing to say to the request (JSZ leader_only on a non-leader, STATZ of
+// an account without connections).
+var errSkipReply = errors.New("filtered response")
+
+// z adapts a report taking options O into a sysHandler that decodes O
+// from the body.
+func z[O, R any](f func(s *Server, o *O, r *sysRequest) (R, error)) sysHandler {
+	return func(s *Server, r *sysRequest) (any, error) {
+		o := new(O)
+		if err := r.decode(o); err != nil {
+			return nil, err
+		}
+		v, err := f(s, o, r)
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// serverEndpoints are the Z endpoints of the server.
 var serverEndpoints = map[string]sysHandler{
-	"STATSZ":   func(s *Server, _ []byte) (any, error) { return s.statszMsg(), nil },
-	"IDZ":      func(s *Server, _ []byte) (any, error) { return s.idz(), nil },
-	"PROFILEZ": (*Server).profilez,
-	"HEALTHZ":  func(*Server, []byte) (any, error) { return map[string]any{"status": "ok", "status_code": 200}, nil },
+	"STATSZ": func(s *Server, _ *sysRequest) (any, error) { return s.statszMsg(), nil },
+	"IDZ":    func(s *Server, _ *sysRequest) (any, error) { return s.idz(), nil },
+	"VARZ": z(func(s *Server, _ *api.VarzOptions, _ *sysRequest) (*api.Varz, error) {
+		return s.Varz()
+	}),
+	"CONNZ": z(func(s *Server, o *api.ConnzOptions, _ *sysRequest) (*api.Connz, error) {
+		return s.Connz(o)
+	}),
+	"SUBSZ": z(func(s *Server, o *api.SubszOptions, _ *sysRequest) (*api.Subsz, error) {
+		return s.Subsz(o)
+	}),
+	"ROUTEZ": z(func(s *Server, o *api.RoutezOptions, _ *sysRequest) (*api.Routez, error) {
+		return s.Routez(o)
+	}),
+	"GATEWAYZ": z(func(s *Server, o *api.GatewayzOptions, _ *sysRequest) (*api.Gatewayz, error) {
+		return s.Gatewayz(o)
+	}),
+	"LEAFZ": z(func(s *Server, o *api.LeafzOptions, _ *sysRequest) (*api.Leafz, error) {
+		return s.Leafz(o)
+	}),
+	"ACCOUNTZ": z(func(s *Server, o *api.AccountzOptions, _ *sysRequest) (*api.Accountz, error) {
+		return s.Accountz(o)
+	}),
+	"JSZ": z(func(s *Server, o *api.JSzOptions, _ *sysRequest) (*api.JSInfo, error) {
+		return s.Jsz(o)
+	}),
+	"HEALTHZ": z(func(s *Server, o *api.HealthzOptions, _ *sysRequest) (*api.HealthStatus, error) {
+		return s.Healthz(o), nil
+	}),
+	"PROFILEZ": z(func(s *Server, o *api.ProfilezOptions, _ *sysRequest) (*api.ProfilezStatus, error) {
+		return s.profilez(o), nil
+	}),
+	"EXPVARZ": func(*Server, *sysRequest) (any, error) { return expvarz(), nil },
 }
 
 // unenveloped endpoints answer with their data alone, as nats-server does.
-var unenveloped = map[string]bool{"STATSZ": true, "IDZ": true}
+var unenveloped = map[string]bool{"STATSZ": true, "IDZ": true, "CONNS": true}
 
 // controlEndpoints act on this server only ($SYS.REQ.SERVER.<id>.<NAME>).
 var controlEndpoints = map[string]sysHandler{
-	"RELOAD": func(s *Server, _ []byte) (any, error) { return nil, s.Reload() },
-	"KICK":   (*Server).kickReq,
-	"LDM":    (*Server).ldmClientReq,
+	"RELOAD": func(s *Server, _ *sysRequest) (any, error) { return nil, s.Reload() },
+	"KICK": z(func(s *Server, o *api.KickClientReq, _ *sysRequest) (any, error) {
+		return nil, s.kickClient(o.CID)
+	}),
+	"LDM": z(func(s *Server, o *api.LDMClientReq, _ *sysRequest) (any, error) {
+		return nil, s.ldmClient(o.CID)
+	}),
 }
 
-var accountEndpoints = map[string]accHandler{
-	"STATZ": func(s *Server, a *Account, _ []byte) (any, error) {
-		return map[string]any{"server_id": s.id, "now": time.Now().UTC(), "account_statz": []api.AccountStat{s.accountStat(a)}}, nil
+// accountEndpoints answer $SYS.REQ.ACCOUNT.<acc>.<NAME> about one account.
+var accountEndpoints = map[string]sysHandler{
+	"SUBSZ": z(func(s *Server, o *api.SubszOptions, r *sysRequest) (*api.Subsz, error) {
+		o.Subscriptions, o.Account = true, r.acc
+		return s.Subsz(o)
+	}),
+	"CONNZ": z(func(s *Server, o *api.ConnzOptions, r *sysRequest) (*api.Connz, error) {
+		o.Account = r.acc
+		return s.Connz(o)
+	}),
+	"LEAFZ": z(func(s *Server, o *api.LeafzOptions, r *sysRequest) (*api.Leafz, error) {
+		o.Account = r.acc
+		return s.Leafz(o)
+	}),
+	"JSZ": z(func(s *Server, o *api.JSzOptions, r *sysRequest) (*api.AccountDetail, error) {
+		o.Account = r.acc
+		return s.jszAccount(o)
+	}),
+	"INFO": func(s *Server, r *sysRequest) (any, error) {
+		az, err := s.Accountz(&api.AccountzOptions{Account: r.acc})
+		if err != nil {
+			return nil, err
+		}
+		return az.Account, nil
 	},
-	"CONNS": func(s *Server, a *Account, _ []byte) (any, error) {
-		return &api.AccountNumConns{Type: api.AccountNumConnsType, ID: randomToken(22), Time: time.Now().UTC(),
-			Server: s.eventServer(), AccountStat: s.accountStat(a)}, nil
-	},
+	"STATZ": z(func(s *Server, o *api.AccountStatzOptions, r *sysRequest) (*api.AccountStatz, error) {
+		if r.acc == "PING" { // answered by the PING.STATZ service
+			return nil, errSkipReply
+		}
+		o.Accounts = []string{r.acc}
+		return s.accountStatzReply(o)
+	}),
+	"CONNS": z(func(s *Server, o *api.AccNumConnsReq, r *sysRequest) (*api.AccountNumConns, error) {
+		if o.Account != "" && o.Account != r.acc {
+			return nil, errBadRequest{fmt.Errorf("account %q does not match the subject's %q", o.Account, r.acc)}
+		}
+		a := s.accs.lookup(r.acc)
+		if a == nil || a.NumClients() == 0 {
+			return nil, errSkipReply // only servers with local connections answer
+		}
+		return s.accountNumConns(a), nil
+	}),
+}
+
+// accountStatzReply is AccountStatz, or silence when it lists no account
+// and the request did not ask for unused ones.
+func (s *Server) accountStatzReply(o *api.AccountStatzOptions) (*api.AccountStatz, error) {
+	stz, err := s.AccountStatz(o)
+	if err != nil {
+		return nil, err
+	}
+	if len(stz.Accounts) == 0 && !o.IncludeUnused {
+		return nil, errSkipReply
+	}
+	return stz, nil
 }
 
 func (s *Server) registerSysServices() {
@@ -64,89 +182,81 @@ func (s *Server) registerSysServices() {
 			s.log.Errorf("$SYS service %s: %v", subj, err)
 		}
 	}
-	sub("$SYS.REQ.SERVER.PING", func(_, reply string, _, _ []byte) {
-		s.respondRaw(reply, s.statszMsg())
-	})
-	sub("$SYS.REQ.SERVER.PING.*", func(subj, reply string, hdr, body []byte) {
-		name := subj[strings.LastIndexByte(subj, '.')+1:]
-		if h, ok := serverEndpoints[name]; ok {
-			s.serveEndpoint(name, h, reply, body, true)
-		}
-	})
-	sub("$SYS.REQ.SERVER."+s.id+".*", func(subj, reply string, hdr, body []byte) {
-		name := subj[strings.LastIndexByte(subj, '.')+1:]
-		if h, ok := serverEndpoints[name]; ok {
-			s.serveEndpoint(name, h, reply, body, false)
-		} else if h, ok := controlEndpoints[name]; ok {
-			s.serveEndpoint(name, h, reply, body, false)
-		}
-	})
-	sub("$SYS.REQ.ACCOUNT.*.*", func(subj, reply string, hdr, body []byte) {
-		tok := strings.Split(subj, ".")
-		h, ok := accountEndpoints[tok[4]]
-		if !ok {
-			return
-		}
-		acc := s.accs.lookup(tok[3])
-		if acc == nil {
-			if tok[3] != "PING" {
-				s.respond(reply, nil, &api.ServerAPIError{Code: 404, Description: "account not found"})
+	serve := func(name string, h sysHandler) MsgHandler {
+		return func(_, reply string, _, body []byte) {
+			if name == "PROFILEZ" {
+				// A CPU profile takes seconds: not on the internal queue.
+				// It ends early when the server shuts down.
+				go s.serveSys(name, h, &sysRequest{body: body}, reply, nil)
+				return
 			}
-			return
+			s.serveSys(name, h, &sysRequest{body: body}, reply, nil)
 		}
-		data, err := h(s, acc, body)
-		s.respondResult(tok[4], reply, data, err)
-	})
+	}
+	// The legacy PING is STATSZ.
+	sub("$SYS.REQ.SERVER.PING", serve("STATSZ", serverEndpoints["STATSZ"]))
+	for name, h := range serverEndpoints {
+		sub("$SYS.REQ.SERVER.PING."+name, serve(name, h))
+		sub("$SYS.REQ.SERVER."+s.id+"."+name, serve(name, h))
+	}
+	for name, h := range controlEndpoints {
+		sub("$SYS.REQ.SERVER."+s.id+"."+name, serve(name, h))
+	}
+	for name, h := range accountEndpoints {
+		sub("$SYS.REQ.ACCOUNT.*."+name, func(subj, reply string, _, body []byte) {
+			acc := strings.Split(subj, ".")[3]
+			s.serveSys(name, h, &sysRequest{acc: acc, body: body}, reply, nil)
+		})
+	}
+	sub(accountPingStatz, serve("STATZ", z(func(s *Server, o *api.AccountStatzOptions, _ *sysRequest) (*api.AccountStatz, error) {
+		return s.accountStatzReply(o)
+	})))
 }
 
-// serveEndpoint decodes the filter, skips silently when this server is
-// not one the request asked for, and answers.
-func (s *Server) serveEndpoint(name string, h sysHandler, reply string, body []byte, filtered bool) {
+// serveSys answers one request into acc (nil: the system account): it
+// decodes the filter, stays silent when this server is not one the
+// request asked for, and replies with h's data or error.
+func (s *Server) serveSys(name string, h sysHandler, r *sysRequest, reply string, acc *Account) {
 	if reply == "" {
 		return
 	}
-	if filtered && len(bytes.TrimSpace(body)) > 0 {
+	if name != "IDZ" && len(bytes.TrimSpace(r.body)) > 0 {
 		var f api.EventFilterOptions
-		if err := json.Unmarshal(body, &f); err != nil {
-			s.respond(reply, nil, &api.ServerAPIError{Code: 400, Description: err.Error()})
+		if err := json.Unmarshal(r.body, &f); err != nil {
+			s.respond(acc, reply, nil, &api.ServerAPIError{Code: 400, Description: err.Error()})
 			return
 		}
 		if !s.matchesFilter(&f) {
 			return
 		}
 	}
-	data, err := h(s, body)
-	s.respondResult(name, reply, data, err)
-}
-
-func (s *Server) respondResult(name, reply string, data any, err error) {
+	data, err := h(s, r)
 	var br errBadRequest
 	switch {
+	case errors.Is(err, errSkipReply):
 	case errors.As(err, &br):
-		s.respond(reply, nil, &api.ServerAPIError{Code: 400, Description: err.Error()})
+		s.respond(acc, reply, nil, &api.ServerAPIError{Code: 400, Description: br.Error()})
 	case err != nil:
-		s.respond(reply, nil, &api.ServerAPIError{Code: 500, Description: err.Error()})
+		s.respond(acc, reply, nil, &api.ServerAPIError{Code: 500, Description: err.Error()})
 	case unenveloped[name]:
-		s.respondRaw(reply, data)
+		s.respondRaw(acc, reply, data)
 	default:
-		s.respond(reply, data, nil)
+		s.respond(acc, reply, data, nil)
 	}
 }
 
-func (s *Server) respond(reply string, data any, apiErr *api.ServerAPIError) {
+func (s *Server) respond(acc *Account, reply string, data any, apiErr *api.ServerAPIError) {
 	srv := s.eventServer()
-	s.respondRaw(reply, &api.ServerAPIResponse{Server: &srv, Data: data, Error: apiErr})
+	s.respondRaw(acc, reply, &api.ServerAPIResponse{Server: &srv, Data: data, Error: apiErr})
 }
 
-func (s *Server) respondRaw(reply string, v any) {
-	if reply == "" {
-		return
-	}
+func (s *Server) respondRaw(acc *Account, reply string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b, _ = json.Marshal(&api.ServerAPIResponse{Error: &api.ServerAPIError{Code: 500, Description: err.Error()}})
+		srv := s.eventServer()
+		b, _ = json.Marshal(&api.ServerAPIResponse{Server: &srv, Error: &api.ServerAPIError{Code: 500, Description: err.Error()}})
 	}
-	s.queueSys(sysMsg{subj: reply, body: b})
+	s.queueSys(sysMsg{acc: acc, subj: reply, body: b})
 }
 
 // matchesFilter applies EventFilterOptions: substrings unless exact.
@@ -169,54 +279,84 @@ func (s *Server) idz() *api.ServerID {
 	return &api.ServerID{Name: s.Name(), Host: s.getOpts().Host, ID: s.id}
 }
 
-// profilez captures a named runtime profile (heap, goroutine, ...).
-func (s *Server) profilez(body []byte) (any, error) {
-	var req struct {
-		Name     string        `json:"name"`
-		Debug    int           `json:"debug"`
-		Duration time.Duration `json:"duration"`
+// maxCPUProfile bounds a CPU profile requested through PROFILEZ.
+const maxCPUProfile = 15 * time.Second
+
+// profilez captures a named runtime profile (heap, goroutine, ...), or a
+// CPU profile of the requested duration.
+func (s *Server) profilez(o *api.ProfilezOptions) *api.ProfilezStatus {
+	if o.Name == "" {
+		return &api.ProfilezStatus{Error: "Profile name not specified"}
 	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return nil, errBadRequest{err}
-		}
+	if o.Name == "cpu" {
+		return s.cpuProfile(o.Duration)
 	}
-	p := pprof.Lookup(req.Name)
+	p := pprof.Lookup(o.Name)
 	if p == nil {
-		return &api.ProfilezStatus{Error: fmt.Sprintf("Profile %q not found", req.Name)}, nil
+		return &api.ProfilezStatus{Error: fmt.Sprintf("Profile %q not found", o.Name)}
 	}
 	var buf bytes.Buffer
-	if err := p.WriteTo(&buf, req.Debug); err != nil {
-		return &api.ProfilezStatus{Error: err.Error()}, nil
+	if err := p.WriteTo(&buf, o.Debug); err != nil {
+		return &api.ProfilezStatus{Error: err.Error()}
 	}
-	return &api.ProfilezStatus{Profile: buf.Bytes()}, nil
+	return &api.ProfilezStatus{Profile: buf.Bytes()}
 }
 
-func (s *Server) kickReq(body []byte) (any, error) {
-	var req api.KickClientReq
-	if err := json.Unmarshal(body, &req); err != nil || req.CID == 0 {
-		return nil, errBadRequest{errors.New("request must be {\"cid\": <connection id>}")}
+func (s *Server) cpuProfile(d time.Duration) *api.ProfilezStatus {
+	if d <= 0 || d > maxCPUProfile {
+		return &api.ProfilezStatus{Error: fmt.Sprintf("Duration %s should be between 0s and %s", d, maxCPUProfile)}
 	}
-	c := s.clientByID(req.CID)
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		return &api.ProfilezStatus{Error: fmt.Sprintf("Failed to start CPU profile: %s", err)}
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-s.doneCh:
+		t.Stop()
+	}
+	pprof.StopCPUProfile()
+	return &api.ProfilezStatus{Profile: buf.Bytes()}
+}
+
+// expvarz is what /debug/vars says of memory and the command line.
+func expvarz() *api.ExpvarzStatus {
+	st := &api.ExpvarzStatus{}
+	if v := expvar.Get("memstats"); v != nil {
+		st.Memstats = json.RawMessage(v.String())
+	}
+	if v := expvar.Get("cmdline"); v != nil {
+		st.Cmdline = json.RawMessage(v.String())
+	}
+	return st
+}
+
+// kickClient closes a client connection by id.
+func (s *Server) kickClient(cid uint64) error {
+	c := s.clientByID(cid)
 	if c == nil {
-		return nil, errBadRequest{fmt.Errorf("client %d not found", req.CID)}
+		return errors.New("no such client id")
 	}
 	c.closeConnection(reasonKicked)
-	return nil, nil
+	return nil
 }
 
-func (s *Server) ldmClientReq(body []byte) (any, error) {
-	var req api.LDMClientReq
-	if err := json.Unmarshal(body, &req); err != nil || req.CID == 0 {
-		return nil, errBadRequest{errors.New("request must be {\"cid\": <connection id>}")}
-	}
-	c := s.clientByID(req.CID)
+// ldmClient tells one client, by id, that this server is going away, so
+// that it reconnects elsewhere.
+func (s *Server) ldmClient(cid uint64) error {
+	c := s.clientByID(cid)
 	if c == nil {
-		return nil, errBadRequest{fmt.Errorf("client %d not found", req.CID)}
+		return errors.New("no such client id")
+	}
+	c.mu.Lock()
+	proto := c.mu.protocol
+	c.mu.Unlock()
+	if proto < 1 || !c.connected.Load() {
+		return errors.New("client does not support Lame Duck Mode or is not ready to receive the notification")
 	}
 	c.enqueue(s.infoFor(c, false, func(i *api.ServerInfo) { i.LameDuckMode = true }))
-	c.signalFlush()
-	return nil, nil
+	return nil
 }
 
 func (s *Server) clientByID(cid uint64) *client {
@@ -225,26 +365,17 @@ func (s *Server) clientByID(cid uint64) *client {
 	return s.mu.clients[cid]
 }
 
-// residentMemory is the process RSS in bytes (0 where unknown).
-func residentMemory() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
-}
-
-// Services every account reaches without importing them: who am I, and
-// my account's statistics. They answer in the requester's account, from
-// the requester's own read loop (they only read its state).
+// Services every account reaches without importing them. User info
+// answers from the requester's read loop, as it describes the requester;
+// the account's CONNZ and STATZ are computed by the $SYS services on the
+// internal queue and answered into the requester's account.
 const (
 	userInfoSubj      = "$SYS.REQ.USER.INFO"
-	accountPingStatsz = "$SYS.REQ.ACCOUNT.PING.STATZ"
+	accountPingStatz  = "$SYS.REQ.ACCOUNT.PING.STATZ"
+	accountPingConnz  = "$SYS.REQ.ACCOUNT.PING.CONNZ"
+	serverPingConnz   = "$SYS.REQ.SERVER.PING.CONNZ"
+	accountStatzToken = "STATZ"
+	accountConnzToken = "CONNZ"
 )
 
 type userInfoResponder struct{}
@@ -264,16 +395,6 @@ func (userInfoResponder) forward(c *client, _, reply []byte, _ int, _ []byte) bo
 	return c.answer(reply, info)
 }
 
-type accountStatzResponder struct{}
-
-func (accountStatzResponder) forward(c *client, _, reply []byte, _ int, _ []byte) bool {
-	if len(reply) == 0 {
-		return false
-	}
-	s := c.srv
-	return c.answer(reply, map[string]any{"server_id": s.id, "now": time.Now().UTC(), "account_statz": []api.AccountStat{s.accountStat(c.acc)}})
-}
-
 // answer replies to the client's own account in the $SYS envelope.
 func (c *client) answer(reply []byte, data any) bool {
 	srv := c.srv.sysEventServer()
@@ -285,10 +406,10 @@ func (c *client) answer(reply []byte, data any) bool {
 	return true
 }
 
-// sysEventServer is eventServer, usable before the $SYS sender exists.
+// sysEventServer is eventServer, usable without a system account.
 func (s *Server) sysEventServer() api.EventServer {
 	if s.sys == nil {
-		return api.EventServer{Name: s.Name(), ID: s.id, Time: time.Now().UTC()}
+		return api.EventServer{Name: s.Name(), Host: s.getOpts().Host, ID: s.id, Time: time.Now().UTC()}
 	}
 	return s.eventServer()
 }
@@ -296,7 +417,16 @@ func (s *Server) sysEventServer() api.EventServer {
 // addSystemImports gives an account the services every account has.
 func (s *Server) addSystemImports(a *Account) {
 	a.addImport(&subscription{acc: a, subject: userInfoSubj, fwd: userInfoResponder{}})
-	if a != s.sysAcc {
-		a.addImport(&subscription{acc: a, subject: accountPingStatsz, fwd: accountStatzResponder{}})
+	if s.sysAcc == nil || a == s.sysAcc {
+		return
 	}
+	own := func(name string) MsgHandler {
+		h := accountEndpoints[name]
+		return func(_, reply string, _, body []byte) {
+			s.serveSys(name, h, &sysRequest{acc: a.Name, body: body}, reply, a)
+		}
+	}
+	a.addImport(&subscription{acc: a, subject: accountPingStatz, icb: own(accountStatzToken)})
+	a.addImport(&subscription{acc: a, subject: accountPingConnz, icb: own(accountConnzToken)})
+	a.addImport(&subscription{acc: a, subject: serverPingConnz, icb: own(accountConnzToken)})
 }

@@ -165,3 +165,88 @@ type ProfilezStatus struct {
 	Profile []byte `json:"profile,omitempty"`
 	Error   string `json:"error,omitempty"`
 }
+
+// ProfilezOptions name the runtime profile PROFILEZ captures (heap,
+// goroutine, allocs, ...) and its debug level.
+type ProfilezOptions struct {
+	Name     string        `json:"name"`
+	Debug    int           `json:"debug"`
+	Duration time.Duration `json:"duration,omitempty"`
+}
+
+// ExpvarzStatus answers EXPVARZ: the expvar memstats and cmdline.
+type ExpvarzStatus struct {
+	Memstats json.RawMessage `json:"memstats"`
+	Cmdline  json.RawMessage `json:"cmdline"`
+}
+
+// AccNumConnsReq is the optional body of $SYS.REQ.ACCOUNT.<acc>.CONNS;
+// Account must be the subject's.
+type AccNumConnsReq struct {
+	Server  *EventServer `json:"server,omitempty"`
+	Account string       `json:"acc"`
+}
+
+// Request bodies of the $SYS.REQ Z services: the endpoint's options and
+// the filter that picks which servers answer, in one flat JSON object.
+type (
+	// StatszEventOptions is the body of STATSZ and $SYS.REQ.SERVER.PING.
+	StatszEventOptions struct{ EventFilterOptions }
+	// VarzEventOptions is the body of VARZ.
+	VarzEventOptions struct {
+		VarzOptions
+		EventFilterOptions
+	}
+	// ConnzEventOptions is the body of CONNZ.
+	ConnzEventOptions struct {
+		ConnzOptions
+		EventFilterOptions
+	}
+	// RoutezEventOptions is the body of ROUTEZ.
+	RoutezEventOptions struct {
+		RoutezOptions
+		EventFilterOptions
+	}
+	// GatewayzEventOptions is the body of GATEWAYZ.
+	GatewayzEventOptions struct {
+		GatewayzOptions
+		EventFilterOptions
+	}
+	// LeafzEventOptions is the body of LEAFZ.
+	LeafzEventOptions struct {
+		LeafzOptions
+		EventFilterOptions
+	}
+	// SubszEventOptions is the body of SUBSZ.
+	SubszEventOptions struct {
+		SubszOptions
+		EventFilterOptions
+	}
+	// AccountzEventOptions is the body of ACCOUNTZ.
+	AccountzEventOptions struct {
+		AccountzOptions
+		EventFilterOptions
+	}
+	// AccountStatzEventOptions is the body of account STATZ requests.
+	AccountStatzEventOptions struct {
+		AccountStatzOptions
+		EventFilterOptions
+	}
+	// JszEventOptions is the body of JSZ.
+	JszEventOptions struct {
+		JSzOptions
+		EventFilterOptions
+	}
+	// HealthzEventOptions is the body of HEALTHZ.
+	HealthzEventOptions struct {
+		HealthzOptions
+		EventFilterOptions
+	}
+	// ProfilezEventOptions is the body of PROFILEZ.
+	ProfilezEventOptions struct {
+		ProfilezOptions
+		EventFilterOptions
+	}
+	// ExpvarzEventOptions is the body of EXPVARZ.
+	ExpvarzEventOptions struct{ EventFilterOptions }
+)

@@ -48,6 +48,7 @@ const (
 	AccountStatzPath = "/accstatz"
 	JszPath          = "/jsz"
 	HealthzPath      = "/healthz"
+	RaftzPath        = "/raftz"
 	StackszPath      = "/stacksz"
 	ExpvarzPath      = "/debug/vars"
 	MetricsPath      = "/metrics"
@@ -104,6 +105,7 @@ func New(cfg Config) *Handler {
 	add(AccountStatzPath, (*Handler).serveAccountStatz)
 	add(JszPath, (*Handler).serveJsz)
 	add(HealthzPath, (*Handler).serveHealthz)
+	add(RaftzPath, (*Handler).serveRaftz)
 	add(StackszPath, (*Handler).serveStacksz)
 	add(ExpvarzPath, func(_ *Handler, w http.ResponseWriter, r *http.Request) { expvar.Handler().ServeHTTP(w, r) })
 	add(MetricsPath, (*Handler).serveMetrics)
@@ -355,6 +357,14 @@ func (h *Handler) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	out := *hs
 	out.StatusCode = 0
 	h.respond(w, r, code, &out, false)
+}
+
+// serveRaftz answers as nats-server does on a server without RAFT groups
+// (no clustered JetStream yet).
+func (h *Handler) serveRaftz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write([]byte("No Raft nodes registered"))
 }
 
 // serveStacksz dumps every goroutine's stack; it takes no locks so that it
