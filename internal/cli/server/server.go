@@ -1,0 +1,26 @@
+package servercmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	listcmd "github.com/sluicehq/sluice/internal/cli/server/list"
+)
+
+// New builds `sluice server` and its verbs.
+func New(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "server",
+		Aliases: []string{"srv", "sys"},
+		Short:   "Inspect and manage running servers",
+		Long: `Inspect and manage running servers through their $SYS services.
+
+Most of these commands need a user of the system account: the servers
+answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
+	}
+	cmdutil.MakeGroup(cmd)
+	cmd.AddCommand(
+		listcmd.New(f),
+	)
+	return cmd
+}
