@@ -4,7 +4,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	infocmd "github.com/sluicehq/sluice/internal/cli/server/info"
 	listcmd "github.com/sluicehq/sluice/internal/cli/server/list"
+	pingcmd "github.com/sluicehq/sluice/internal/cli/server/ping"
 )
 
 // New builds `sluice server` and its verbs.
@@ -20,7 +22,9 @@ answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
 	}
 	cmdutil.MakeGroup(cmd)
 	cmd.AddCommand(
+		infocmd.New(f),
 		listcmd.New(f),
+		pingcmd.New(f),
 	)
 	return cmd
 }

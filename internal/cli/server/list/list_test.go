@@ -84,3 +84,18 @@ func TestCompactNames(t *testing.T) {
 		}
 	}
 }
+
+func TestListReference(t *testing.T) {
+	ref := srvtest.Reference(t, srvtest.RefOptions{JetStream: true})
+	r := clitest.Run(t, "server", "list")
+	clitest.ExpectCode(t, r, 0)
+	if !strings.Contains(r.Stdout, "ref1") || !strings.Contains(r.Stdout, "2.15") || !strings.Contains(r.Stdout, "| yes") {
+		t.Fatalf("table:\n%s", r.Stdout)
+	}
+	r = clitest.Run(t, "server", "list", "--json")
+	clitest.ExpectCode(t, r, 0)
+	var got []sysreq.StatsMsg
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || len(got) != 1 || got[0].Server.ID != ref.ID || !got[0].Server.JetStream {
+		t.Fatalf("%v: %s", err, r.Stdout)
+	}
+}

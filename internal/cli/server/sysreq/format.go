@@ -2,6 +2,7 @@ package sysreq
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -66,4 +67,69 @@ func CompactNames(names []string) []string {
 		out[i] = strings.Join(s[:len(s)-common], ".")
 	}
 	return out
+}
+
+// Sections prints labelled values in titled sections with the labels of
+// all sections right-aligned together, the shape of `server info`.
+type Sections struct {
+	heading string
+	items   []sectionItem
+}
+
+type sectionItem struct {
+	title        string // set for a section title
+	label, value string
+}
+
+// NewSections starts a listing under heading.
+func NewSections(heading string) *Sections { return &Sections{heading: heading} }
+
+// Section starts a new section.
+func (s *Sections) Section(title string) { s.items = append(s.items, sectionItem{title: title}) }
+
+// Add adds a row to the current section.
+func (s *Sections) Add(label string, value any) {
+	s.items = append(s.items, sectionItem{label: label, value: fmt.Sprint(value)})
+}
+
+// Addf adds a row with a formatted value.
+func (s *Sections) Addf(label, format string, args ...any) {
+	s.Add(label, fmt.Sprintf(format, args...))
+}
+
+// AddIf adds a row when value is not empty.
+func (s *Sections) AddIf(label, value string) {
+	if value != "" {
+		s.Add(label, value)
+	}
+}
+
+// AddList adds one row per value, the label on the first only.
+func (s *Sections) AddList(label string, values []string) {
+	for i, v := range values {
+		if i > 0 {
+			label = ""
+		}
+		s.Add(label, v)
+	}
+}
+
+// Write prints the listing.
+func (s *Sections) Write(w io.Writer) {
+	width := 0
+	for _, it := range s.items {
+		width = max(width, len(it.label))
+	}
+	fmt.Fprintf(w, "%s\n", s.heading)
+	for _, it := range s.items {
+		if it.title != "" {
+			fmt.Fprintf(w, "\n%s:\n\n", it.title)
+			continue
+		}
+		sep := ": "
+		if it.label == "" {
+			sep = "  "
+		}
+		fmt.Fprintf(w, "  %*s%s%s\n", width, it.label, sep, it.value)
+	}
 }

@@ -63,10 +63,26 @@ type Reply struct {
 // once: the user is not in the system account (or lacks permission).
 var ErrNoSystemAccess = errors.New("no server answers $SYS requests for this user")
 
-// noAccess wraps the no-responders case with what to do about it.
+// noAccess wraps the no-responders case with what to do about it. A
+// request to one server id may also have found no such server.
 func noAccess(subject string) error {
-	return cmdutil.WithHint(cmdutil.ExitNoResponders, fmt.Errorf("%w (%s): %w", ErrNoSystemAccess, subject, nats.ErrNoResponders),
-		"connect as a user of the system account, e.g. with --user/--password, --creds or a context that has one")
+	hint := "connect as a user of the system account, e.g. with --user/--password, --creds or a context that has one"
+	if id, ok := targetID(subject); ok {
+		return cmdutil.WithHint(cmdutil.ExitNoResponders,
+			fmt.Errorf("nobody answers %s: no server has the id %s, or %w: %w", subject, id, ErrNoSystemAccess, nats.ErrNoResponders),
+			"check the id with 'sluice server list', and %s", hint)
+	}
+	return cmdutil.WithHint(cmdutil.ExitNoResponders, fmt.Errorf("%w (%s): %w", ErrNoSystemAccess, subject, nats.ErrNoResponders), "%s", hint)
+}
+
+// targetID returns the server id of a $SYS.REQ.SERVER.<id>.<NAME> subject.
+func targetID(subject string) (string, bool) {
+	rest, ok := strings.CutPrefix(subject, "$SYS.REQ.SERVER.")
+	if !ok || strings.HasPrefix(rest, "PING") {
+		return "", false
+	}
+	id, _, ok := strings.Cut(rest, ".")
+	return id, ok
 }
 
 // Stream sends req and calls each for every answer as it arrives, from
@@ -312,4 +328,44 @@ func ResolveServer(ctx context.Context, nc *nats.Conn, ref string, timeout time.
 func NoAnswer(subject string, timeout time.Duration) error {
 	return cmdutil.WithHint(cmdutil.ExitTimeout, fmt.Errorf("no server answered %s within %s", subject, timeout),
 		"check the server name or id, or raise --timeout")
+}
+
+// One sends a request that one server answers and returns the answer;
+// no answer within timeout is an ExitTimeout error.
+func One(ctx context.Context, nc *nats.Conn, subject string, body any, timeout time.Duration) (*nats.Msg, error) {
+	var got *nats.Msg
+	_, err := Stream(ctx, nc, Request{Subject: subject, Body: body, Expect: 1, Timeout: timeout}, func(r Reply) error {
+		got = r.Msg
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got == nil {
+		return nil, NoAnswer(subject, timeout)
+	}
+	return got, nil
+}
+
+// Target is the server a command acts on.
+type Target struct {
+	ID, Name string
+}
+
+// ResolveTarget finds the server ref names: the connected server when
+// ref is empty, an id as it is, or a name looked up by ping.
+func ResolveTarget(ctx context.Context, nc *nats.Conn, ref string, timeout time.Duration) (Target, error) {
+	if ref == "" {
+		return Target{ID: nc.ConnectedServerId(), Name: nc.ConnectedServerName()}, nil
+	}
+	id, name, err := ResolveServer(ctx, nc, ref, timeout)
+	return Target{ID: id, Name: name}, err
+}
+
+// String names the target for messages.
+func (t Target) String() string {
+	if t.Name != "" && t.Name != t.ID {
+		return fmt.Sprintf("%s (%s)", t.Name, t.ID)
+	}
+	return t.ID
 }
