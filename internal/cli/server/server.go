@@ -6,6 +6,8 @@ import (
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	infocmd "github.com/sluicehq/sluice/internal/cli/server/info"
 	listcmd "github.com/sluicehq/sluice/internal/cli/server/list"
+	mappingscmd "github.com/sluicehq/sluice/internal/cli/server/mappings"
+	passwdcmd "github.com/sluicehq/sluice/internal/cli/server/passwd"
 	pingcmd "github.com/sluicehq/sluice/internal/cli/server/ping"
 )
 
@@ -24,6 +26,8 @@ answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
 	cmd.AddCommand(
 		infocmd.New(f),
 		listcmd.New(f),
+		mappingscmd.New(f),
+		passwdcmd.New(f),
 		pingcmd.New(f),
 	)
 	return cmd
