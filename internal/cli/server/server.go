@@ -4,7 +4,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	configcmd "github.com/sluicehq/sluice/internal/cli/server/config"
 	infocmd "github.com/sluicehq/sluice/internal/cli/server/info"
+	kickcmd "github.com/sluicehq/sluice/internal/cli/server/kick"
 	listcmd "github.com/sluicehq/sluice/internal/cli/server/list"
 	mappingscmd "github.com/sluicehq/sluice/internal/cli/server/mappings"
 	passwdcmd "github.com/sluicehq/sluice/internal/cli/server/passwd"
@@ -24,7 +26,9 @@ answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
 	}
 	cmdutil.MakeGroup(cmd)
 	cmd.AddCommand(
+		configcmd.New(f),
 		infocmd.New(f),
+		kickcmd.New(f),
 		listcmd.New(f),
 		mappingscmd.New(f),
 		passwdcmd.New(f),

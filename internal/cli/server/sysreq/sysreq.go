@@ -369,3 +369,50 @@ func (t Target) String() string {
 	}
 	return t.ID
 }
+
+// Control asks server id to act (RELOAD, KICK, LDM) and returns its
+// answer as sent; an error answer becomes an error. Such answers carry
+// no data when all went well.
+func Control(ctx context.Context, nc *nats.Conn, id, endpoint string, body any, timeout time.Duration) (json.RawMessage, error) {
+	m, err := One(ctx, nc, ServerSubject(id, endpoint), body, timeout)
+	if err != nil {
+		return nil, err
+	}
+	var r Response[json.RawMessage]
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		return nil, fmt.Errorf("cannot decode the answer to %s: %w", endpoint, err)
+	}
+	if r.Error != nil {
+		return m.Data, APIError(r.Server, r.Error)
+	}
+	return m.Data, nil
+}
+
+// Identify asks server id who it is (IDZ), to confirm it exists and to
+// name it in messages.
+func Identify(ctx context.Context, nc *nats.Conn, id string, timeout time.Duration) (*api.ServerID, error) {
+	m, err := One(ctx, nc, ServerSubject(id, "IDZ"), nil, timeout)
+	if err != nil {
+		return nil, err
+	}
+	var sid api.ServerID
+	if err := json.Unmarshal(m.Data, &sid); err != nil {
+		return nil, fmt.Errorf("cannot decode the IDZ of %s: %w", id, err)
+	}
+	return &sid, nil
+}
+
+// ResolveNamed is ResolveTarget that also learns the name of a server
+// given by id, confirming that it exists.
+func ResolveNamed(ctx context.Context, nc *nats.Conn, ref string, timeout time.Duration) (Target, error) {
+	t, err := ResolveTarget(ctx, nc, ref, timeout)
+	if err != nil || t.Name != "" {
+		return t, err
+	}
+	sid, err := Identify(ctx, nc, t.ID, timeout)
+	if err != nil {
+		return t, err
+	}
+	t.Name = sid.Name
+	return t, nil
+}
