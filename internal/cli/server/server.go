@@ -11,6 +11,7 @@ import (
 	mappingscmd "github.com/sluicehq/sluice/internal/cli/server/mappings"
 	passwdcmd "github.com/sluicehq/sluice/internal/cli/server/passwd"
 	pingcmd "github.com/sluicehq/sluice/internal/cli/server/ping"
+	requestcmd "github.com/sluicehq/sluice/internal/cli/server/request"
 )
 
 // New builds `sluice server` and its verbs.
@@ -33,6 +34,7 @@ answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
 		mappingscmd.New(f),
 		passwdcmd.New(f),
 		pingcmd.New(f),
+		requestcmd.New(f),
 	)
 	return cmd
 }

@@ -91,3 +91,31 @@ func Act(ctx context.Context, f *cmdutil.Factory, endpoint string, cid uint64, s
 	fmt.Fprintf(f.IO.Out, done+"\n", cid, target)
 	return nil
 }
+
+// NewCmdLDM builds `server request ldm`: move one client off a server.
+func NewCmdLDM(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{f: f}
+	cmd := &cobra.Command{
+		Use:   "ldm CLIENT_ID SERVER",
+		Short: "Ask a client to move to another server",
+		Long: `Send the client with connection id CLIENT_ID on SERVER (a server name or
+id) the lame-duck notice, so that it reconnects elsewhere, as it would if
+the server were shutting down.
+
+Needs a user of the system account.`,
+		Args: cmdutil.ExactArgs(2, "CLIENT_ID", "SERVER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cid, err := ParseCID(args[0])
+			if err != nil {
+				return err
+			}
+			o.CID, o.Server = cid, args[1]
+			if runF != nil {
+				return runF(o)
+			}
+			return Act(cmd.Context(), o.f, "LDM", o.CID, o.Server, o.JSON, "Asked client %d on %s to move to another server")
+		},
+	}
+	cmdutil.AddJSONFlag(cmd, &o.JSON)
+	return cmd
+}
