@@ -72,7 +72,8 @@ func TestRequestConnz(t *testing.T) {
 		c := one[api.Connz](t, s, "connz", "--filter-account", "A", "--subscriptions", "--sort", "subs")
 		if c.NumConns != 1 || c.Conns[0].Name != "app-client" || c.Conns[0].Account != "A" ||
 			len(c.Conns[0].SubsDetail) != 1 || c.Conns[0].SubsDetail[0].Subject != "orders.>" {
-			b, _ := json.Marshal(c); t.Fatalf("connz: %s", b)
+			b, _ := json.Marshal(c)
+			t.Fatalf("connz: %s", b)
 		}
 		c = one[api.Connz](t, s, "connections", "--limit", "1")
 		if c.Limit != 1 || len(c.Conns) != 1 || c.Total < 2 {
