@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	checkcmd "github.com/sluicehq/sluice/internal/cli/server/check"
 	configcmd "github.com/sluicehq/sluice/internal/cli/server/config"
 	infocmd "github.com/sluicehq/sluice/internal/cli/server/info"
 	kickcmd "github.com/sluicehq/sluice/internal/cli/server/kick"
@@ -27,6 +28,7 @@ answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
 	}
 	cmdutil.MakeGroup(cmd)
 	cmd.AddCommand(
+		checkcmd.New(f),
 		configcmd.New(f),
 		infocmd.New(f),
 		kickcmd.New(f),
