@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	"github.com/sluicehq/sluice/internal/cli/server/sysreq"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -84,21 +85,8 @@ func (e endpoint) command(c *Common) *cobra.Command {
 	return cmd
 }
 
-// with puts endpoint options and the server filter in one JSON object,
-// the shape of nats-server's *EventOptions types.
-func with(opts any, c *Common) ([]byte, error) {
-	merged := map[string]json.RawMessage{}
-	for _, part := range []any{opts, c.Filter()} {
-		b, err := json.Marshal(part)
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(b, &merged); err != nil {
-			return nil, err
-		}
-	}
-	return json.Marshal(merged)
-}
+// with puts endpoint options and the server filter in one body.
+func with(opts any, c *Common) ([]byte, error) { return sysreq.WithFilter(opts, c.Filter()) }
 
 // table returns the endpoint verbs for c.
 func table(c *Common) []endpoint {

@@ -416,3 +416,19 @@ func ResolveNamed(ctx context.Context, nc *nats.Conn, ref string, timeout time.D
 	t.Name = sid.Name
 	return t, nil
 }
+
+// WithFilter puts endpoint options and a server filter in one JSON
+// object, the shape of nats-server's *EventOptions request types.
+func WithFilter(opts any, filter api.EventFilterOptions) ([]byte, error) {
+	merged := map[string]json.RawMessage{}
+	for _, part := range []any{opts, filter} {
+		b, err := json.Marshal(part)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &merged); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(merged)
+}
