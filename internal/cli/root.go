@@ -10,6 +10,7 @@ import (
 	replycmd "github.com/sluicehq/sluice/internal/cli/reply"
 	requestcmd "github.com/sluicehq/sluice/internal/cli/request"
 	servecmd "github.com/sluicehq/sluice/internal/cli/serve"
+	servercmd "github.com/sluicehq/sluice/internal/cli/server"
 	subcmd "github.com/sluicehq/sluice/internal/cli/sub"
 )
 
@@ -65,7 +66,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	add(GroupMessaging, pubcmd.New(f), subcmd.New(f), requestcmd.New(f), replycmd.New(f))
 	add(GroupConfig, contextcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
-	add(GroupServer, servecmd.New(f))
+	add(GroupServer, servecmd.New(f), servercmd.New(f))
 	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))
 	return root
 }

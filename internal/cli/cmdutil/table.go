@@ -25,6 +25,7 @@ func NewTable(io *IOStreams, title string) *Table {
 		t.SetStyle(table.StyleDefault)
 	}
 	t.Style().Format.Header = text.FormatDefault
+	t.Style().Format.Footer = text.FormatDefault
 	t.Style().Title.Align = text.AlignCenter
 	if title != "" {
 		t.SetTitle(title)
@@ -38,11 +39,14 @@ func (t *Table) AddHeader(cols ...any) { t.t.AppendHeader(table.Row(cols)) }
 // AddRow adds one row.
 func (t *Table) AddRow(cols ...any) { t.t.AppendRow(table.Row(cols)) }
 
+// AddFooter sets a footer row, for totals.
+func (t *Table) AddFooter(cols ...any) { t.t.AppendFooter(table.Row(cols)) }
+
 // AlignRight right-aligns the given (1-based) columns, for numbers.
 func (t *Table) AlignRight(cols ...int) {
 	var cfg []table.ColumnConfig
 	for _, c := range cols {
-		cfg = append(cfg, table.ColumnConfig{Number: c, Align: text.AlignRight})
+		cfg = append(cfg, table.ColumnConfig{Number: c, Align: text.AlignRight, AlignFooter: text.AlignRight})
 	}
 	t.t.SetColumnConfigs(cfg)
 }

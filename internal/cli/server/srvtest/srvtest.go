@@ -1,0 +1,194 @@
+// Package srvtest starts servers with a system account for the tests of
+// the `sluice server` commands: sluice in-process, or the reference
+// nats-server binary when it is installed. Import it only from tests.
+package srvtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sluicehq/sluice/internal/cli/clitest"
+	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	"github.com/sluicehq/sluice/internal/server"
+	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/testutil"
+)
+
+// Users of the servers started here: sys/sys in the system account SYS,
+// a/a in account A.
+const (
+	SysUser, SysPass = "sys", "sys"
+	AppUser, AppPass = "a", "a"
+)
+
+// Server is a server started for one test.
+type Server struct {
+	URL  string
+	Name string
+	ID   string
+	// Local is the in-process server; nil for the reference binary.
+	Local *server.Server
+}
+
+// Serve isolates the test, starts sluice in-process with the system
+// account, and points $NATS_URL, $NATS_USER and $NATS_PASSWORD at it as
+// the system user.
+func Serve(t testing.TB, mutate ...func(*server.Options)) *Server {
+	t.Helper()
+	withSys := func(o *server.Options) {
+		o.ServerName = "sluice1"
+		o.Accounts = append(o.Accounts, &server.AccountConfig{Name: "SYS"}, &server.AccountConfig{Name: "A"})
+		o.Users = append(o.Users,
+			&auth.User{Username: SysUser, Password: SysPass, Account: "SYS"},
+			&auth.User{Username: AppUser, Password: AppPass, Account: "A"})
+		o.SystemAccount = "SYS"
+	}
+	cs := clitest.Serve(t, append([]func(*server.Options){withSys}, mutate...)...)
+	actAsSys(t)
+	return &Server{URL: cs.URL, Name: cs.Name(), ID: cs.ID(), Local: cs.Server}
+}
+
+func actAsSys(t testing.TB) {
+	t.Setenv("NATS_USER", SysUser)
+	t.Setenv("NATS_PASSWORD", SysPass)
+}
+
+// ActAs makes the commands of the test connect as user.
+func ActAs(t testing.TB, user, pass string) {
+	t.Setenv("NATS_USER", user)
+	t.Setenv("NATS_PASSWORD", pass)
+}
+
+// ReferenceBinary is the nats-server binary to compare with: $SLUICE_REF_NATS_SERVER
+// or ~/peers/bin/nats-server. It is "" when neither exists.
+func ReferenceBinary() string {
+	if p := os.Getenv("SLUICE_REF_NATS_SERVER"); p != "" {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(home, "peers", "bin", "nats-server")
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		return ""
+	}
+	return p
+}
+
+// RefOptions shape the reference server.
+type RefOptions struct {
+	// JetStream enables JetStream on the server and for account A.
+	JetStream bool
+}
+
+// Reference starts the reference nats-server with the same accounts as
+// Serve, named "ref1", on a random port, or skips the test when the
+// binary is not installed. The process is stopped when the test ends.
+func Reference(t testing.TB, ro RefOptions) *Server {
+	t.Helper()
+	bin := ReferenceBinary()
+	if bin == "" {
+		t.Skip("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
+	}
+	clitest.Isolate(t)
+	dir := t.TempDir()
+	js, accJS := "", ""
+	if ro.JetStream {
+		js = fmt.Sprintf("jetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
+		accJS = "jetstream: enabled"
+	}
+	conf := fmt.Sprintf(`listen: "127.0.0.1:-1"
+server_name: ref1
+ports_file_dir: %q
+%saccounts {
+  SYS { users: [{user: %s, password: %s}] }
+  A { users: [{user: %s, password: %s}]
+      %s }
+}
+system_account: SYS
+`, dir, js, SysUser, SysPass, AppUser, AppPass, accJS)
+	cf := filepath.Join(dir, "ref.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs cmdutil.SyncBuffer
+	cmd := exec.Command(bin, "-c", cf)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
+	var url string
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		select {
+		case <-exited:
+			t.Fatalf("nats-server exited early:\n%s", logs.String())
+		default:
+		}
+		b, err := os.ReadFile(portsFile)
+		if err != nil {
+			return err
+		}
+		var ports struct {
+			Nats []string `json:"nats"`
+		}
+		if err := json.Unmarshal(b, &ports); err != nil || len(ports.Nats) == 0 {
+			return fmt.Errorf("ports file %q not complete", b)
+		}
+		url = ports.Nats[0]
+		return nil
+	})
+	nc, err := nats.Connect(url, nats.UserInfo(SysUser, SysPass))
+	if err != nil {
+		t.Fatalf("connect to the reference server: %v", err)
+	}
+	id := nc.ConnectedServerId()
+	nc.Close()
+	t.Setenv("NATS_URL", url)
+	actAsSys(t)
+	return &Server{URL: url, Name: "ref1", ID: id}
+}
+
+// Both runs fn against sluice in-process and against the reference
+// nats-server, as subtests. The sluice run is skipped while sluice does
+// not answer $SYS.REQ.SERVER.<id>.<endpoint> (the $SYS wiring of some
+// monitoring endpoints is still being written); endpoint "" skips no
+// run. The reference run is skipped when the binary is absent.
+func Both(t *testing.T, endpoint string, ro RefOptions, fn func(t *testing.T, s *Server)) {
+	t.Run("sluice", func(t *testing.T) {
+		s := Serve(t)
+		if endpoint != "" && !Answers(t, s, endpoint) {
+			t.Skipf("sluice does not answer $SYS %s requests yet", endpoint)
+		}
+		fn(t, s)
+	})
+	t.Run("nats-server", func(t *testing.T) {
+		fn(t, Reference(t, ro))
+	})
+}
+
+// Answers reports whether s answers $SYS.REQ.SERVER.<id>.<endpoint>.
+func Answers(t testing.TB, s *Server, endpoint string) bool {
+	t.Helper()
+	nc, err := nats.Connect(s.URL, nats.UserInfo(SysUser, SysPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_, err = nc.Request("$SYS.REQ.SERVER."+s.ID+"."+endpoint, []byte("{}"), 500*time.Millisecond)
+	return err == nil
+}
