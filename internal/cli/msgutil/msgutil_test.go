@@ -180,4 +180,3 @@ func TestMessageJSONAndText(t *testing.T) {
 		t.Fatalf("text: %q", b.String())
 	}
 }
-
