@@ -19,8 +19,8 @@ import (
 
 // Directories, relative to the repository root, that docgen owns.
 const (
-	CompletionsDir = "completions"
-	ManDir         = "man"
+	completionsDir = "completions"
+	manDir         = "man"
 )
 
 // completionFiles names each shell's script the way packagers install
@@ -45,9 +45,9 @@ func newRoot() *cobra.Command {
 	return root
 }
 
-// Render returns every generated file by its slash-separated path
+// render returns every generated file by its slash-separated path
 // relative to the repository root.
-func Render() (map[string][]byte, error) {
+func render() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	root := newRoot()
 	for _, sh := range cli.Shells {
@@ -59,7 +59,7 @@ func Render() (map[string][]byte, error) {
 		if err := cli.WriteCompletion(root, sh, &b); err != nil {
 			return nil, fmt.Errorf("%s completions: %w", sh, err)
 		}
-		files[CompletionsDir+"/"+name] = b.Bytes()
+		files[completionsDir+"/"+name] = b.Bytes()
 	}
 	var walk func(c *cobra.Command) error
 	walk = func(c *cobra.Command) error {
@@ -69,7 +69,7 @@ func Render() (map[string][]byte, error) {
 		if err != nil {
 			return err
 		}
-		files[ManDir+"/"+strings.ReplaceAll(c.CommandPath(), " ", "-")+".1"] = page
+		files[manDir+"/"+strings.ReplaceAll(c.CommandPath(), " ", "-")+".1"] = page
 		for _, sub := range c.Commands() {
 			if !sub.IsAvailableCommand() || sub.IsAdditionalHelpTopicCommand() {
 				continue
@@ -151,20 +151,20 @@ func continuesBlock(lines []string, i int) bool {
 	return false
 }
 
-// Write renders the files under dir, removes generated files that no
+// write renders the files under dir, removes generated files that no
 // longer have a command (man pages of removed commands), and returns
 // how many files it wrote.
-func Write(dir string) (int, error) {
-	files, err := Render()
+func write(dir string) (int, error) {
+	files, err := render()
 	if err != nil {
 		return 0, err
 	}
-	for _, sub := range []string{CompletionsDir, ManDir} {
+	for _, sub := range []string{completionsDir, manDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return 0, err
 		}
 	}
-	stale, err := Existing(dir)
+	stale, err := existing(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -183,11 +183,11 @@ func Write(dir string) (int, error) {
 	return len(files), nil
 }
 
-// Existing lists the files now in dir's completions/ and man/, as
+// existing lists the files now in dir's completions/ and man/, as
 // slash-separated paths relative to dir.
-func Existing(dir string) ([]string, error) {
+func existing(dir string) ([]string, error) {
 	var out []string
-	for _, sub := range []string{CompletionsDir, ManDir} {
+	for _, sub := range []string{completionsDir, manDir} {
 		entries, err := os.ReadDir(filepath.Join(dir, sub))
 		if os.IsNotExist(err) {
 			continue

@@ -33,14 +33,14 @@ func repoRoot(t *testing.T) string {
 func TestCommittedFilesAreCurrent(t *testing.T) {
 	root := repoRoot(t)
 	tmp := t.TempDir()
-	if _, err := Write(tmp); err != nil {
+	if _, err := write(tmp); err != nil {
 		t.Fatal(err)
 	}
-	want, err := Existing(tmp)
+	want, err := existing(tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	have, err := Existing(root)
+	have, err := existing(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +68,11 @@ func TestCommittedFilesAreCurrent(t *testing.T) {
 }
 
 func TestRenderIsDeterministicAndComplete(t *testing.T) {
-	a, err := Render()
+	a, err := render()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Render()
+	b, err := render()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +129,14 @@ func TestWriteRemovesStalePages(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n, err := Write(dir)
+	n, err := write(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatalf("stale page kept: %v", err)
 	}
-	got, _ := Existing(dir)
+	got, _ := existing(dir)
 	if len(got) != n {
 		t.Fatalf("wrote %d files, found %d: %v", n, len(got), got)
 	}
@@ -146,7 +146,7 @@ func TestWriteFailsOnUnwritableDir(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := Write(file); err == nil {
+	if _, err := write(file); err == nil {
 		t.Fatal("writing under a regular file succeeded")
 	}
 }

@@ -17,7 +17,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "docgen: unexpected argument %q; usage: docgen [-dir DIR]\n", flag.Arg(0))
 		os.Exit(2)
 	}
-	n, err := Write(*dir)
+	n, err := write(*dir)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "docgen: %v\n", err)
 		os.Exit(1)
