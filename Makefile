@@ -3,7 +3,9 @@ GO       ?= go
 BIN      := bin/sluice
 PKG      := github.com/sluicehq/sluice
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
+LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION) \
+	-X $(PKG)/internal/version.Commit=$(shell git rev-parse HEAD 2>/dev/null) \
+	-X $(PKG)/internal/version.Date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 .PHONY: all build run test test-race lint fmt-check vet bench bench-vs-ref bench-more-vs-ref generate clean
 

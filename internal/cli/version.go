@@ -1,45 +1,34 @@
 package cli
 
 import (
-	"runtime"
-
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/version"
 )
 
-// versionInfo is what `sluice version --json` prints.
-type versionInfo struct {
-	Version    string `json:"version"`
-	Commit     string `json:"commit,omitempty"`
-	Date       string `json:"date,omitempty"`
-	Go         string `json:"go"`
-	Platform   string `json:"platform"`
-	NATSServer string `json:"nats_server_compat"`
-}
-
 func newVersionCmd(f *cmdutil.Factory) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print sluice's version and build information",
-		Args:  cobra.NoArgs,
+		Long: `Print sluice's version and how the binary was built: the commit, the
+build date, the Go toolchain, the platform, and the nats-server version
+it is compatible with. Release builds are stamped at link time; others
+report what the Go toolchain recorded from the checkout.`,
+		Args: cmdutil.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := versionInfo{
-				Version:    version.Version,
-				Commit:     version.CommitOrVCS(),
-				Date:       version.Date,
-				Go:         version.GoVersion(),
-				Platform:   runtime.GOOS + "/" + runtime.GOARCH,
-				NATSServer: version.NATSCompat,
-			}
+			v := version.Get()
 			if asJSON {
 				return cmdutil.WriteJSON(f.IO.Out, v)
 			}
+			commit := v.Commit
+			if v.Modified && commit != "" {
+				commit += " (with uncommitted changes)"
+			}
 			kv := cmdutil.NewKV("")
 			kv.Add("sluice", v.Version)
-			kv.AddIf("commit", v.Commit)
+			kv.AddIf("commit", commit)
 			kv.AddIf("built", v.Date)
 			kv.Add("go", v.Go)
 			kv.Add("platform", v.Platform)

@@ -376,3 +376,61 @@ func TestValidateOffline(t *testing.T) {
 		t.Fatalf("table:\n%s", r.Stdout)
 	}
 }
+
+func TestRmWithoutNameAsksWhichOnATerminal(t *testing.T) {
+	store := clitest.Isolate(t)
+	r := clitest.Run(t, "context", "rm")
+	expectCode(t, r, cmdutil.ExitNotFound)
+	if !strings.Contains(r.Stderr, "there are no contexts") {
+		t.Fatalf("rm with no contexts: %s", r.Stderr)
+	}
+	clitest.Run(t, "context", "add", "a")
+	clitest.Run(t, "context", "add", "b")
+
+	r = clitest.Run(t, "context", "rm")
+	expectCode(t, r, cmdutil.ExitUsage)
+	if r.Stderr != "sluice: NAME argument is required: sluice context rm NAME\n" {
+		t.Fatalf("rm without NAME off a terminal: %q", r.Stderr)
+	}
+	// Off a terminal even --force does not guess which one.
+	expectCode(t, clitest.Run(t, "context", "rm", "--force"), cmdutil.ExitUsage)
+
+	stub := &cmdutil.PromptStub{Answers: []any{"b", true}}
+	r = clitest.RunWith(t, clitest.Opts{TTY: true, Prompter: stub}, "context", "rm")
+	expectCode(t, r, 0)
+	if store.Exists("b") || !store.Exists("a") {
+		t.Fatalf("picked b, store has a=%v b=%v", store.Exists("a"), store.Exists("b"))
+	}
+	if len(stub.Asked) != 2 || stub.Asked[0] != "Context to remove:" || !strings.Contains(stub.Asked[1], `Remove context "b"?`) {
+		t.Fatalf("questions: %q", stub.Asked)
+	}
+}
+
+func TestCopyAsksForMissingNames(t *testing.T) {
+	store := clitest.Isolate(t)
+	clitest.Run(t, "context", "add", "prod", "--server", "nats://p:1")
+
+	r := clitest.Run(t, "context", "cp")
+	expectCode(t, r, cmdutil.ExitUsage)
+	if !strings.Contains(r.Stderr, "SOURCE and NAME arguments are required") {
+		t.Fatalf("cp without arguments: %s", r.Stderr)
+	}
+	r = clitest.Run(t, "context", "cp", "prod")
+	expectCode(t, r, cmdutil.ExitUsage)
+	if r.Stderr != "sluice: NAME argument is required\n" {
+		t.Fatalf("cp without NAME: %q", r.Stderr)
+	}
+	// A missing source is reported before anything is asked.
+	r = clitest.RunWith(t, clitest.Opts{TTY: true}, "context", "cp", "nope")
+	expectCode(t, r, cmdutil.ExitNotFound)
+
+	stub := &cmdutil.PromptStub{Answers: []any{"prod", "prod-copy"}}
+	r = clitest.RunWith(t, clitest.Opts{TTY: true, Prompter: stub}, "context", "cp")
+	expectCode(t, r, 0)
+	if m := fileFields(t, store, "prod-copy"); m["url"] != "nats://p:1" {
+		t.Fatalf("copy: %v", m)
+	}
+	if len(stub.Asked) != 2 || stub.Asked[0] != "Context to copy:" || stub.Asked[1] != "Name of the copy:" {
+		t.Fatalf("questions: %q", stub.Asked)
+	}
+}

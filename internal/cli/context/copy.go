@@ -22,15 +22,22 @@ type CopyOptions struct {
 func NewCmdCopy(f *cmdutil.Factory, runF func(*CopyOptions) error) *cobra.Command {
 	o := &CopyOptions{f: f}
 	cmd := &cobra.Command{
-		Use:     "copy SOURCE NAME [flags]",
+		Use:     "copy [SOURCE [NAME]] [flags]",
 		Aliases: []string{"cp"},
 		Short:   "Copy a context, changing what the flags say",
+		Long: `Copy context SOURCE to a new context NAME, changing the settings the
+connection flags give. Missing names are asked for on a terminal.`,
 		Example: `  sluice context copy prod prod-admin --creds ~/admin.creds
   sluice context cp dev dev2 --server nats://127.0.0.1:4333 --select`,
-		Args:              cmdutil.ExactArgs(2, "SOURCE", "NAME"),
+		Args:              cmdutil.RangeArgs(0, 2, "SOURCE", "NAME"),
 		ValidArgsFunction: completeNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Source, o.Name = args[0], args[1]
+			if len(args) > 0 {
+				o.Source = args[0]
+			}
+			if len(args) > 1 {
+				o.Name = args[1]
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -44,16 +51,24 @@ func NewCmdCopy(f *cmdutil.Factory, runF func(*CopyOptions) error) *cobra.Comman
 
 func runCopy(o *CopyOptions) error {
 	f := o.f
-	if err := natscontext.ValidateName(o.Name); err != nil {
-		return &cmdutil.UsageError{Err: err}
-	}
 	store, err := f.Contexts()
 	if err != nil {
 		return err
 	}
+	if o.Source == "" {
+		if o.Source, err = pickContext(f, store, "Context to copy:", "SOURCE and NAME arguments are required: sluice context copy SOURCE NAME"); err != nil {
+			return err
+		}
+	}
 	src, err := loadNamed(store, o.Source)
 	if err != nil {
 		return err
+	}
+	if err := f.RequireInput(&o.Name, "NAME argument", "Name of the copy:"); err != nil {
+		return err
+	}
+	if err := natscontext.ValidateName(o.Name); err != nil {
+		return &cmdutil.UsageError{Err: err}
 	}
 	if store.Exists(o.Name) {
 		return cmdutil.WithHint(cmdutil.ExitError, fmt.Errorf("context %q already exists", o.Name),

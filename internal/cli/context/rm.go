@@ -19,15 +19,18 @@ type RmOptions struct {
 func NewCmdRm(f *cmdutil.Factory, runF func(*RmOptions) error) *cobra.Command {
 	o := &RmOptions{f: f}
 	cmd := &cobra.Command{
-		Use:     "rm NAME",
+		Use:     "rm [NAME]",
 		Aliases: []string{"remove"},
 		Short:   "Remove a context",
 		Long: `Remove a context. Asks for confirmation on a terminal; elsewhere --force
-is required. Removing the selected context clears the selection.`,
-		Args:              cmdutil.ExactArgs(1, "NAME"),
+is required. Removing the selected context clears the selection. Without
+NAME, choose from a list (on a terminal).`,
+		Args:              cmdutil.RangeArgs(0, 1, "NAME"),
 		ValidArgsFunction: completeNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
+			if len(args) > 0 {
+				o.Name = args[0]
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -43,6 +46,11 @@ func runRm(o *RmOptions) error {
 	store, err := f.Contexts()
 	if err != nil {
 		return err
+	}
+	if o.Name == "" {
+		if o.Name, err = pickContext(f, store, "Context to remove:", "NAME argument is required: sluice context rm NAME"); err != nil {
+			return err
+		}
 	}
 	if _, err := loadNamed(store, o.Name); err != nil {
 		return err
