@@ -80,7 +80,7 @@ func TestCheckConnectionRefused(t *testing.T) {
 }
 
 func TestCheckServer(t *testing.T) {
-	srvtest.Both(t, "VARZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		name := s.Name
 		r := clitest.Run(t, "server", "check", "server", "--name", name)
 		expect(t, r, 0, "OK "+name+" | uptime=")

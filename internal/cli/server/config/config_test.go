@@ -13,7 +13,7 @@ import (
 )
 
 func TestReload(t *testing.T) {
-	srvtest.Both(t, "", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		var reloads atomic.Int32
 		if s.Local != nil {
 			s.Local.SetReloader(func() error { reloads.Add(1); return nil })

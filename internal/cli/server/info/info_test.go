@@ -14,7 +14,7 @@ import (
 )
 
 func TestInfo(t *testing.T) {
-	srvtest.Both(t, "VARZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		// By name (resolved by ping), by id, and the connected server.
 		for _, args := range [][]string{{s.Name}, {s.ID}, {}} {
 			r := clitest.Run(t, append([]string{"server", "info"}, args...)...)
@@ -30,7 +30,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestInfoJSON(t *testing.T) {
-	srvtest.Both(t, "VARZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		r := clitest.Run(t, "server", "info", s.Name, "--json")
 		clitest.ExpectCode(t, r, 0)
 		var v api.Varz

@@ -41,7 +41,7 @@ func waitClosed(t *testing.T, closed chan struct{}) {
 }
 
 func TestKick(t *testing.T) {
-	srvtest.Both(t, "", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		cid, closed := victim(t, s.URL)
 		r := clitest.Run(t, "server", "kick", itoa(cid), s.Name)
 		clitest.ExpectCode(t, r, 0)

@@ -41,7 +41,7 @@ func clients(t *testing.T, url string, n int) []*nats.Conn {
 }
 
 func TestReportConnections(t *testing.T) {
-	srvtest.Both(t, "CONNZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		clients(t, s.URL, 5)
 		// Pages of two connections: all five arrive all the same.
 		r := clitest.Run(t, "server", "report", "connections", "--account", "A", "--page-size", "2")
@@ -88,7 +88,7 @@ func TestReportConnections(t *testing.T) {
 }
 
 func TestReportClosedConnections(t *testing.T) {
-	srvtest.Both(t, "CONNZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		ncs := clients(t, s.URL, 2)
 		ncs[0].Close()
 		var r clitest.Result
@@ -108,7 +108,7 @@ func TestReportClosedConnections(t *testing.T) {
 }
 
 func TestReportAccounts(t *testing.T) {
-	srvtest.Both(t, "CONNZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		clients(t, s.URL, 3)
 		r := clitest.Run(t, "server", "report", "accounts")
 		clitest.ExpectCode(t, r, 0)
@@ -187,7 +187,7 @@ func TestReportJetStream(t *testing.T) {
 }
 
 func TestReportJetStreamDisabled(t *testing.T) {
-	srvtest.Both(t, "JSZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		r := clitest.Run(t, "server", "report", "jetstream")
 		if r.Code != cmdutil.ExitError || !strings.Contains(r.Stderr, "JetStream is not enabled on the 1 server that answered") {
 			t.Fatalf("exit %d %s", r.Code, r.Stderr)

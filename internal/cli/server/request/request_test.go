@@ -42,7 +42,7 @@ func one[T any](t *testing.T, s *srvtest.Server, args ...string) *T {
 }
 
 func TestRequestVarz(t *testing.T) {
-	srvtest.Both(t, "VARZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		for _, verb := range []string{"varz", "variables", "var"} {
 			v := one[api.Varz](t, s, verb)
 			if v.ID != s.ID || v.Name != s.Name || v.MaxPayload != 1<<20 {
@@ -59,7 +59,7 @@ func TestRequestVarz(t *testing.T) {
 }
 
 func TestRequestConnz(t *testing.T) {
-	srvtest.Both(t, "CONNZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		nc, err := nats.Connect(s.URL, nats.UserInfo(srvtest.AppUser, srvtest.AppPass), nats.Name("app-client"))
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +89,7 @@ func TestRequestConnz(t *testing.T) {
 }
 
 func TestRequestOtherZ(t *testing.T) {
-	srvtest.Both(t, "SUBSZ", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		sz := one[api.Subsz](t, s, "subsz", "--detail", "--filter-account", "SYS")
 		if sz.NumSubs == 0 {
 			t.Fatalf("subsz: %+v", sz)
@@ -114,7 +114,7 @@ func TestRequestOtherZ(t *testing.T) {
 
 // STATSZ, IDZ and HEALTHZ are answered by sluice today.
 func TestRequestStatszIdzHealthz(t *testing.T) {
-	srvtest.Both(t, "", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		r := clitest.Run(t, "server", "request", "statsz", "1")
 		clitest.ExpectCode(t, r, 0)
 		var st sysreq.StatsMsg
@@ -140,7 +140,7 @@ func TestRequestStatszIdzHealthz(t *testing.T) {
 }
 
 func TestRequestProfile(t *testing.T) {
-	srvtest.Both(t, "", srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
+	srvtest.Both(t, srvtest.RefOptions{}, func(t *testing.T, s *srvtest.Server) {
 		dir := t.TempDir()
 		r := clitest.Run(t, "server", "request", "profile", "goroutine", dir, "--level", "1")
 		clitest.ExpectCode(t, r, 0)

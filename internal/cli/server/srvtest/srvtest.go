@@ -164,31 +164,13 @@ system_account: SYS
 }
 
 // Both runs fn against sluice in-process and against the reference
-// nats-server, as subtests. The sluice run is skipped while sluice does
-// not answer $SYS.REQ.SERVER.<id>.<endpoint> (the $SYS wiring of some
-// monitoring endpoints is still being written); endpoint "" skips no
-// run. The reference run is skipped when the binary is absent.
-func Both(t *testing.T, endpoint string, ro RefOptions, fn func(t *testing.T, s *Server)) {
+// nats-server, as subtests. The reference run is skipped when the binary
+// is absent.
+func Both(t *testing.T, ro RefOptions, fn func(t *testing.T, s *Server)) {
 	t.Run("sluice", func(t *testing.T) {
-		s := Serve(t)
-		if endpoint != "" && !Answers(t, s, endpoint) {
-			t.Skipf("sluice does not answer $SYS %s requests yet", endpoint)
-		}
-		fn(t, s)
+		fn(t, Serve(t))
 	})
 	t.Run("nats-server", func(t *testing.T) {
 		fn(t, Reference(t, ro))
 	})
-}
-
-// Answers reports whether s answers $SYS.REQ.SERVER.<id>.<endpoint>.
-func Answers(t testing.TB, s *Server, endpoint string) bool {
-	t.Helper()
-	nc, err := nats.Connect(s.URL, nats.UserInfo(SysUser, SysPass))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	_, err = nc.Request("$SYS.REQ.SERVER."+s.ID+"."+endpoint, []byte("{}"), 500*time.Millisecond)
-	return err == nil
 }
