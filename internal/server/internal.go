@@ -82,9 +82,20 @@ type internalQueue struct {
 	done chan struct{}
 	mu   struct {
 		sync.Mutex
-		pending []internalMsg
-		stopped bool
+		pending    []internalMsg
+		inProgress int // taken from pending, not yet called back
+		stopped    bool
 	}
+}
+
+// internalQueueName is how /ipqueuesz names the queue.
+const internalQueueName = "Internal recvQ"
+
+// stats reports the messages waiting and those being called back.
+func (q *internalQueue) stats() (pending, inProgress int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.mu.pending), q.mu.inProgress
 }
 
 func newInternalQueue(log Logger) *internalQueue {
@@ -127,18 +138,23 @@ func (q *internalQueue) run() {
 	for range q.wake {
 		q.mu.Lock()
 		batch, q.mu.pending = q.mu.pending, batch[:0]
+		q.mu.inProgress = len(batch)
 		stopped := q.mu.stopped
 		q.mu.Unlock()
 		for i := range batch {
 			m := &batch[i]
 			q.mu.Lock()
 			closed := m.sub.closed
+			q.mu.inProgress = len(batch) - i
 			q.mu.Unlock()
 			if !closed {
 				q.call(m)
 			}
 			batch[i] = internalMsg{}
 		}
+		q.mu.Lock()
+		q.mu.inProgress = 0
+		q.mu.Unlock()
 		if stopped {
 			return
 		}

@@ -223,6 +223,16 @@ func TestMonitorIndexAndUnknownPath(t *testing.T) {
 	if r := monGet(t, s, "/raftz"); r.code != http.StatusNotFound || !strings.Contains(string(r.body), "No Raft nodes registered") {
 		t.Errorf("/raftz: %d %q, want 404 No Raft nodes registered", r.code, r.body)
 	}
+	q := monJSON[api.IpqueueszStatus](t, s, "/ipqueuesz?all=1")
+	if _, ok := q["Internal recvQ"]; !ok || len(q) != 1 {
+		t.Errorf("/ipqueuesz?all=1: %+v", q)
+	}
+	if q := monJSON[api.IpqueueszStatus](t, s, "/ipqueuesz?all=1&queues=nope"); len(q) != 0 {
+		t.Errorf("/ipqueuesz filtered: %+v", q)
+	}
+	if r := monGet(t, s, "/ipqueuesz?all=maybe"); r.code != http.StatusBadRequest {
+		t.Errorf("/ipqueuesz?all=maybe: status %d, want 400", r.code)
+	}
 }
 
 func TestMonitorJSONPAndCORS(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/monitor"
@@ -126,6 +127,24 @@ func (s *Server) Jsz(o *api.JSzOptions) (*api.JSInfo, error) {
 		return nil, errNotLeader
 	}
 	return &api.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
+}
+
+// Ipqueuesz reports sluice's internal queue (callbacks of internal
+// subscriptions), idle only with o.All.
+func (s *Server) Ipqueuesz(o *api.IpqueueszOptions) *api.IpqueueszStatus {
+	out := api.IpqueueszStatus{}
+	pending, inProgress := s.intq.stats()
+	idle := pending == 0 && inProgress == 0
+	if (o.All || !idle) && strings.Contains(internalQueueName, o.Filter) {
+		out[internalQueueName] = api.IpqueueszStatusIPQ{Pending: pending, InProgress: inProgress}
+	}
+	return &out
+}
+
+// Raftz reports RAFT groups; sluice runs none yet, which nats-server
+// answers with an empty map.
+func (s *Server) Raftz(*api.RaftzOptions) *api.RaftzStatus {
+	return &api.RaftzStatus{}
 }
 
 // jszAccount is one account's JetStream report ($SYS.REQ.ACCOUNT.<acc>.JSZ).

@@ -313,6 +313,16 @@ func TestSysServerEndpoints(t *testing.T) {
 		if ev := sysData[api.ExpvarzStatus](t, s, sys, pre+"EXPVARZ", ""); !bytes.Contains(ev.Memstats, []byte("HeapAlloc")) || len(ev.Cmdline) == 0 {
 			t.Errorf("%sEXPVARZ: %.100s", pre, ev.Memstats)
 		}
+		// The request itself is on the internal queue while it is answered.
+		if q := sysData[api.IpqueueszStatus](t, s, sys, pre+"IPQUEUESZ", ""); q["Internal recvQ"].InProgress < 1 {
+			t.Errorf("%sIPQUEUESZ: %+v", pre, q)
+		}
+		if q := sysData[api.IpqueueszStatus](t, s, sys, pre+"IPQUEUESZ", `{"all":true,"filter":"nope"}`); len(q) != 0 {
+			t.Errorf("%sIPQUEUESZ filtered: %+v", pre, q)
+		}
+		if r := sysData[api.RaftzStatus](t, s, sys, pre+"RAFTZ", ""); r == nil || len(r) != 0 {
+			t.Errorf("%sRAFTZ: %+v, want an empty map", pre, r)
+		}
 		// Only the JetStream meta leader answers leader_only; there is none.
 		expectNoReply(t, s, sys, pre+"JSZ", `{"leader_only":true}`)
 	}

@@ -103,6 +103,12 @@ var serverEndpoints = map[string]sysHandler{
 		return s.profilez(o), nil
 	}),
 	"EXPVARZ": func(*Server, *sysRequest) (any, error) { return expvarz(), nil },
+	"IPQUEUESZ": z(func(s *Server, o *api.IpqueueszOptions, _ *sysRequest) (*api.IpqueueszStatus, error) {
+		return s.Ipqueuesz(o), nil
+	}),
+	"RAFTZ": z(func(s *Server, o *api.RaftzOptions, _ *sysRequest) (*api.RaftzStatus, error) {
+		return s.Raftz(o), nil
+	}),
 }
 
 // unenveloped endpoints answer with their data alone, as nats-server does.

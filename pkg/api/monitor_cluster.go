@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SubjectPermission allows and denies subjects (route import/export rules).
 type SubjectPermission struct {
@@ -159,3 +162,28 @@ type SublistStats struct {
 	MaxFanout    uint32  `json:"max_fanout"`
 	AvgFanout    float64 `json:"avg_fanout"`
 }
+
+// IpqueueszOptions are /ipqueuesz's query and IPQUEUESZ's request body.
+type IpqueueszOptions struct {
+	All    bool   `json:"all"`    // include idle queues
+	Filter string `json:"filter"` // only queues whose name contains this
+}
+
+// IpqueueszStatusIPQ is the state of one internal queue.
+type IpqueueszStatusIPQ struct {
+	Pending    int `json:"pending"`
+	InProgress int `json:"in_progress,omitempty"`
+}
+
+// IpqueueszStatus maps internal queue names to their state.
+type IpqueueszStatus map[string]IpqueueszStatusIPQ
+
+// RaftzOptions are RAFTZ's request body.
+type RaftzOptions struct {
+	AccountFilter string `json:"account"`
+	GroupFilter   string `json:"group"`
+}
+
+// RaftzStatus maps accounts to their RAFT groups. Groups are kept raw:
+// sluice runs none yet and only relays what a nats-server reports.
+type RaftzStatus map[string]map[string]json.RawMessage

@@ -26,6 +26,7 @@ type Source interface {
 	AccountStatz(*api.AccountStatzOptions) (*api.AccountStatz, error)
 	Jsz(*api.JSzOptions) (*api.JSInfo, error)
 	Healthz(*api.HealthzOptions) *api.HealthStatus
+	Ipqueuesz(*api.IpqueueszOptions) *api.IpqueueszStatus
 }
 
 // Logger is what the handler reports through.
@@ -49,6 +50,7 @@ const (
 	JszPath          = "/jsz"
 	HealthzPath      = "/healthz"
 	RaftzPath        = "/raftz"
+	IPQueuesPath     = "/ipqueuesz"
 	StackszPath      = "/stacksz"
 	ExpvarzPath      = "/debug/vars"
 	MetricsPath      = "/metrics"
@@ -106,6 +108,7 @@ func New(cfg Config) *Handler {
 	add(JszPath, (*Handler).serveJsz)
 	add(HealthzPath, (*Handler).serveHealthz)
 	add(RaftzPath, (*Handler).serveRaftz)
+	add(IPQueuesPath, (*Handler).serveIpqueuesz)
 	add(StackszPath, (*Handler).serveStacksz)
 	add(ExpvarzPath, func(_ *Handler, w http.ResponseWriter, r *http.Request) { expvar.Handler().ServeHTTP(w, r) })
 	add(MetricsPath, (*Handler).serveMetrics)
@@ -357,6 +360,16 @@ func (h *Handler) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	out := *hs
 	out.StatusCode = 0
 	h.respond(w, r, code, &out, false)
+}
+
+func (h *Handler) serveIpqueuesz(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r.URL.Query())
+	o := &api.IpqueueszOptions{All: q.bool("all"), Filter: q.str("queues")}
+	if q.err != nil {
+		badRequest(w, q.err.Error())
+		return
+	}
+	result(h, w, r, h.src.Ipqueuesz(o), nil)
 }
 
 // serveRaftz answers as nats-server does on a server without RAFT groups

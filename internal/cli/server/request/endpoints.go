@@ -219,6 +219,22 @@ func table(c *Common) []endpoint {
 				}
 			},
 		},
+		{use: "ipqueue", aliases: []string{"ipq", "ipqueuesz"}, endpoint: "IPQUEUESZ", short: "Internal queues (IPQUEUESZ)",
+			flags: func(fs *flagSet) func([]string) (any, error) {
+				fs.Flags().BoolVar(&fs.all, "all", true, "include idle queues")
+				fs.Flags().StringVar(&fs.subject, "filter", "", "only queues whose name contains `TEXT`")
+				return func([]string) (any, error) { return with(api.IpqueueszOptions{All: fs.all, Filter: fs.subject}, c) }
+			},
+		},
+		{use: "raft", aliases: []string{"raftz"}, endpoint: "RAFTZ", short: "RAFT groups (RAFTZ)",
+			flags: func(fs *flagSet) func([]string) (any, error) {
+				fs.Flags().StringVar(&fs.account, "account", "", "only groups of `ACCOUNT` (the system account when empty)")
+				fs.Flags().StringVar(&fs.stream, "group", "", "only `GROUP`")
+				return func([]string) (any, error) {
+					return with(api.RaftzOptions{AccountFilter: fs.account, GroupFilter: fs.stream}, c)
+				}
+			},
+		},
 		{use: "statsz", aliases: []string{"stats"}, endpoint: "STATSZ", short: "Server statistics (STATSZ)"},
 		{use: "idz", aliases: []string{"id"}, endpoint: "IDZ", short: "Server identity: name, host and id (IDZ)"},
 	}

@@ -105,6 +105,16 @@ func TestRequestOtherZ(t *testing.T) {
 		one[api.Routez](t, s, "routez", "--subscriptions")
 		one[api.Gatewayz](t, s, "gatewayz", "1", "somegw", "--accounts")
 		one[api.Leafz](t, s, "leafz")
+		// Both servers answer from inside their system queue.
+		if q := one[api.IpqueueszStatus](t, s, "ipqueue"); len(*q) == 0 {
+			t.Fatalf("ipqueue --all: %+v", q)
+		}
+		if q := one[api.IpqueueszStatus](t, s, "ipq", "--filter", "no such queue"); len(*q) != 0 {
+			t.Fatalf("ipqueue --filter: %+v", q)
+		}
+		if r := one[api.RaftzStatus](t, s, "raft"); len(*r) != 0 {
+			t.Fatalf("raft without JetStream: %+v", r)
+		}
 		js := one[api.JSInfo](t, s, "jsz", "--all")
 		if !js.Disabled {
 			t.Fatalf("jsz on a server without JetStream: %+v", js)
