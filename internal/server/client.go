@@ -107,6 +107,7 @@ type client struct {
 		version  string
 		creds    api.ConnectInfo // credentials presented, re-checked on reload
 		user     string          // who CONNECT authenticated as
+		claimed  string          // who a refused CONNECT claimed to be
 		// Permissions: resp is set when the user may answer requests it
 		// received (allow_responses); replies are those it may answer.
 		resp    *auth.ResponsePermission
@@ -470,9 +471,7 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 	if c.srv.getOpts().Debug {
 		c.srv.log.Debugf("%s - cid:%d - Client connection closed: %s", c.hostPort(), c.cid, reason)
 	}
-	if c.connected.Load() {
-		c.srv.disconnectEvent(c, reason)
-	}
+	c.srv.disconnectEvent(c, reason)
 }
 
 func (c *client) isClosed() bool {

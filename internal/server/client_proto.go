@@ -47,6 +47,18 @@ func (c *client) mustConnectFirst() bool {
 	return true
 }
 
+// refuseConnect fails a login, keeping what the CONNECT claimed for the
+// log and the $SYS events.
+func (c *client) refuseConnect(ci api.ConnectInfo) error {
+	c.opts = ci
+	c.mu.Lock()
+	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
+	c.mu.claimed = authRawUser(&ci)
+	c.mu.Unlock()
+	c.authViolation()
+	return errConnClosed
+}
+
 func (c *client) authViolation() {
 	c.srv.log.Errorf("%s - cid:%d - %v - %s", c.hostPort(), c.cid, errAuthFailed, authUserLabel(&c.opts))
 	c.srv.authErrorEvent(c)
@@ -82,23 +94,11 @@ func (c *client) ProcessConnect(arg []byte) error {
 		return errConnClosed
 	}
 	if ci.Account != "" || ci.NewAccount {
-		c.authViolation()
-		return errConnClosed
+		return c.refuseConnect(ci)
 	}
 	id, err := c.authenticate(&ci, auth.ConnStandard)
-	if err != nil {
-		c.opts = ci
-		c.authViolation()
-		return errConnClosed
-	}
-	if !c.bindIdentity(id) {
-		c.opts = ci
-		c.authViolation()
-		return errConnClosed
-	}
-	if c.tlsMapRefused() {
-		c.authViolation()
-		return errConnClosed
+	if err != nil || !c.bindIdentity(id) || c.tlsMapRefused() {
+		return c.refuseConnect(ci)
 	}
 	if c.authT != nil {
 		c.authT.Stop()

@@ -162,11 +162,23 @@ func (s *Server) disconnectEvent(c *client, reason closeReason) {
 	if s.sys == nil || c.nc == nil {
 		return
 	}
-	subj := sprintfSubj(disconnectEventSubj, c.acc.Name)
+	// As in nats-server, a client that never logged in is reported too,
+	// in the account it was placed in, described by its CONNECT.
+	connected := c.connected.Load()
+	c.mu.Lock()
+	acc := c.acc
+	c.mu.Unlock()
+	subj := sprintfSubj(disconnectEventSubj, acc.Name)
 	if s.sysAcc.sl.HasInterest(subj) {
-		s.sendSys(subj, c.disconnectMsg(s, c.clientInfo(), reason))
+		ci := c.claimedInfo(acc.Name)
+		if connected {
+			ci = c.clientInfo()
+		}
+		s.sendSys(subj, c.disconnectMsg(s, ci, reason))
 	}
-	s.accountConnsEvent(c.acc)
+	if connected {
+		s.accountConnsEvent(acc)
+	}
 }
 
 // disconnectMsg reports the end of c. As in nats-server, "sent" is what
@@ -197,16 +209,23 @@ func (s *Server) authErrorEvent(c *client) {
 	if !s.sysAcc.sl.HasInterest(subj) {
 		return
 	}
-	start := c.start.UTC()
 	c.mu.Lock()
 	acc := c.acc.Name
 	c.mu.Unlock()
-	ci := api.ClientInfo{
-		Start: &start, Host: c.host, ID: c.cid, Account: acc, User: authRawUser(&c.opts),
-		Name: c.opts.Name, Lang: c.opts.Lang, Version: c.opts.Version, NameTag: acc,
+	s.sendSys(subj, c.disconnectMsg(s, c.claimedInfo(acc), reasonAuthFailure))
+}
+
+// claimedInfo describes a client that has not logged in by what its
+// CONNECT claimed.
+func (c *client) claimedInfo(acc string) api.ClientInfo {
+	start := c.start.UTC()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return api.ClientInfo{
+		Start: &start, Host: c.host, ID: c.cid, Account: acc, User: c.mu.claimed,
+		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, NameTag: acc,
 		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: "nats",
 	}
-	s.sendSys(subj, c.disconnectMsg(s, ci, reasonAuthFailure))
 }
 
 // authRawUser is who a CONNECT claims to be: nkey, user, or a redacted

@@ -215,19 +215,24 @@ func TestSysAuthErrorEvent(t *testing.T) {
 	s := runSys(t)
 	sys := sysUser(t, s)
 	errs := subscribeSync(t, sys, "$SYS.SERVER."+s.ID()+".CLIENT.AUTH.ERR")
+	// As nats-server, the refused client is also reported as a disconnect
+	// in the account it was placed in before login.
+	discs := subscribeSync(t, sys, "$SYS.ACCOUNT.$G.DISCONNECT")
 	if _, err := dial(s, nats.UserInfo("app", "wrong"), nats.Name("intruder")); !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("bad password: %v", err)
 	}
-	raw := nextMsg(t, errs).Data
-	var ev api.DisconnectEventMsg
-	decodeStrict(t, raw, &ev)
-	if ev.Type != api.DisconnectEventType || ev.Reason != "Authentication Failure" || ev.Client.User != "app" ||
-		ev.Client.Name != "intruder" || ev.Client.Lang != "go" || ev.Client.ID == 0 || ev.Client.Host != "127.0.0.1" ||
-		ev.Server.ID != s.ID() || ev.Client.Stop == nil {
-		t.Errorf("auth error event: %+v", ev)
-	}
-	if bytes.Contains(raw, []byte("wrong")) {
-		t.Errorf("auth error event reveals the password: %s", raw)
+	for _, sub := range []*nats.Subscription{errs, discs} {
+		raw := nextMsg(t, sub).Data
+		var ev api.DisconnectEventMsg
+		decodeStrict(t, raw, &ev)
+		if ev.Type != api.DisconnectEventType || ev.Reason != "Authentication Failure" || ev.Client.User != "app" ||
+			ev.Client.Name != "intruder" || ev.Client.Lang != "go" || ev.Client.ID == 0 || ev.Client.Host != "127.0.0.1" ||
+			ev.Server.ID != s.ID() || ev.Client.Stop == nil || ev.Client.Account != "$G" {
+			t.Errorf("%s: %+v", sub.Subject, ev)
+		}
+		if bytes.Contains(raw, []byte("wrong")) {
+			t.Errorf("%s reveals the password: %s", sub.Subject, raw)
+		}
 	}
 }
 
