@@ -415,12 +415,20 @@ func (c *client) writeLoop() {
 
 // sendErrAndClose queues -ERR text, then closes once it is flushed.
 func (c *client) sendErrAndClose(text string, reason closeReason) {
-	c.enqueue(protocol.AppendErr(nil, text))
+	c.sendErr(text)
 	c.closeConnectionFlush(reason, true)
 }
 
 func (c *client) sendErr(text string) {
-	c.enqueue(protocol.AppendErr(nil, text))
+	line := protocol.AppendErr(nil, text)
+	c.enqueue(line)
+	c.traceSent(line)
+}
+
+// sendOK answers a verbose client.
+func (c *client) sendOK() {
+	c.enqueue(okLine)
+	c.traceSent(okLine)
 }
 
 // closeConnection ends the connection, dropping unsent output.

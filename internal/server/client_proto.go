@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -85,6 +86,9 @@ func (c *client) ProcessConnect(arg []byte) error {
 		c.closeConnection(reasonProtocolViolation)
 		return errConnClosed
 	}
+	if c.srv.getOpts().Trace {
+		c.traceOp(traceIn, "CONNECT", redactConnect(arg))
+	}
 	if ci.Protocol < 0 || ci.Protocol > 1 {
 		c.sendErrAndClose("invalid client protocol", reasonBadClientProtocol)
 		return errConnClosed
@@ -115,30 +119,30 @@ func (c *client) ProcessConnect(arg []byte) error {
 	c.mu.Unlock()
 	c.connected.Store(true)
 	c.srv.connectEvent(c)
-	if c.srv.getOpts().Trace {
-		c.srv.log.Tracef("%s - cid:%d - <<- [CONNECT %s]", c.hostPort(), c.cid, redactConnect(ci))
-	}
 	if ci.Verbose {
-		c.enqueue(okLine)
+		c.sendOK()
 	}
 	return nil
 }
 
-func redactConnect(ci api.ConnectInfo) string {
-	for _, p := range []*string{&ci.Pass, &ci.Token, &ci.Sig, &ci.JWT} {
-		if *p != "" {
-			*p = "[REDACTED]"
-		}
-	}
-	b, _ := json.Marshal(ci)
-	return string(b)
+// connectSecrets matches the secret fields of a CONNECT as sent.
+var connectSecrets = regexp.MustCompile(`("(?:pass|auth_token|sig|jwt)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// redactConnect is a CONNECT's JSON as the client sent it, with the
+// secrets replaced, for the trace.
+func redactConnect(arg []byte) []byte {
+	return connectSecrets.ReplaceAll(arg, []byte(`${1}"[REDACTED]"`))
 }
 
 func (c *client) ProcessPing() error {
+	if c.srv.getOpts().Trace {
+		c.traceOp(traceIn, "PING")
+	}
 	if c.mustConnectFirst() {
 		return errConnClosed
 	}
 	c.enqueue(pongLine)
+	c.traceSent(pongLine)
 	// The first PING after CONNECT from a protocol-1 client gets the
 	// connect_info INFO: nats.go learns its account from it.
 	if !c.sentFirstP && c.connected.Load() {
@@ -151,6 +155,9 @@ func (c *client) ProcessPing() error {
 }
 
 func (c *client) ProcessPong() error {
+	if c.srv.getOpts().Trace {
+		c.traceOp(traceIn, "PONG")
+	}
 	if c.mustConnectFirst() {
 		return errConnClosed
 	}
@@ -205,8 +212,8 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	}
 	c.in.msgs++
 	c.in.bytes += int64(len(msg))
-	if c.srv.getOpts().Trace {
-		c.srv.log.Tracef("%s - cid:%d - <<- [PUB %s %s %d]", c.hostPort(), c.cid, subj, reply, len(msg))
+	if o := c.srv.getOpts(); o.Trace {
+		c.tracePub(o, subj, reply, hdrLen, msg)
 	}
 	if c.opts.Pedantic && !subject.ValidLiteral(string(subj)) {
 		// nats-server still routes the message after complaining.
@@ -219,7 +226,7 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 		if subj, drop = c.mapSubject(ms, subj); drop {
 			// Delivered to nobody, as nats-server does with an empty subject.
 			if c.opts.Verbose {
-				c.enqueue(okLine)
+				c.sendOK()
 			}
 			if len(reply) > 0 && c.opts.NoResponders {
 				c.sendNoResponders(orig, reply)
@@ -240,7 +247,7 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 		return nil
 	}
 	if c.opts.Verbose {
-		c.enqueue(okLine)
+		c.sendOK()
 	}
 	if !c.publish(subj, reply, hdrLen, msg) && len(reply) > 0 && c.opts.NoResponders {
 		c.sendNoResponders(subj, reply)
@@ -279,7 +286,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		return errConnClosed
 	}
 	if c.srv.getOpts().Trace {
-		c.srv.log.Tracef("%s - cid:%d - <<- [SUB %s %s %s]", c.hostPort(), c.cid, subj, queue, sid)
+		c.traceOp(traceIn, "SUB", subj, queue, sid)
 	}
 	if !subject.ValidSubject(string(subj)) || (len(queue) > 0 && !subject.ValidQueue(string(queue))) {
 		c.sendErr("Invalid Subject")
@@ -309,7 +316,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 	if _, dup := c.mu.subs[string(sid)]; dup {
 		c.mu.Unlock()
 		if c.opts.Verbose {
-			c.enqueue(okLine)
+			c.sendOK()
 		}
 		return nil
 	}
@@ -331,7 +338,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		return nil
 	}
 	if c.opts.Verbose {
-		c.enqueue(okLine)
+		c.sendOK()
 	}
 	return nil
 }
@@ -341,7 +348,11 @@ func (c *client) ProcessUnsub(sid []byte, max int64) error {
 		return errConnClosed
 	}
 	if c.srv.getOpts().Trace {
-		c.srv.log.Tracef("%s - cid:%d - <<- [UNSUB %s %d]", c.hostPort(), c.cid, sid, max)
+		var m []byte
+		if max > 0 {
+			m = strconv.AppendInt(nil, max, 10)
+		}
+		c.traceOp(traceIn, "UNSUB", sid, m)
 	}
 	c.mu.Lock()
 	sub := c.mu.subs[string(sid)]
@@ -360,7 +371,7 @@ func (c *client) ProcessUnsub(sid []byte, max int64) error {
 		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
 	}
 	if c.opts.Verbose {
-		c.enqueue(okLine)
+		c.sendOK()
 	}
 	return nil
 }
@@ -389,6 +400,7 @@ func (c *client) pingTick() {
 	}
 	c.mu.Unlock()
 	if send {
+		c.traceSent(pingLine)
 		c.signalFlush()
 	}
 	c.pingT.Reset(c.srv.getOpts().PingInterval)

@@ -296,6 +296,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["debug"] = boolOpt(func(o *Options, b bool) { o.Debug = b })
 	m["trace"] = boolOpt(func(o *Options, b bool) { o.Trace = b })
 	m["trace_verbose"] = boolOpt(func(o *Options, b bool) { o.Trace, o.TraceVerbose = o.Trace || b, b })
+	m["max_traced_msg_len"] = intOpt(0, 1<<31-1, func(o *Options, n int64) { o.MaxTracedMsgLen = int(n) })
 	m["logtime"] = boolOpt(func(o *Options, b bool) { o.Logtime = b })
 	m["logtime_utc"] = boolOpt(func(o *Options, b bool) { o.LogtimeUTC = b })
 	m["syslog"] = boolOpt(func(o *Options, b bool) { o.Syslog = b })
@@ -382,7 +383,7 @@ var unbuiltKeys = map[string]string{
 	"server_tags":     "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
 	"max_subscription_tokens": "subject token limits", "write_timeout": "write timeout policies",
 	"proxy_protocol": "proxies", "proxies": "proxies", "feature_flags": "feature flags",
-	"no_fast_producer_stall": "fast producer stalls", "max_traced_msg_len": "trace truncation", "trace_headers": "header tracing",
+	"no_fast_producer_stall": "fast producer stalls", "trace_headers": "header tracing",
 }
 
 // checkCombinations reports settings that are fine alone but not together.

@@ -122,7 +122,8 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	}
 	// Room for the control line (op, sizes, separators) is generous.
 	need := len(subj) + len(reply) + len(sub.sid) + len(payload) + 48
-	maxPending := c.srv.getOpts().MaxPending
+	o := c.srv.getOpts()
+	maxPending := o.MaxPending
 	pending := int64(dst.mu.out.size + dst.mu.inflight + need)
 	if pending > maxPending {
 		dst.mu.Unlock()
@@ -149,6 +150,9 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		delete(dst.mu.subs, string(sub.sid))
 	}
 	dst.mu.Unlock()
+	if o.Trace {
+		dst.traceDelivery(o, subj, sub.sid, reply, hdrLen, payload)
+	}
 	if done {
 		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
 	}

@@ -73,13 +73,15 @@ type Options struct {
 
 	// Logging, applied by whoever builds the Logger (sluice serve).
 	TraceVerbose bool
-	Logtime      bool
-	LogtimeUTC   bool
-	LogFile      string
-	LogSizeLimit int64
-	LogMaxFiles  int64
-	Syslog       bool
-	RemoteSyslog string
+	// MaxTracedMsgLen cuts traced payloads to this many bytes; 0 is all.
+	MaxTracedMsgLen int
+	Logtime         bool
+	LogtimeUTC      bool
+	LogFile         string
+	LogSizeLimit    int64
+	LogMaxFiles     int64
+	Syslog          bool
+	RemoteSyslog    string
 
 	PidFile             string
 	PortsFileDir        string

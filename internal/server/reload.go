@@ -15,7 +15,7 @@ var reloadable = map[string]bool{
 	"AuthTimeout": true, "Username": true, "Password": true, "Authorization": true,
 	"Permissions": true, "Users": true, "Nkeys": true, "NoAuthUser": true,
 	"DefaultPermissions": true, "Accounts": true, "Mappings": true,
-	"Logger": true, "Debug": true, "Trace": true, "TraceVerbose": true, "Logtime": true,
+	"Logger": true, "Debug": true, "Trace": true, "TraceVerbose": true, "MaxTracedMsgLen": true, "Logtime": true,
 	"LogtimeUTC": true, "LogFile": true, "LogSizeLimit": true, "LogMaxFiles": true,
 	"Syslog": true, "RemoteSyslog": true, "LameDuckDuration": true,
 	"LameDuckGracePeriod": true, "MaxClosedClients": true, "ConfigFile": true,

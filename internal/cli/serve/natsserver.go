@@ -25,7 +25,6 @@ var unsupportedFlags = []struct {
 	{[]string{"cluster", "cluster_listen", "cluster_name", "cluster_advertise", "routes"}, false, "clustering"},
 	{[]string{"no_advertise"}, true, "clustering"},
 	{[]string{"connect_retries"}, false, "clustering"},
-	{[]string{"max_traced_msg_len"}, false, "trace truncation"},
 	{[]string{"VV"}, true, "system account tracing"},
 }
 
@@ -73,6 +72,7 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	boolean(&fo.Logtime, true, []string{"logtime"}, "timestamp log lines", "T", "logtime")
 	boolean(&fo.LogtimeUTC, false, []string{"logtime-utc"}, "log timestamps in UTC", "logtime_utc")
 	str(&fo.LogFile, "", "log", "log file", "l", "log")
+	num(&fo.MaxTracedMsgLen, 0, "max-traced-msg-len", "maximum printable length of traced messages", "max_traced_msg_len")
 	str(&o.logSizeLimit, "0", "log-size-limit", "rotate the log file at this size", "log_size_limit")
 	boolean(&fo.Syslog, false, []string{"syslog"}, "log to syslog", "s", "syslog")
 	str(&fo.RemoteSyslog, "", "remote-syslog", "remote syslog address", "r", "remote_syslog")

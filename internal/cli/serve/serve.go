@@ -77,6 +77,7 @@ nats-server work.`,
 	fl.BoolVar(&fo.TLSVerify, "tlsverify", false, "require a client certificate that verifies (implies --tls)")
 	fl.BoolVarP(&fo.Debug, "debug", "D", false, "log debug messages")
 	fl.BoolVarP(&fo.Trace, "trace", "V", false, "log protocol traffic")
+	fl.IntVar(&fo.MaxTracedMsgLen, "max-traced-msg-len", 0, "cut traced message payloads to this many bytes (0: whole)")
 	fl.BoolVar(&fo.Logtime, "logtime", true, "timestamp log lines")
 	fl.BoolVar(&fo.LogtimeUTC, "logtime-utc", false, "log timestamps in UTC")
 	fl.StringVarP(&fo.LogFile, "log", "l", "", "log to this file instead of stderr")

@@ -171,12 +171,12 @@ func TestNATSServerPersonality(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`^nats-server: v2\.\d+\.\d+`).Match(out) {
 		t.Fatalf("version: %v %q", err, out)
 	}
-	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "-1")
+	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "-1", "--max_traced_msg_len=3")
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc.Publish("x", []byte("y"))
+	nc.Publish("x", []byte("hello"))
 	nc.Flush()
 	nc.Close()
 	p.cmd.Process.Signal(syscall.SIGINT)
@@ -188,7 +188,7 @@ func TestNATSServerPersonality(t *testing.T) {
 		"flag -js (JetStream) is not supported yet; ignored",
 		"flag -store_dir (JetStream) is not supported yet; ignored",
 		"Starting http monitor on 127.0.0.1:",
-		"[DBG]", "[TRC]", "Server Exiting..",
+		"[DBG]", "[TRC]", `<<- MSG_PAYLOAD: ["hel..."]`, "Server Exiting..",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("log lacks %q:\n%s", want, got)
