@@ -94,6 +94,15 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	return res, nil
 }
 
+// SetOnReady installs fn to run once the listeners are up, before the
+// server logs that it is ready, so that what fn writes (the ports file)
+// exists when a watcher sees the line.
+func (s *Server) SetOnReady(fn func()) {
+	s.mu.Lock()
+	s.mu.onReady = fn
+	s.mu.Unlock()
+}
+
 // SetReloader installs what Reload runs: typically re-reading the
 // configuration file, re-applying command-line flags and calling
 // ReloadOptions. sluice serve installs it.

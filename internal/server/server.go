@@ -42,7 +42,8 @@ type Server struct {
 		shutdown bool
 		info     api.ServerInfo // template; per-client fields filled on send
 		reloader func() error
-		ldm      bool // in lame duck mode
+		onReady  func() // run just before "Server is ready"
+		ldm      bool   // in lame duck mode
 	}
 	mon     monitorState // HTTP monitoring (monitor_server.go)
 	prof    profiler     // prof_port (profiling.go)
@@ -193,6 +194,12 @@ func (s *Server) Start() error {
 	s.logTLSMode(s.getOpts())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
+	s.mu.Lock()
+	onReady := s.mu.onReady
+	s.mu.Unlock()
+	if onReady != nil {
+		onReady()
+	}
 	s.log.Noticef("Server is ready")
 	close(s.readyCh)
 	return nil

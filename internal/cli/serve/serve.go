@@ -127,16 +127,22 @@ func run(io *cmdutil.IOStreams, o *serveOptions) error {
 	}
 	stopSignals := handleSignals(s, log)
 	defer stopSignals()
+	var portsFile string
+	if opts.PortsFileDir != "" {
+		s.SetOnReady(func() {
+			path, err := writePortsFile(opts.PortsFileDir, s)
+			if err != nil {
+				log.Errorf("Error writing ports file: %v", err)
+				return
+			}
+			portsFile = path
+		})
+	}
 	if err := s.Start(); err != nil {
 		return err
 	}
-	if opts.PortsFileDir != "" {
-		path, err := writePortsFile(opts.PortsFileDir, s)
-		if err != nil {
-			log.Errorf("Error writing ports file: %v", err)
-		} else {
-			defer os.Remove(path)
-		}
+	if portsFile != "" {
+		defer os.Remove(portsFile)
 	}
 	s.WaitForShutdown()
 	return nil
