@@ -48,7 +48,8 @@ type Server struct {
 	mon     monitorState // HTTP monitoring (monitor_server.go)
 	prof    profiler     // prof_port (profiling.go)
 	readyCh chan struct{}
-	doneCh  chan struct{}
+	doneCh  chan struct{}  // closed when shutdown begins
+	exitCh  chan struct{}  // closed when shutdown is complete
 	wg      sync.WaitGroup // accept loop and every connection goroutine
 }
 
@@ -79,6 +80,7 @@ func New(opts Options) (*Server, error) {
 		accs:    newAccountRegistry(),
 		readyCh: make(chan struct{}),
 		doneCh:  make(chan struct{}),
+		exitCh:  make(chan struct{}),
 		intq:    newInternalQueue(opts.Logger),
 	}
 	s.opts.Store(&opts)
@@ -293,7 +295,7 @@ func (s *Server) Shutdown() {
 	s.mu.Lock()
 	if s.mu.shutdown {
 		s.mu.Unlock()
-		s.wg.Wait()
+		<-s.exitCh
 		return
 	}
 	s.mu.shutdown = true
@@ -321,12 +323,12 @@ func (s *Server) Shutdown() {
 	if wasRunning {
 		s.log.Noticef("Server Exiting..")
 	}
+	close(s.exitCh)
 }
 
 // WaitForShutdown blocks until Shutdown has completed.
 func (s *Server) WaitForShutdown() {
-	<-s.doneCh
-	s.wg.Wait()
+	<-s.exitCh
 }
 
 // infoJSON renders the INFO line for one client.
