@@ -342,11 +342,14 @@ func (c *client) signalFlush() {
 	}
 }
 
-// enqueue appends a protocol line to the output and wakes the writer.
-func (c *client) enqueue(b []byte) {
+// enqueue appends protocol lines to the output and wakes the writer;
+// lines given in one call reach the socket in one write.
+func (c *client) enqueue(bs ...[]byte) {
 	c.mu.Lock()
 	if !c.mu.closed {
-		c.mu.out.write(b)
+		for _, b := range bs {
+			c.mu.out.write(b)
+		}
 	}
 	c.mu.Unlock()
 	c.signalFlush()

@@ -141,16 +141,19 @@ func (c *client) ProcessPing() error {
 	if c.mustConnectFirst() {
 		return errConnClosed
 	}
-	c.enqueue(pongLine)
-	c.traceSent(pongLine)
 	// The first PING after CONNECT from a protocol-1 client gets the
-	// connect_info INFO: nats.go learns its account from it.
+	// connect_info INFO: nats.go learns its account from it. It goes out
+	// in the same write as the PONG, or a client that reads the PONG alone
+	// takes the late INFO for a topology change.
+	var info []byte
 	if !c.sentFirstP && c.connected.Load() {
 		c.sentFirstP = true
 		if c.opts.Protocol >= 1 {
-			c.enqueue(c.srv.infoFor(c, true))
+			info = c.srv.infoFor(c, true)
 		}
 	}
+	c.enqueue(pongLine, info)
+	c.traceSent(pongLine)
 	return nil
 }
 
