@@ -50,6 +50,8 @@ type Import struct {
 	// Prefix (streams) or To (both) rewrite the subject on arrival.
 	Prefix string
 	To     string
+	// Share puts the requester's details in Nats-Request-Info (services).
+	Share bool
 }
 
 // validateAuth checks the cross-references of the security options: a

@@ -118,6 +118,10 @@ type client struct {
 	nonce  []byte                       // signed by nkey users
 	// importDepth counts nested deliveries through account imports.
 	importDepth int
+	// svcHops counts the service imports a request is passing through;
+	// svcShared is set once one of them shares the requester's details.
+	svcHops   int
+	svcShared bool
 	flushCh     chan struct{}
 	activity    atomic.Bool // client sent something since the last ping tick
 	pingT       *time.Timer

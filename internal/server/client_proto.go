@@ -117,6 +117,9 @@ func (c *client) ProcessConnect(arg []byte) error {
 	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
 	c.mu.creds = api.ConnectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT}
 	c.mu.Unlock()
+	// Until a PING measures it, the RTT is estimated as the time from
+	// accept to CONNECT, as nats-server does.
+	c.rtt.CompareAndSwap(0, max(int64(time.Since(c.start)), 1))
 	c.connected.Store(true)
 	c.srv.connectEvent(c)
 	if ci.Verbose {

@@ -381,7 +381,9 @@ func (r *configReader) imports(it *conf.Item) []Import {
 				im.Prefix, _ = r.str(e.key, e.item)
 			case "to":
 				im.To, _ = r.str(e.key, e.item)
-			case "share", "allow_trace":
+			case "share":
+				im.Share, _ = r.boolean(e.key, e.item)
+			case "allow_trace":
 				r.warnf(e.item.KeyPos, "'%s' in an import is not supported yet; ignored", e.key)
 			default:
 				r.unknown(e.key, e.item, "import")

@@ -52,6 +52,7 @@ type serviceImport struct {
 	respType  string
 	threshold time.Duration
 	importer  *Account
+	share     bool // the requester's details go in Nats-Request-Info
 }
 
 func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
@@ -63,6 +64,10 @@ func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg 
 	if drop {
 		return false
 	}
+	hdrLen, msg = c.stampRequestInfo(si, hdrLen, msg)
+	hops, shared := c.svcHops, c.svcShared
+	c.svcHops, c.svcShared = hops+1, shared || si.share
+	defer func() { c.svcHops, c.svcShared = hops, shared }()
 	if len(reply) == 0 {
 		return c.publishIn(si.from, out, nil, hdrLen, msg)
 	}
@@ -238,7 +243,7 @@ func (s *Server) configureImports(o *Options) {
 				if im.To != "" {
 					local = im.To
 				}
-				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold}
+				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold, share: im.Share}
 				importer.addImport(&subscription{acc: importer, subject: local, fwd: fw})
 				continue
 			}
