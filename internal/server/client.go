@@ -122,10 +122,10 @@ type client struct {
 	// svcShared is set once one of them shares the requester's details.
 	svcHops   int
 	svcShared bool
-	flushCh     chan struct{}
-	activity    atomic.Bool // client sent something since the last ping tick
-	pingT       *time.Timer
-	authT       *time.Timer
+	flushCh   chan struct{}
+	activity  atomic.Bool // client sent something since the last ping tick
+	pingT     *time.Timer
+	authT     *time.Timer
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how
