@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -122,10 +123,13 @@ type client struct {
 	// svcShared is set once one of them shares the requester's details.
 	svcHops   int
 	svcShared bool
-	flushCh   chan struct{}
-	activity  atomic.Bool // client sent something since the last ping tick
-	pingT     *time.Timer
-	authT     *time.Timer
+	// trace is the event of the message being published when it is traced
+	// (Nats-Trace-Dest); nil otherwise.
+	trace    *msgtrace.Trace
+	flushCh  chan struct{}
+	activity atomic.Bool // client sent something since the last ping tick
+	pingT    *time.Timer
+	authT    *time.Timer
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how

@@ -221,6 +221,21 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	if o := c.srv.getOpts(); o.Trace {
 		c.tracePub(o, subj, reply, hdrLen, msg)
 	}
+	if hdrLen > 0 {
+		var skip bool
+		if skip, hdrLen, msg = c.startTrace(subj, hdrLen, msg); skip {
+			return nil
+		}
+	}
+	c.routePublish(subj, reply, hdrLen, msg)
+	if c.trace != nil {
+		c.finishTrace()
+	}
+	return nil
+}
+
+// routePublish maps, checks and delivers a message a client published.
+func (c *client) routePublish(subj, reply []byte, hdrLen int, msg []byte) {
 	if c.opts.Pedantic && !subject.ValidLiteral(string(subj)) {
 		// nats-server still routes the message after complaining.
 		c.sendErr("Invalid Publish Subject")
@@ -229,7 +244,11 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	// and no-responders see.
 	if ms := c.acc.mappings.Load(); ms != nil {
 		orig, drop := subj, false
-		if subj, drop = c.mapSubject(ms, subj); drop {
+		subj, drop = c.mapSubject(ms, subj)
+		if c.trace != nil && !bytes.Equal(subj, orig) {
+			c.trace.Mapped(string(subj))
+		}
+		if drop {
 			// Delivered to nobody, as nats-server does with an empty subject.
 			if c.opts.Verbose {
 				c.sendOK()
@@ -237,20 +256,20 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 			if len(reply) > 0 && c.opts.NoResponders {
 				c.sendNoResponders(orig, reply)
 			}
-			return nil
+			return
 		}
 	}
 	if isReservedSubject(subj) && (!bytes.HasPrefix(subj, nrgPrefix) || c.acc != c.srv.sysAcc) {
-		c.sendErr(fmt.Sprintf("Permissions Violation for Publish to %q", subj))
-		return nil
+		c.sendErr(c.tracedIngressError(fmt.Sprintf("Permissions Violation for Publish to %q", subj)))
+		return
 	}
 	if len(reply) > 0 && isReservedReply(reply) {
-		c.sendErr(fmt.Sprintf("Permissions Violation for Publish with Reply of %q", reply))
-		return nil
+		c.sendErr(c.tracedIngressError(fmt.Sprintf("Permissions Violation for Publish with Reply of %q", reply)))
+		return
 	}
 	if !c.canPublish(subj) {
 		c.pubViolation(subj)
-		return nil
+		return
 	}
 	if c.opts.Verbose {
 		c.sendOK()
@@ -258,7 +277,6 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	if !c.publish(subj, reply, hdrLen, msg) && len(reply) > 0 && c.opts.NoResponders {
 		c.sendNoResponders(subj, reply)
 	}
-	return nil
 }
 
 // Subjects clients may not use: gateway-routed replies and RAFT traffic
