@@ -19,6 +19,8 @@ type Account struct {
 	// mappings rewrite published subjects; nil (the common case) costs a
 	// publisher one atomic load. A reload swaps in a new set.
 	mappings atomic.Pointer[subject.MappingSet]
+	// traceDest is where sampled traceparent messages are traced; nil for none.
+	traceDest atomic.Pointer[traceDest]
 
 	imu        sync.Mutex      // guards what follows
 	importSubs []*subscription // import subscriptions held in sl
@@ -93,6 +95,12 @@ func (s *Server) registerAccounts(o *Options) {
 	}
 	for _, a := range s.accs.all() {
 		a.mappings.Store(o.mapSets[a.Name]) // nil when it has none (any more)
+		a.traceDest.Store(nil)
+	}
+	for _, ac := range o.Accounts {
+		if ac.TraceDest != "" {
+			s.accs.lookup(ac.Name).traceDest.Store(&traceDest{dest: ac.TraceDest, sampling: ac.TraceSampling})
+		}
 	}
 	s.configureImports(o)
 }

@@ -28,6 +28,10 @@ type AccountConfig struct {
 	DefaultPermissions *auth.Permissions
 	// Mappings rewrite the subjects published into the account.
 	Mappings []subject.Mapping
+	// TraceDest receives the traces of messages with a sampled traceparent
+	// header, for TraceSampling percent of them (msg_trace / trace_dest).
+	TraceDest     string
+	TraceSampling int
 }
 
 // Export offers subjects of an account to others: a stream (messages flow
@@ -40,6 +44,8 @@ type Export struct {
 	ResponseThreshold time.Duration
 	// Accounts, when not empty, are the only importers allowed (private).
 	Accounts []string
+	// AllowTrace lets message traces follow requests into a service.
+	AllowTrace bool
 }
 
 // Import takes an export of Account into this account.
@@ -50,6 +56,10 @@ type Import struct {
 	// Prefix (streams) or To (both) rewrite the subject on arrival.
 	Prefix string
 	To     string
+	// Share puts the requester's details in Nats-Request-Info (services).
+	Share bool
+	// AllowTrace lets message traces follow a stream import.
+	AllowTrace bool
 }
 
 // validateAuth checks the cross-references of the security options: a

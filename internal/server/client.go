@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -118,10 +119,17 @@ type client struct {
 	nonce  []byte                       // signed by nkey users
 	// importDepth counts nested deliveries through account imports.
 	importDepth int
-	flushCh     chan struct{}
-	activity    atomic.Bool // client sent something since the last ping tick
-	pingT       *time.Timer
-	authT       *time.Timer
+	// svcHops counts the service imports a request is passing through;
+	// svcShared is set once one of them shares the requester's details.
+	svcHops   int
+	svcShared bool
+	// trace is the event of the message being published when it is traced
+	// (Nats-Trace-Dest); nil otherwise.
+	trace    *msgtrace.Trace
+	flushCh  chan struct{}
+	activity atomic.Bool // client sent something since the last ping tick
+	pingT    *time.Timer
+	authT    *time.Timer
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how
@@ -342,11 +350,14 @@ func (c *client) signalFlush() {
 	}
 }
 
-// enqueue appends a protocol line to the output and wakes the writer.
-func (c *client) enqueue(b []byte) {
+// enqueue appends protocol lines to the output and wakes the writer;
+// lines given in one call reach the socket in one write.
+func (c *client) enqueue(bs ...[]byte) {
 	c.mu.Lock()
 	if !c.mu.closed {
-		c.mu.out.write(b)
+		for _, b := range bs {
+			c.mu.out.write(b)
+		}
 	}
 	c.mu.Unlock()
 	c.signalFlush()

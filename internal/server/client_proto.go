@@ -117,6 +117,9 @@ func (c *client) ProcessConnect(arg []byte) error {
 	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
 	c.mu.creds = api.ConnectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token, Nkey: ci.Nkey, Sig: ci.Sig, JWT: ci.JWT}
 	c.mu.Unlock()
+	// Until a PING measures it, the RTT is estimated as the time from
+	// accept to CONNECT, as nats-server does.
+	c.rtt.CompareAndSwap(0, max(int64(time.Since(c.start)), 1))
 	c.connected.Store(true)
 	c.srv.connectEvent(c)
 	if ci.Verbose {
@@ -141,16 +144,19 @@ func (c *client) ProcessPing() error {
 	if c.mustConnectFirst() {
 		return errConnClosed
 	}
-	c.enqueue(pongLine)
-	c.traceSent(pongLine)
 	// The first PING after CONNECT from a protocol-1 client gets the
-	// connect_info INFO: nats.go learns its account from it.
+	// connect_info INFO: nats.go learns its account from it. It goes out
+	// in the same write as the PONG, or a client that reads the PONG alone
+	// takes the late INFO for a topology change.
+	var info []byte
 	if !c.sentFirstP && c.connected.Load() {
 		c.sentFirstP = true
 		if c.opts.Protocol >= 1 {
-			c.enqueue(c.srv.infoFor(c, true))
+			info = c.srv.infoFor(c, true)
 		}
 	}
+	c.enqueue(pongLine, info)
+	c.traceSent(pongLine)
 	return nil
 }
 
@@ -215,6 +221,21 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	if o := c.srv.getOpts(); o.Trace {
 		c.tracePub(o, subj, reply, hdrLen, msg)
 	}
+	if hdrLen > 0 {
+		var skip bool
+		if skip, hdrLen, msg = c.startTrace(subj, hdrLen, msg); skip {
+			return nil
+		}
+	}
+	c.routePublish(subj, reply, hdrLen, msg)
+	if c.trace != nil {
+		c.finishTrace()
+	}
+	return nil
+}
+
+// routePublish maps, checks and delivers a message a client published.
+func (c *client) routePublish(subj, reply []byte, hdrLen int, msg []byte) {
 	if c.opts.Pedantic && !subject.ValidLiteral(string(subj)) {
 		// nats-server still routes the message after complaining.
 		c.sendErr("Invalid Publish Subject")
@@ -223,7 +244,11 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	// and no-responders see.
 	if ms := c.acc.mappings.Load(); ms != nil {
 		orig, drop := subj, false
-		if subj, drop = c.mapSubject(ms, subj); drop {
+		subj, drop = c.mapSubject(ms, subj)
+		if c.trace != nil && !bytes.Equal(subj, orig) {
+			c.trace.Mapped(string(subj))
+		}
+		if drop {
 			// Delivered to nobody, as nats-server does with an empty subject.
 			if c.opts.Verbose {
 				c.sendOK()
@@ -231,20 +256,20 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 			if len(reply) > 0 && c.opts.NoResponders {
 				c.sendNoResponders(orig, reply)
 			}
-			return nil
+			return
 		}
 	}
 	if isReservedSubject(subj) && (!bytes.HasPrefix(subj, nrgPrefix) || c.acc != c.srv.sysAcc) {
-		c.sendErr(fmt.Sprintf("Permissions Violation for Publish to %q", subj))
-		return nil
+		c.sendErr(c.tracedIngressError(fmt.Sprintf("Permissions Violation for Publish to %q", subj)))
+		return
 	}
 	if len(reply) > 0 && isReservedReply(reply) {
-		c.sendErr(fmt.Sprintf("Permissions Violation for Publish with Reply of %q", reply))
-		return nil
+		c.sendErr(c.tracedIngressError(fmt.Sprintf("Permissions Violation for Publish with Reply of %q", reply)))
+		return
 	}
 	if !c.canPublish(subj) {
 		c.pubViolation(subj)
-		return nil
+		return
 	}
 	if c.opts.Verbose {
 		c.sendOK()
@@ -252,7 +277,6 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	if !c.publish(subj, reply, hdrLen, msg) && len(reply) > 0 && c.opts.NoResponders {
 		c.sendNoResponders(subj, reply)
 	}
-	return nil
 }
 
 // Subjects clients may not use: gateway-routed replies and RAFT traffic

@@ -275,7 +275,9 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 				ac.DefaultPermissions = r.permissions(f.key, f.item)
 			case "mappings", "maps":
 				ac.Mappings = append(ac.Mappings, r.mappings(f.key, f.item)...)
-			case "jetstream", "limits", "nkey", "msg_trace":
+			case "msg_trace", "trace_dest":
+				r.accountMsgTrace(ac, f.key, f.item)
+			case "jetstream", "limits", "nkey":
 				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
 			default:
 				r.unknown(f.key, f.item, "account "+ac.Name)
@@ -325,7 +327,9 @@ func (r *configReader) exports(it *conf.Item) []Export {
 				ex.ResponseThreshold, _ = r.duration(e.key, e.item)
 			case "accounts":
 				ex.Accounts = r.stringList(e.key, e.item)
-			case "latency", "allow_trace", "account_token_position", "advertise":
+			case "allow_trace":
+				ex.AllowTrace, _ = r.boolean(e.key, e.item)
+			case "latency", "account_token_position", "advertise":
 				r.warnf(e.item.KeyPos, "'%s' in an export is not supported yet; ignored", e.key)
 			default:
 				r.unknown(e.key, e.item, "export")
@@ -381,8 +385,10 @@ func (r *configReader) imports(it *conf.Item) []Import {
 				im.Prefix, _ = r.str(e.key, e.item)
 			case "to":
 				im.To, _ = r.str(e.key, e.item)
-			case "share", "allow_trace":
-				r.warnf(e.item.KeyPos, "'%s' in an import is not supported yet; ignored", e.key)
+			case "share":
+				im.Share, _ = r.boolean(e.key, e.item)
+			case "allow_trace":
+				im.AllowTrace, _ = r.boolean(e.key, e.item)
 			default:
 				r.unknown(e.key, e.item, "import")
 			}

@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 )
@@ -63,6 +64,9 @@ func (c *client) deliverAll(r *subject.Result[*subscription], subj, reply []byte
 	echo := c.opts.Echo
 	for _, sub := range r.Plain {
 		if !echo && sub.client == c {
+			if c.trace != nil {
+				c.traceEgress(c, sub, msgtrace.ErrNoEcho)
+			}
 			continue
 		}
 		if c.deliver(sub, subj, reply, hdrLen, msg) {
@@ -98,10 +102,16 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLe
 // whether it was taken.
 func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
 	if sub.icb != nil {
+		if c.trace != nil && c.trace.Only {
+			return false // internal services do not take part in traces yet
+		}
 		return c.srv.intq.push(sub, subj, reply, hdrLen, msg)
 	}
 	if sub.fwd != nil {
 		return sub.fwd.forward(c, subj, reply, hdrLen, msg)
+	}
+	if c.trace != nil {
+		return c.deliverTraced(sub, subj, reply, hdrLen, msg)
 	}
 	dst := sub.client
 	dst.mu.Lock()

@@ -34,12 +34,23 @@ type streamImport struct {
 	to   *Account
 	from string // exported subject pattern
 	dest string // rewritten pattern, "" = unchanged
+	// allowTrace lets message traces follow into the importer.
+	allowTrace bool
 }
 
 func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
 	out := subj
 	if si.dest != "" {
 		out = []byte(rewrite(string(subj), si.from, si.dest))
+	}
+	if c.trace != nil {
+		c.trace.StreamExport(si.to.Name, string(out))
+		stop, restore, hl, m := c.traceBoundary(si.allowTrace, hdrLen, msg)
+		if stop {
+			return true // counted as delivered, as nats-server does
+		}
+		defer restore()
+		hdrLen, msg = hl, m
 	}
 	return c.publishIn(si.to, out, reply, hdrLen, msg)
 }
@@ -52,6 +63,9 @@ type serviceImport struct {
 	respType  string
 	threshold time.Duration
 	importer  *Account
+	share     bool // the requester's details go in Nats-Request-Info
+	// allowTrace (from the export) lets message traces follow the request.
+	allowTrace bool
 }
 
 func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
@@ -63,6 +77,19 @@ func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg 
 	if drop {
 		return false
 	}
+	if c.trace != nil {
+		c.trace.ServiceImport(si.from.Name, string(subj), string(out))
+		stop, restore, hl, m := c.traceBoundary(si.allowTrace, hdrLen, msg)
+		if stop {
+			return false
+		}
+		defer restore()
+		hdrLen, msg = hl, m
+	}
+	hdrLen, msg = c.stampRequestInfo(si, hdrLen, msg)
+	hops, shared := c.svcHops, c.svcShared
+	c.svcHops, c.svcShared = hops+1, shared || si.share
+	defer func() { c.svcHops, c.svcShared = hops, shared }()
 	if len(reply) == 0 {
 		return c.publishIn(si.from, out, nil, hdrLen, msg)
 	}
@@ -238,7 +265,7 @@ func (s *Server) configureImports(o *Options) {
 				if im.To != "" {
 					local = im.To
 				}
-				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold}
+				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold, share: im.Share, allowTrace: ex.AllowTrace}
 				importer.addImport(&subscription{acc: importer, subject: local, fwd: fw})
 				continue
 			}
@@ -246,7 +273,7 @@ func (s *Server) configureImports(o *Options) {
 			if im.Prefix != "" {
 				dest = im.Prefix + "." + im.Subject
 			}
-			fw := &streamImport{to: importer, from: im.Subject, dest: dest}
+			fw := &streamImport{to: importer, from: im.Subject, dest: dest, allowTrace: im.AllowTrace}
 			exporter.addImport(&subscription{acc: exporter, subject: im.Subject, fwd: fw})
 		}
 	}

@@ -98,7 +98,7 @@ func (s *Server) accountLinks(a *Account) ([]api.ExtExport, []api.ExtImport) {
 			e := api.ExtImport{Subject: im.Subject, Account: im.Account, LocalSubject: im.Subject, Type: "stream"}
 			switch {
 			case im.Service:
-				e.Type = "service"
+				e.Type, e.Share = "service", im.Share
 				if im.To != "" {
 					e.LocalSubject = im.To
 				}

@@ -145,7 +145,15 @@ func (c *client) pruneRepliesLocked() {
 
 func (c *client) pubViolation(subj []byte) {
 	c.srv.log.Errorf("%s - cid:%d - \"Publish Violation - %s, Subject %q\"", c.hostPort(), c.cid, c.userLabel(), subj)
-	c.sendErr(fmt.Sprintf("Permissions Violation for Publish to %q", subj))
+	c.sendErr(c.tracedIngressError(fmt.Sprintf("Permissions Violation for Publish to %q", subj)))
+}
+
+// tracedIngressError records why a traced message was refused.
+func (c *client) tracedIngressError(text string) string {
+	if c.trace != nil {
+		c.trace.IngressError(text)
+	}
+	return text
 }
 
 func (c *client) subViolation(subj, queue []byte) {

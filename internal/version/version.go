@@ -24,9 +24,10 @@ var (
 const DevVersion = "0.1.0-dev"
 
 // NATSCompat is the nats-server version sluice reports in INFO. Clients
-// switch features on it (nats.go needs 2.9.0 or later), so raise it only as
-// the matching features land.
-const NATSCompat = "2.10.0"
+// switch features on it (nats.go needs 2.9.0 or later; natscli traces
+// messages only on 2.11 and later), so raise it only as the matching
+// features land.
+const NATSCompat = "2.11.0"
 
 // Info describes the running binary; `sluice version --json` prints it.
 // Fields are only ever added.
