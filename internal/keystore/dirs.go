@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Environment variables nsc reads, with the same meaning here.
@@ -118,6 +119,8 @@ func Open(d Dirs) (*Env, error) {
 		}
 	case errors.Is(err, os.ErrNotExist):
 		e.Config.GithubUpdates = "nats-io/nsc"
+		// nsc checks for updates when last_update is 0; it would go online.
+		e.Config.LastUpdate = time.Now().UTC().Unix()
 	default:
 		return nil, &FileError{Path: path, Err: unwrapPath(err)}
 	}
