@@ -22,8 +22,12 @@ func run(t *testing.T, args ...string) clitest.Result {
 	return r
 }
 
-func keysDir(home string) string { return filepath.Join(home, ".local", "share", "nats", "nsc", "keys") }
-func dataDir(home string) string { return filepath.Join(home, ".local", "share", "nats", "nsc", "stores") }
+func keysDir(home string) string {
+	return filepath.Join(home, ".local", "share", "nats", "nsc", "keys")
+}
+func dataDir(home string) string {
+	return filepath.Join(home, ".local", "share", "nats", "nsc", "stores")
+}
 
 // connect dials url with creds and records asynchronous errors.
 func connect(t *testing.T, url, creds string) (*nats.Conn, chan error) {
