@@ -257,3 +257,19 @@ func (o *Operator) DeleteUser(account, name string) error {
 	}
 	return nil
 }
+
+// SaveAccountAs writes an account JWT under name, which may differ from
+// the name in its claims (a JWT pulled from a server, kept under the
+// store's name).
+func (o *Operator) SaveAccountAs(name, token string) error {
+	if _, err := jwt.DecodeAccountClaims(token); err != nil {
+		return fmt.Errorf("not a valid account JWT: %w", err)
+	}
+	if err := ValidateName("account", name); err != nil {
+		return err
+	}
+	if err := mkdir(filepath.Join(o.AccountDir(name), usersDir)); err != nil {
+		return err
+	}
+	return writeFile(o.AccountPath(name), []byte(token))
+}

@@ -5,9 +5,12 @@ import (
 
 	"github.com/sluicehq/sluice/internal/cli/auth/add"
 	"github.com/sluicehq/sluice/internal/cli/auth/authutil"
+	"github.com/sluicehq/sluice/internal/cli/auth/delete"
 	"github.com/sluicehq/sluice/internal/cli/auth/describe"
+	"github.com/sluicehq/sluice/internal/cli/auth/edit"
 	"github.com/sluicehq/sluice/internal/cli/auth/generate"
 	"github.com/sluicehq/sluice/internal/cli/auth/list"
+	"github.com/sluicehq/sluice/internal/cli/auth/revocations"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 )
 
@@ -39,9 +42,18 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		NewCmdEnv(f),
 		NewCmdSelect(f),
 		add.New(f),
+		edit.New(f),
+		delete.New(f),
 		describe.New(f),
 		list.New(f),
 		generate.New(f),
+		revocations.New(f),
+		NewCmdValidate(f),
+		NewCmdExpirations(f),
+		NewCmdReissue(f),
+		NewCmdKeys(f),
+		NewCmdPush(f),
+		NewCmdPull(f),
 	)
 	return cmd
 }

@@ -17,7 +17,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		Use:   "add",
 		Short: "Add an operator, account, user, signing key, export, import or mapping",
 	}
-	cmd.AddCommand(newOperator(f), newAccount(f), newUser(f))
+	cmd.AddCommand(newOperator(f), newAccount(f), newUser(f), newSigningKey(f), newExport(f), newImport(f), newMapping(f))
 	return cmd
 }
 
