@@ -18,6 +18,8 @@ type ServerConfig struct {
 	// JWTs kept in Dir; otherwise the MEMORY resolver.
 	Full bool
 	Dir  string
+	// AllowDelete lets `push --prune` delete accounts (nats resolver).
+	AllowDelete bool
 }
 
 // ConfigAccount is one preloaded account.
@@ -48,7 +50,7 @@ resolver {
     # This is to allow manual restoration in case of inadvertent deletion.
     # To restore a jwt, remove the added suffix .delete and restart or send a reload signal.
     # To free up storage you must manually delete files with the suffix .delete.
-    allow_delete: false
+    allow_delete: %t
     # Interval at which a nats-server with a nats based account resolver will compare
     # it's state with one random nats based account resolver in the cluster and if needed,
     # exchange jwt and converge on the same set of jwt.
@@ -57,7 +59,7 @@ resolver {
     timeout: "1.9s"
 }
 
-`, dir)
+`, dir, c.AllowDelete)
 	} else {
 		b.WriteString("# configuration of the memory resolver\nresolver: MEMORY\n\n")
 	}

@@ -163,3 +163,18 @@ func TestStoreLayoutAndModes(t *testing.T) {
 		t.Errorf("--show-seeds printed no operator seed:\n%s", r.Stdout)
 	}
 }
+
+func clitestRun(t *testing.T, args ...string) clitest.Result {
+	t.Helper()
+	return clitest.Run(t, args...)
+}
+
+func jsonField(t *testing.T, out, key string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	s, _ := m[key].(string)
+	return s
+}

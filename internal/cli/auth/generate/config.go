@@ -10,7 +10,7 @@ import (
 
 func newConfig(f *cmdutil.Factory) *cobra.Command {
 	var operator, sysAccount, out, dir string
-	var mem, full bool
+	var mem, full, allowDelete bool
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Write an operator-mode server configuration (nats-server and sluice serve)",
@@ -24,6 +24,9 @@ JWTs. --mem-resolver keeps them in memory (change them by regenerating);
   sluice serve -c server.conf`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if allowDelete && !full {
+				return cmdutil.FlagErrorf("--allow-delete is for --nats-resolver")
+			}
 			if mem == full {
 				return cmdutil.FlagErrorf("choose one of --mem-resolver and --nats-resolver")
 			}
@@ -36,7 +39,7 @@ JWTs. --mem-resolver keeps them in memory (change them by regenerating);
 				return err
 			}
 			_, otok, _ := op.Claims()
-			sc := &keystore.ServerConfig{OperatorName: op.Name, OperatorJWT: otok, SystemAccount: oc.SystemAccount, Full: full, Dir: dir}
+			sc := &keystore.ServerConfig{OperatorName: op.Name, OperatorJWT: otok, SystemAccount: oc.SystemAccount, Full: full, Dir: dir, AllowDelete: allowDelete}
 			accs, err := op.Accounts()
 			if err != nil {
 				return err
@@ -67,6 +70,7 @@ JWTs. --mem-resolver keeps them in memory (change them by regenerating);
 	fl.BoolVar(&mem, "mem-resolver", false, "accounts preloaded in memory")
 	fl.BoolVar(&full, "nats-resolver", false, "accounts kept by the server in a directory, updated by push")
 	fl.StringVar(&sysAccount, "sys-account", "", "system account name or key (default: the operator's)")
+	fl.BoolVar(&allowDelete, "allow-delete", false, "let 'sluice auth push --prune' delete accounts from the nats resolver")
 	fl.StringVar(&dir, "dir", "", "directory of the nats resolver's JWTs (default ./jwt)")
 	fl.StringVar(&out, "config-file", "", "write to this file (0600) instead of stdout")
 	fl.StringVarP(&operator, "operator", "o", "", "operator (default: the current one)")
