@@ -127,7 +127,7 @@ func claimIssues(entity, name, path string, c jwt.Claims) []issue {
 	var vr jwt.ValidationResults
 	c.Validate(&vr)
 	for _, i := range vr.Issues {
-		out = append(out, issue{Entity: entity, Name: name, File: path, Blocker: i.Blocking, Message: i.Description})
+		out = append(out, issue{Entity: entity, Name: name, File: path, Blocker: i.Blocking || (i.TimeCheck && strings.Contains(i.Description, "expired")), Message: i.Description})
 	}
 	cd := c.Claims()
 	if cd.Expires > 0 && cd.Expires < time.Now().Unix() && !hasMsg(out, "expired") {

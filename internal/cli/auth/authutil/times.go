@@ -78,6 +78,9 @@ func (d *DateFlags) Apply(cmd *cobra.Command, c *jwt.ClaimsData) error {
 		if err != nil {
 			return usage(err)
 		}
+		if v != 0 && v <= now.Unix() {
+			return usage(fmt.Errorf("--expiry %s is in the past", UnixDate(v)))
+		}
 		c.Expires = v
 	}
 	if c.Expires != 0 && c.NotBefore != 0 && c.Expires <= c.NotBefore {
