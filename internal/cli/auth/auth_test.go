@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -155,14 +156,17 @@ func TestStoreLayoutAndModes(t *testing.T) {
 	}
 	// No command prints a seed unless asked.
 	for _, args := range [][]string{{"auth", "list", "keys", "-A"}, {"auth", "describe", "user", "acme"}, {"auth", "env"}} {
-		if r := run(t, args...); strings.Contains(r.Stdout+r.Stderr, "SU") || strings.Contains(r.Stdout+r.Stderr, "SA") {
+		if r := run(t, args...); seedRE.MatchString(r.Stdout + r.Stderr) {
 			t.Errorf("%v printed what looks like a seed:\n%s", args, r.Stdout)
 		}
 	}
-	if r := run(t, "auth", "list", "keys", "-A", "--show-seeds"); !strings.Contains(r.Stdout, "SO") {
+	if r := run(t, "auth", "list", "keys", "-A", "--show-seeds"); !seedRE.MatchString(r.Stdout) {
 		t.Errorf("--show-seeds printed no operator seed:\n%s", r.Stdout)
 	}
 }
+
+// seedRE matches an nkey seed: S, the key's kind, 56 more characters.
+var seedRE = regexp.MustCompile(`S[OAUNCX][A-Z2-7]{56}`)
 
 func clitestRun(t *testing.T, args ...string) clitest.Result {
 	t.Helper()

@@ -194,6 +194,10 @@ func validateStore(op *keystore.Operator, only string, all bool) []issue {
 				out = append(out, issue{Entity: "user", Name: u, File: path, Blocker: true,
 					Message: fmt.Sprintf("signed by %s, which is neither account %q's key nor a signing key of it", uc.Issuer, a)})
 			}
+			if oc.StrictSigningKeyUsage && uc.Issuer == ac.Subject {
+				out = append(out, issue{Entity: "user", Name: u, File: path, Blocker: true,
+					Message: "signed by the account's key but the operator requires signing keys"})
+			}
 			if ac.IsClaimRevoked(uc) {
 				out = append(out, issue{Entity: "user", Name: u, File: path, Blocker: false, Message: "revoked in the account"})
 			}

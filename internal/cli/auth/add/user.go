@@ -51,7 +51,7 @@ func runUser(f *cmdutil.Factory, cmd *cobra.Command, args []string, o *userOptio
 	if err != nil {
 		return err
 	}
-	op, _, err := st.Operator(o.operator)
+	op, oc, err := st.Operator(o.operator)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func runUser(f *cmdutil.Factory, cmd *cobra.Command, args []string, o *userOptio
 		kp, _ = nkeys.CreateUser()
 		pub, _ = kp.PublicKey()
 	}
-	signer, isSK, err := st.AccountSigner(accName, ac, o.privKey)
+	signer, isSK, err := st.AccountSigner(accName, ac, o.privKey, oc.StrictSigningKeyUsage)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func runUser(f *cmdutil.Factory, cmd *cobra.Command, args []string, o *userOptio
 	if isSK {
 		uc.IssuerAccount = ac.Subject
 		skPub, _ := signer.PublicKey()
-		if _, scoped := ac.SigningKeys.GetScope(skPub); scoped && userFlagsGiven(cmd) {
+		if scope, _ := ac.SigningKeys.GetScope(skPub); scope != nil && userFlagsGiven(cmd) {
 			return cmdutil.FlagErrorf("signing key %s is scoped: its role sets the permissions and limits, so the user cannot have its own", skPub)
 		}
 	}
@@ -94,7 +94,7 @@ func runUser(f *cmdutil.Factory, cmd *cobra.Command, args []string, o *userOptio
 	}
 	if isSK {
 		skPub, _ := signer.PublicKey()
-		if _, scoped := ac.SigningKeys.GetScope(skPub); scoped {
+		if scope, _ := ac.SigningKeys.GetScope(skPub); scope != nil {
 			// A scoped key's user carries no limits of its own.
 			uc.UserPermissionLimits = jwt.UserPermissionLimits{}
 		}

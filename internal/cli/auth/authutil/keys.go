@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -173,8 +174,10 @@ func (s *Store) AccountIdentity(name string, ac *jwt.AccountClaims, keyFlag stri
 // AccountSigner finds the key to sign a user or activation with:
 // --private-key (the account's key or a signing key), else the
 // account's key, else a stored signing key. It reports whether the key
-// is a signing key, which makes the user carry issuer_account.
-func (s *Store) AccountSigner(name string, ac *jwt.AccountClaims, keyFlag string) (nkeys.KeyPair, bool, error) {
+// is a signing key, which makes the user carry issuer_account. When the
+// operator requires signing keys (strict), the account's own key is not
+// used.
+func (s *Store) AccountSigner(name string, ac *jwt.AccountClaims, keyFlag string, strict bool) (nkeys.KeyPair, bool, error) {
 	if keyFlag != "" {
 		kp, err := s.ResolveKey(keyFlag)
 		if err != nil {
@@ -182,6 +185,9 @@ func (s *Store) AccountSigner(name string, ac *jwt.AccountClaims, keyFlag string
 		}
 		pub, _ := kp.PublicKey()
 		if pub == ac.Subject {
+			if strict {
+				return nil, false, cmdutil.FlagErrorf("--private-key %s is account %q's own key, but the operator requires signing keys", pub, name)
+			}
 			return kp, false, nil
 		}
 		if _, ok := ac.SigningKeys[pub]; !ok {
@@ -189,15 +195,23 @@ func (s *Store) AccountSigner(name string, ac *jwt.AccountClaims, keyFlag string
 		}
 		return kp, true, nil
 	}
-	if s.Env.Keys.Has(ac.Subject) {
+	if s.Env.Keys.Has(ac.Subject) && !strict {
 		kp, err := s.Env.Keys.Get(ac.Subject)
 		return kp, false, err
 	}
-	for _, pub := range ac.SigningKeys.Keys() {
-		if s.Env.Keys.Has(pub) {
+	keys := ac.SigningKeys.Keys()
+	sort.Strings(keys)
+	for _, pub := range keys {
+		// Scoped keys only when asked for by --private-key.
+		if scope, _ := ac.SigningKeys.GetScope(pub); scope == nil && s.Env.Keys.Has(pub) {
 			kp, err := s.Env.Keys.Get(pub)
 			return kp, true, err
 		}
+	}
+	if strict {
+		return nil, false, cmdutil.WithHint(cmdutil.ExitError,
+			fmt.Errorf("the operator requires signing keys and account %q has no unscoped signing key in the keystore", name),
+			"add one with 'sluice auth add signing-key -a %s'", name)
 	}
 	return nil, false, cmdutil.WithHint(cmdutil.ExitError,
 		fmt.Errorf("no private key of account %q: %s is missing", name, s.Env.Keys.KeyPath(ac.Subject)),

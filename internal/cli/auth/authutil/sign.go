@@ -46,16 +46,16 @@ func (s *Store) SaveOperator(op *keystore.Operator, oc *jwt.OperatorClaims, keyF
 // SaveUser validates uc, signs it with the key that signed it before
 // when that is still the account's (or a signing key of it), else as
 // AccountSigner chooses, and writes it.
-func (s *Store) SaveUser(op *keystore.Operator, account string, ac *jwt.AccountClaims, uc *jwt.UserClaims, keyFlag string) (string, error) {
+func (s *Store) SaveUser(op *keystore.Operator, strict bool, account string, ac *jwt.AccountClaims, uc *jwt.UserClaims, keyFlag string) (string, error) {
 	var kp nkeys.KeyPair
 	var isSK bool
 	var err error
 	if keyFlag == "" && uc.Issuer != "" && s.Env.Keys.Has(uc.Issuer) &&
-		(uc.Issuer == ac.Subject || ac.SigningKeys.Contains(uc.Issuer)) {
+		((uc.Issuer == ac.Subject && !strict) || ac.SigningKeys.Contains(uc.Issuer)) {
 		kp, err = s.Env.Keys.Get(uc.Issuer)
 		isSK = uc.Issuer != ac.Subject
 	} else {
-		kp, isSK, err = s.AccountSigner(account, ac, keyFlag)
+		kp, isSK, err = s.AccountSigner(account, ac, keyFlag, strict)
 	}
 	if err != nil {
 		return "", err

@@ -31,7 +31,7 @@ func newUser(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			op, _, err := st.Operator(c.operator)
+			op, oc, err := st.Operator(c.operator)
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ func newUser(f *cmdutil.Factory) *cobra.Command {
 			if err := dates.Apply(cmd, &uc.ClaimsData); err != nil {
 				return err
 			}
-			tok, err := st.SaveUser(op, acc, ac, uc, c.privKey)
+			tok, err := st.SaveUser(op, oc.StrictSigningKeyUsage, acc, ac, uc, c.privKey)
 			if err != nil {
 				return err
 			}

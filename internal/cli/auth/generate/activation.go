@@ -28,7 +28,7 @@ func newActivation(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			op, _, err := st.Operator(operator)
+			op, oc, err := st.Operator(operator)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ func newActivation(f *cmdutil.Factory) *cobra.Command {
 				// The importer's key sits in the subject at that position.
 				subject = withToken(string(ex.Subject), int(ex.AccountTokenPosition), targetPub)
 			}
-			kp, isSK, err := st.AccountSigner(acc, ac, privKey)
+			kp, isSK, err := st.AccountSigner(acc, ac, privKey, oc.StrictSigningKeyUsage)
 			if err != nil {
 				return err
 			}
