@@ -4,6 +4,7 @@ package add
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +47,7 @@ func nameArg(f *cmdutil.Factory, args []string, name *string, kind string) error
 		}
 		*name = args[0]
 	}
-	if err := f.RequireInput(name, "--name", kind+" name:"); err != nil {
+	if err := f.RequireInput(name, "--name", strings.ToUpper(kind[:1])+kind[1:]+" name:"); err != nil {
 		return err
 	}
 	return authutil.ValidName(kind, *name)
