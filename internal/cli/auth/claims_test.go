@@ -43,6 +43,7 @@ func TestExportsImportsScopesLimits(t *testing.T) {
 	run(t, "auth", "add", "user", "w1", "-a", "orders", "-K", sk, "--tag", "team:blue")
 	run(t, "auth", "add", "user", "svc", "-a", "orders")
 	run(t, "auth", "add", "user", "b", "-a", "billing")
+	run(t, "auth", "add", "user", "lim", "-a", "billing", "--subs", "1", "--allow-sub", ">")
 	run(t, "auth", "edit", "account", "billing", "--conns", "2", "--js-enable", "0", "--js-disk-storage", "1GB")
 	if r := run(t, "auth", "describe", "account", "billing", "--field", "nats.limits.disk_storage"); strings.TrimSpace(r.Stdout) != "1000000000" {
 		t.Fatalf("disk_storage %q", r.Stdout)
@@ -86,6 +87,12 @@ func TestExportsImportsScopesLimits(t *testing.T) {
 	w1.Flush()
 	w1.SubscribeSync("orders.red.x")
 	expectErr(t, w1errs, `permissions violation for subscription to "orders.red.x"`)
+	// The user's subscription limit.
+	lim, limErrs := connect(t, url, creds("billing", "lim"))
+	lim.SubscribeSync("a")
+	lim.SubscribeSync("b")
+	expectErr(t, limErrs, "maximum subscriptions exceeded")
+	lim.Close()
 	// The account connection limit.
 	if _, err := nats.Connect(url, nats.UserCredentials(creds("billing", "b"))); err != nil {
 		t.Fatalf("second billing connection: %v", err)

@@ -163,6 +163,23 @@ func TestEditDeleteRevoke(t *testing.T) {
 		t.Fatalf("nsc validate:\n%s", out)
 	}
 
+	// Auth callout configuration.
+	run(t, "auth", "add", "account", "AUTH")
+	run(t, "auth", "add", "user", "cb", "-a", "AUTH")
+	run(t, "auth", "edit", "authorization", "-a", "AUTH", "--auth-user", "cb", "--allowed-account", "A", "--curve", "generate")
+	ac = accountClaims(t, "AUTH")
+	if len(ac.Authorization.AuthUsers) != 1 || ac.Authorization.AllowedAccounts[0] != accountClaims(t, "A").Subject ||
+		!strings.HasPrefix(ac.Authorization.XKey, "X") {
+		t.Fatalf("authorization: %+v", ac.Authorization)
+	}
+	if out := authtest.RunNSC(t, false, "describe", "account", "AUTH"); !strings.Contains(out, ac.Authorization.XKey) {
+		t.Fatalf("nsc does not show the callout:\n%s", out)
+	}
+	run(t, "auth", "edit", "authorization", "-a", "AUTH", "--disable")
+	if ac = accountClaims(t, "AUTH"); ac.Authorization.XKey != "" || len(ac.Authorization.AuthUsers) != 0 {
+		t.Fatalf("--disable left %+v", ac.Authorization)
+	}
+
 	// Strict mode: users need account signing keys.
 	run(t, "auth", "edit", "operator", "--require-signing-keys")
 	run(t, "auth", "add", "account", "C")
