@@ -67,6 +67,20 @@ func TestPushPullPrune(t *testing.T) {
 		return nil
 	})
 
+	// nsc pushes to the same resolver from the same store, and sluice
+	// pulls what nsc pushed.
+	run(t, "auth", "add", "account", "bynsc")
+	if out := authtest.RunNSC(t, false, "push", "-a", "bynsc", "-u", url); !strings.Contains(out, "jwt updated") {
+		t.Fatalf("nsc push:\n%s", out)
+	}
+	if r := run(t, "auth", "pull", "-a", "bynsc", "--server", url, "--json"); !strings.Contains(r.Stdout, `"stored"`) {
+		t.Fatalf("pull of nsc's push: %s", r.Stdout)
+	}
+	// With the account server URL set, neither tool needs --server.
+	run(t, "auth", "edit", "operator", "--account-jwt-server-url", url)
+	authtest.RunNSC(t, false, "pull", "-A")
+	run(t, "auth", "pull", "-A")
+
 	// Delete from the store, prune from the server.
 	run(t, "auth", "delete", "account", "late", "--force")
 	r = run(t, "auth", "push", "--prune", "--server", url, "--json")
