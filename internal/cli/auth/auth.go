@@ -55,5 +55,6 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		NewCmdPush(f),
 		NewCmdPull(f),
 	)
+	addCompletions(f, cmd)
 	return cmd
 }

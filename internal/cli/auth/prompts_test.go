@@ -75,3 +75,14 @@ func TestDirectories(t *testing.T) {
 		t.Fatalf("nsc -H:\n%s", out)
 	}
 }
+
+// TestCompletion: --account completes with the store's account names.
+func TestCompletion(t *testing.T) {
+	authtest.Isolate(t)
+	run(t, "auth", "init", "--name", "acme")
+	run(t, "auth", "add", "account", "orders")
+	r := run(t, "__complete", "auth", "add", "user", "x", "--account", "or")
+	if !strings.Contains(r.Stdout, "orders\n") || strings.Contains(r.Stdout, "acme") {
+		t.Fatalf("completion: %q", r.Stdout)
+	}
+}
