@@ -64,7 +64,9 @@ func writeAccount(f *cmdutil.Factory, name string, ac *jwt.AccountClaims) {
 	kv.Add("Max Subscriptions", limit(l.Subs))
 	kv.Add("Exports Allows Wildcards", l.WildcardExports)
 	kv.Add("Disallow Bearer Token", l.DisallowBearer)
-	if l.IsJSEnabled() {
+	if len(l.JetStreamTieredLimits) > 0 {
+		kv.Add("JetStream", "tiered")
+	} else if l.IsJSEnabled() {
 		kv.Add("JetStream", fmt.Sprintf("mem %s, disk %s, streams %s, consumers %s", limit(l.MemoryStorage),
 			limit(l.DiskStorage), limit(l.Streams), limit(l.Consumer)))
 	} else {
@@ -86,10 +88,10 @@ func writeAccount(f *cmdutil.Factory, name string, ac *jwt.AccountClaims) {
 	kv.Add("Signing Keys", list(sks))
 	kv.Add("Revocations", len(ac.Revocations))
 	for _, e := range ac.Exports {
-		kv.Add("Export", fmt.Sprintf("%s %q %s%s", e.Type, e.Name, e.Subject, exportFlags(e)))
+		kv.Add("Export", fmt.Sprintf("%s %s%s%s", e.Type, e.Subject, nameIfOther(e.Name, string(e.Subject)), exportFlags(e)))
 	}
 	for _, i := range ac.Imports {
-		kv.Add("Import", fmt.Sprintf("%s %q %s from %s%s", i.Type, i.Name, i.Subject, i.Account, localSubject(i)))
+		kv.Add("Import", fmt.Sprintf("%s %s%s from %s%s", i.Type, i.Subject, nameIfOther(i.Name, string(i.Subject)), i.Account, localSubject(i)))
 	}
 	for from, to := range ac.Mappings {
 		var dests []string
@@ -126,4 +128,11 @@ func localSubject(i *jwt.Import) string {
 		return " as " + string(i.LocalSubject)
 	}
 	return ""
+}
+
+func nameIfOther(name, subject string) string {
+	if name == "" || name == subject {
+		return ""
+	}
+	return fmt.Sprintf(" (%q)", name)
 }
