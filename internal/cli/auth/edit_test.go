@@ -226,6 +226,17 @@ func TestReissueMigrateMisc(t *testing.T) {
 	run(t, "auth", "reissue", "operator", "--convert-to-signing-key")
 	run(t, "auth", "validate", "-A")
 
+	// An operator imported from its JWT alone: readable, but nothing can
+	// be signed without its key.
+	opJWT := filepath.Join(t.TempDir(), "op.jwt")
+	os.WriteFile(opJWT, []byte(oc), 0o600)
+	other := t.TempDir()
+	run(t, "auth", "-H", other, "add", "operator", "--url", opJWT, "--name", "imported")
+	r := clitest.Run(t, "auth", "-H", other, "add", "account", "x", "--operator", "imported")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "no private key of operator") {
+		t.Fatalf("add account to an operator without its key: %d %s", r.Code, r.Stderr)
+	}
+
 	// describe jwt of a creds file, from a file and stdin.
 	credsPath := filepath.Join(keysDir(home), "creds", "acme", "acme", "acme.creds")
 	if r := run(t, "auth", "describe", "jwt", credsPath, "--field", "name"); strings.TrimSpace(r.Stdout) != `"acme"` {
@@ -236,7 +247,7 @@ func TestReissueMigrateMisc(t *testing.T) {
 		t.Fatalf("describe jwt -: %d %s %s", r.Code, r.Stdout, r.Stderr)
 	}
 	// nkeys: printed, or stored and only the public key printed.
-	r := run(t, "auth", "generate", "nkey", "--user")
+	r = run(t, "auth", "generate", "nkey", "--user")
 	if lines := strings.Fields(r.Stdout); len(lines) != 2 || !strings.HasPrefix(lines[0], "SU") || !strings.HasPrefix(lines[1], "U") {
 		t.Fatalf("generate nkey: %q", r.Stdout)
 	}

@@ -57,7 +57,10 @@ func NSC(t testing.TB) string {
 		_, file, _, _ := runtime.Caller(0)
 		script := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "scripts", "install-nsc")
 		cmd := exec.Command("sh", script)
-		cmd.Env = append(os.Environ(), "SLUICE_PEERS_BIN="+bin, "HOME="+home)
+		// The environment from before tests isolated themselves: the go
+		// command keeps caches and telemetry under HOME and
+		// XDG_CONFIG_HOME, and may write there after it exits.
+		cmd.Env = append(realEnv, "SLUICE_PEERS_BIN="+bin)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			nscErr = fmt.Errorf("%s: %v\n%s", script, err, out)
@@ -74,6 +77,9 @@ func NSC(t testing.TB) string {
 // realHome is HOME before a test isolated itself: the reference
 // binaries are in its peers/bin.
 var realHome, _ = os.UserHomeDir()
+
+// realEnv is the environment before any test changed it.
+var realEnv = os.Environ()
 
 // RunNSC runs nsc with args in the test's environment and returns its
 // combined output; the test fails when nsc fails, unless wantErr.
