@@ -41,6 +41,10 @@ func TestExportsImportsScopesLimits(t *testing.T) {
 		t.Fatalf("a scoped key's user with its own permissions: exit %d, %s", r.Code, r.Stderr)
 	}
 	run(t, "auth", "add", "user", "w1", "-a", "orders", "-K", sk, "--tag", "team:blue")
+	if r := clitestRun(t, "auth", "edit", "user", "w1", "-a", "orders", "--allow-pub", "x"); r.Code != 2 || !strings.Contains(r.Stderr, "scoped") {
+		t.Fatalf("editing a scoped user's permissions: exit %d, %s", r.Code, r.Stderr)
+	}
+	run(t, "auth", "edit", "user", "w1", "-a", "orders", "--tag", "x")
 	run(t, "auth", "add", "user", "svc", "-a", "orders")
 	run(t, "auth", "add", "user", "b", "-a", "billing")
 	run(t, "auth", "add", "user", "lim", "-a", "billing", "--subs", "1", "--allow-sub", ">")

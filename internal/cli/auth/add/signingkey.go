@@ -60,7 +60,7 @@ func runSigningKey(f *cmdutil.Factory, cmd *cobra.Command, o *skOptions) error {
 	kind := nkeys.PrefixByteAccount
 	if o.forOperator {
 		kind = nkeys.PrefixByteOperator
-		if o.role != "" || userFlagsGiven(cmd) {
+		if o.role != "" || authutil.UserFlagsGiven(cmd) {
 			return cmdutil.FlagErrorf("--role and permissions scope account signing keys only")
 		}
 	}
@@ -103,7 +103,7 @@ func runSigningKey(f *cmdutil.Factory, cmd *cobra.Command, o *skOptions) error {
 	if ac.SigningKeys.Contains(pub) {
 		return cmdutil.FlagErrorf("account %q already has signing key %s", acc, pub)
 	}
-	if o.role != "" || userFlagsGiven(cmd) {
+	if o.role != "" || authutil.UserFlagsGiven(cmd) {
 		if o.role == "" {
 			return cmdutil.FlagErrorf("--role is required to scope a signing key with permissions")
 		}

@@ -81,7 +81,7 @@ func runUser(f *cmdutil.Factory, cmd *cobra.Command, args []string, o *userOptio
 	if isSK {
 		uc.IssuerAccount = ac.Subject
 		skPub, _ := signer.PublicKey()
-		if scope, _ := ac.SigningKeys.GetScope(skPub); scope != nil && userFlagsGiven(cmd) {
+		if scope, _ := ac.SigningKeys.GetScope(skPub); scope != nil && authutil.UserFlagsGiven(cmd) {
 			return cmdutil.FlagErrorf("signing key %s is scoped: its role sets the permissions and limits, so the user cannot have its own", skPub)
 		}
 	}
@@ -125,16 +125,4 @@ func runUser(f *cmdutil.Factory, cmd *cobra.Command, args []string, o *userOptio
 		}
 	}
 	return report(f, o.json, made)
-}
-
-// userFlagsGiven reports whether any permission or limit flag was set.
-func userFlagsGiven(cmd *cobra.Command) bool {
-	for _, n := range []string{"allow-pub", "allow-sub", "allow-pubsub", "deny-pub", "deny-sub", "deny-pubsub",
-		"allow-pub-response", "max-responses", "response-ttl", "bearer", "source-network", "time", "locale",
-		"conn-type", "subs", "data", "payload"} {
-		if cmd.Flags().Changed(n) {
-			return true
-		}
-	}
-	return false
 }

@@ -201,3 +201,15 @@ func ParseSize(flag, v string) (int64, error) {
 	}
 	return n * m, nil
 }
+
+// UserFlagsGiven reports whether any permission or limit flag was set.
+func UserFlagsGiven(cmd *cobra.Command) bool {
+	for _, n := range []string{"allow-pub", "allow-sub", "allow-pubsub", "deny-pub", "deny-sub", "deny-pubsub",
+		"allow-pub-response", "max-responses", "response-ttl", "bearer", "source-network", "time", "locale",
+		"conn-type", "subs", "data", "payload"} {
+		if cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}

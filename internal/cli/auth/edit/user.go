@@ -43,6 +43,9 @@ func newUser(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if scope, _ := ac.SigningKeys.GetScope(uc.Issuer); scope != nil && authutil.UserFlagsGiven(cmd) {
+				return cmdutil.FlagErrorf("user %q is signed by scoped signing key %s: its role sets the permissions; edit the role with 'sluice auth edit signing-key'", user, uc.Issuer)
+			}
 			if err := perms.Apply(cmd, &uc.UserPermissionLimits); err != nil {
 				return err
 			}
