@@ -105,7 +105,7 @@ kept out unless --overwrite-newer.`,
 				if err := authutil.ValidName("account", r.Account); err != nil {
 					return err
 				}
-				if err := saveRaw(op.AccountPath(r.Account), tok, op, r.Account); err != nil {
+				if err := saveRaw(op, r.Account, tok); err != nil {
 					return err
 				}
 				results = append(results, r)

@@ -157,7 +157,7 @@ func gather(nc *nats.Conn, subject string, data []byte, timeout time.Duration) (
 
 // saveRaw stores an account JWT fetched from a server as it is, under
 // name (its directory is created with the users directory).
-func saveRaw(_ string, tok string, op *keystore.Operator, name string) error {
+func saveRaw(op *keystore.Operator, name, tok string) error {
 	ac, err := jwt.DecodeAccountClaims(tok)
 	if err != nil {
 		return err

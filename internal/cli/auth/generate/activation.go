@@ -51,9 +51,9 @@ func newActivation(f *cmdutil.Factory) *cobra.Command {
 			}
 			targetPub := target
 			if !nkeys.IsValidPublicAccountKey(target) {
-				_, tac, _, err := accountByName(st, op, target)
+				tac, _, err := op.Account(target)
 				if err != nil {
-					return err
+					return authutil.Err(err)
 				}
 				targetPub = tac.Subject
 			}
