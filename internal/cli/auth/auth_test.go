@@ -104,6 +104,13 @@ func TestServerConfigRunsNatsServer(t *testing.T) {
 			app.SubscribeSync("other")
 			expectErr(t, errs, `permissions violation for subscription to "other"`)
 
+			// A context made from the user publishes with its creds.
+			run(t, "auth", "generate", "context", "-a", "orders", "-n", "app", "--context-name", "app", "--select")
+			run(t, "pub", "orders.ctx", "hi", "--server", url)
+			if msg, err := sub.NextMsg(5 * time.Second); err != nil || msg.Subject != "orders.ctx" {
+				t.Fatalf("pub with the generated context: %v, %v", msg, err)
+			}
+
 			// The system user works too.
 			sys, _ := connect(t, url, filepath.Join(keysDir(home), "creds", "acme", "SYS", "sys.creds"))
 			if _, err := sys.Request("$SYS.REQ.SERVER.PING", nil, 5*time.Second); err != nil {

@@ -17,7 +17,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		Use:   "generate",
 		Short: "Generate creds files, nkeys, server configurations or activation tokens",
 	}
-	cmd.AddCommand(newCreds(f), newNKey(f), newConfig(f), newActivation(f))
+	cmd.AddCommand(newCreds(f), newNKey(f), newConfig(f), newActivation(f), newContext(f))
 	return cmd
 }
 
