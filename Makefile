@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION) \
 	-X $(PKG)/internal/version.Commit=$(shell git rev-parse HEAD 2>/dev/null) \
 	-X $(PKG)/internal/version.Date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build run test test-race lint fmt-check vet bench bench-vs-ref bench-more-vs-ref generate clean
+.PHONY: peers all build run test test-race lint fmt-check vet bench bench-vs-ref bench-more-vs-ref generate clean
 
 all: build
 
@@ -19,9 +19,14 @@ run: build
 
 # The whole suite: formatting, vet, every test, and the race detector on
 # the broker packages.
-test: fmt-check vet
+test: fmt-check vet peers
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./internal/server/...
+
+# Reference binaries the tests compare with, installed into ~/peers/bin
+# once: nsc v2.15.0 for the `sluice auth` interoperability tests.
+peers:
+	GO=$(GO) scripts/install-nsc
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	authcmd "github.com/sluicehq/sluice/internal/cli/auth"
 	benchcmd "github.com/sluicehq/sluice/internal/cli/bench"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	contextcmd "github.com/sluicehq/sluice/internal/cli/context"
@@ -64,7 +65,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 		}
 	}
 	add(GroupMessaging, pubcmd.New(f), subcmd.New(f), requestcmd.New(f), replycmd.New(f))
-	add(GroupConfig, contextcmd.New(f))
+	add(GroupConfig, contextcmd.New(f), authcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))
 	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))
