@@ -11,6 +11,7 @@ import (
 	requestcmd "github.com/sluicehq/sluice/internal/cli/request"
 	servecmd "github.com/sluicehq/sluice/internal/cli/serve"
 	servercmd "github.com/sluicehq/sluice/internal/cli/server"
+	streamcmd "github.com/sluicehq/sluice/internal/cli/stream"
 	subcmd "github.com/sluicehq/sluice/internal/cli/sub"
 )
 
@@ -18,6 +19,7 @@ import (
 const (
 	GroupMessaging = "messaging"
 	GroupConfig    = "config"
+	GroupJS        = "jetstream"
 	GroupTools     = "tools"
 	GroupServer    = "server"
 )
@@ -54,6 +56,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	root.AddGroup(
 		&cobra.Group{ID: GroupMessaging, Title: "Messaging:"},
 		&cobra.Group{ID: GroupConfig, Title: "Configuration:"},
+		&cobra.Group{ID: GroupJS, Title: "JetStream:"},
 		&cobra.Group{ID: GroupTools, Title: "Tools:"},
 		&cobra.Group{ID: GroupServer, Title: "Server:"},
 	)
@@ -65,6 +68,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	}
 	add(GroupMessaging, pubcmd.New(f), subcmd.New(f), requestcmd.New(f), replycmd.New(f))
 	add(GroupConfig, contextcmd.New(f))
+	add(GroupJS, streamcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))
 	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))

@@ -174,3 +174,15 @@ func Both(t *testing.T, ro RefOptions, fn func(t *testing.T, s *Server)) {
 		fn(t, Reference(t, ro))
 	})
 }
+
+// JetStream runs fn against every server with JetStream the tests can
+// start, as subtests, acting as the user of account A (which has
+// JetStream). Today that is the reference nats-server; add sluice here
+// once its JetStream lands, and every JetStream command test runs on it.
+func JetStream(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Run("nats-server", func(t *testing.T) {
+		s := Reference(t, RefOptions{JetStream: true})
+		ActAs(t, AppUser, AppPass)
+		fn(t, s.URL)
+	})
+}
