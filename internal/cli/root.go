@@ -5,6 +5,7 @@ import (
 
 	benchcmd "github.com/sluicehq/sluice/internal/cli/bench"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	consumercmd "github.com/sluicehq/sluice/internal/cli/consumer"
 	contextcmd "github.com/sluicehq/sluice/internal/cli/context"
 	pubcmd "github.com/sluicehq/sluice/internal/cli/pub"
 	replycmd "github.com/sluicehq/sluice/internal/cli/reply"
@@ -69,6 +70,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	add(GroupMessaging, pubcmd.New(f), subcmd.New(f), requestcmd.New(f), replycmd.New(f))
 	add(GroupConfig, contextcmd.New(f))
 	add(GroupJS, streamcmd.New(f))
+	add(GroupJS, consumercmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))
 	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))
