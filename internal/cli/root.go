@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	accountcmd "github.com/sluicehq/sluice/internal/cli/account"
 	benchcmd "github.com/sluicehq/sluice/internal/cli/bench"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	consumercmd "github.com/sluicehq/sluice/internal/cli/consumer"
@@ -71,6 +72,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	add(GroupConfig, contextcmd.New(f))
 	add(GroupJS, streamcmd.New(f))
 	add(GroupJS, consumercmd.New(f))
+	add(GroupJS, accountcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))
 	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))
