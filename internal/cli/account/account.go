@@ -147,10 +147,10 @@ func render(f *cmdutil.Factory, out *Info, ai *jetstream.AccountInfo) {
 	w := f.IO.Out
 	s := sysreq.NewSections("Account Information")
 	if u := out.User; u != nil {
-		if u.UserName != "" {
+		if u.UserName != "" && u.UserName != u.UserID {
 			s.Addf("User", "%s (%s)", u.UserName, u.UserID)
 		} else {
-			s.Add("User", u.UserID)
+			s.AddIf("User", u.UserID)
 		}
 		if u.AccountName != "" && u.AccountName != u.Account {
 			s.Addf("Account", "%s (%s)", u.AccountName, u.Account)
@@ -179,17 +179,16 @@ func render(f *cmdutil.Factory, out *Info, ai *jetstream.AccountInfo) {
 	s.Add("TLS Connection", c.TLS)
 
 	if out.JSError != "" {
-		s.Section("JetStream Account Information")
+		s.Section("JetStream Account Usage")
 		s.Add("JetStream", out.JSError)
 		s.Write(w)
 		return
 	}
-	title := "JetStream Account Information"
+	title := "JetStream Account Usage"
 	if ai.Domain != "" {
-		title += " for domain " + ai.Domain
+		title += " in domain " + ai.Domain
 	}
 	s.Section(title)
-	s.Section("Account Usage")
 	s.Add("Storage", cmdutil.IBytes(ai.Store))
 	s.Add("Memory", cmdutil.IBytes(ai.Memory))
 	s.Add("Streams", ai.Streams)
@@ -424,4 +423,3 @@ func newStatistics(f *cmdutil.Factory) *cobra.Command {
 	cmdutil.AddJSONFlag(cmd, &asJSON)
 	return cmd
 }
-

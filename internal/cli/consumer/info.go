@@ -186,7 +186,9 @@ func showInfo(f *cmdutil.Factory, info *jetstream.ConsumerInfo, stateOnly bool) 
 		}
 		keys := make([]string, 0, len(c.Metadata))
 		for k := range c.Metadata {
-			keys = append(keys, k)
+			if !strings.HasPrefix(k, "_nats.") {
+				keys = append(keys, k)
+			}
 		}
 		sort.Strings(keys)
 		for _, k := range keys {

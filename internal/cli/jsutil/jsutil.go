@@ -176,7 +176,7 @@ func HumanDuration(d time.Duration) string {
 		return "unlimited"
 	}
 	if d < time.Second {
-		return d.String()
+		return d.Round(time.Millisecond).String()
 	}
 	d = d.Round(time.Second)
 	days := d / (24 * time.Hour)

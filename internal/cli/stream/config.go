@@ -158,6 +158,12 @@ func loadConfig(path string, cfg *jetstream.StreamConfig) error {
 	if err := json.Unmarshal(b, cfg); err != nil {
 		return cmdutil.FlagErrorf("--config %s is not a stream configuration: %v", path, err)
 	}
+	// The server owns the _nats.* metadata; a saved copy is stale.
+	for k := range cfg.Metadata {
+		if strings.HasPrefix(k, "_nats.") {
+			delete(cfg.Metadata, k)
+		}
+	}
 	return nil
 }
 

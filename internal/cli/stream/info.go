@@ -165,12 +165,14 @@ func showInfo(f *cmdutil.Factory, info *jetstream.StreamInfo, stateOnly bool) {
 		lim.Write(w)
 		fmt.Fprintln(w)
 
-		if len(c.Metadata) > 0 {
-			md := cmdutil.NewKV("Metadata:")
-			keys := make([]string, 0, len(c.Metadata))
-			for k := range c.Metadata {
+		keys := make([]string, 0, len(c.Metadata))
+		for k := range c.Metadata {
+			if !strings.HasPrefix(k, "_nats.") {
 				keys = append(keys, k)
 			}
+		}
+		if len(keys) > 0 {
+			md := cmdutil.NewKV("Metadata:")
 			sort.Strings(keys)
 			for _, k := range keys {
 				md.Add(k, c.Metadata[k])
@@ -433,7 +435,9 @@ numbers.`,
 					place = strings.TrimSpace(place + " tags: " + strings.Join(i.Config.Placement.Tags, ","))
 				}
 				var reps []string
-				if i.Cluster != nil {
+				if i.Cluster == nil || (i.Cluster.Leader == "" && len(i.Cluster.Replicas) == 0) {
+					reps = append(reps, fmt.Sprint(i.Config.Replicas))
+				} else {
 					if i.Cluster.Leader != "" {
 						reps = append(reps, i.Cluster.Leader+"*")
 					}

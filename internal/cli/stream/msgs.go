@@ -328,7 +328,7 @@ func newSubjects(f *cmdutil.Factory) *cobra.Command {
 				}
 				return nil
 			}
-			t := cmdutil.NewTable(f.IO, fmt.Sprintf("%d Subjects in stream %s", len(keys), name))
+			t := cmdutil.NewTable(f.IO, "")
 			t.AddHeader("Subject", "Count")
 			for _, k := range keys {
 				t.AddRow(k, cmdutil.Comma(int64(subs[k])))
