@@ -218,7 +218,7 @@ func view(ctx context.Context, f *cmdutil.Factory, st jetstream.Stream, name str
 	p := f.Prompt()
 	shown := 0
 	for {
-		batch, err := cons.Fetch(size, jetstream.FetchMaxWait(f.Timeout()))
+		batch, err := cons.FetchNoWait(size)
 		if err != nil {
 			return jsutil.Err(err, "stream", name)
 		}
