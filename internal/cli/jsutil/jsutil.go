@@ -32,12 +32,12 @@ func New(f *cmdutil.Factory) (jetstream.JetStream, error) {
 }
 
 // ForConn returns a JetStream client on nc with the factory's settings.
-func ForConn(f *cmdutil.Factory, nc *nats.Conn) (jetstream.JetStream, error) {
+func ForConn(f *cmdutil.Factory, nc *nats.Conn, extra ...jetstream.JetStreamOpt) (jetstream.JetStream, error) {
 	s, err := f.Settings()
 	if err != nil {
 		return nil, err
 	}
-	opts := []jetstream.JetStreamOpt{jetstream.WithDefaultTimeout(f.Timeout())}
+	opts := append([]jetstream.JetStreamOpt{jetstream.WithDefaultTimeout(f.Timeout())}, extra...)
 	switch {
 	case s.Context.JSDomain != "":
 		return jetstream.NewWithDomain(nc, s.Context.JSDomain, opts...)
