@@ -102,6 +102,10 @@ subject. --json prints it as the API does (headers and data base64).`,
 			if err != nil {
 				return jsutil.Err(err, "stream", name)
 			}
+			// A direct get describes the message in headers of its own.
+			for _, h := range []string{"Nats-Stream", "Nats-Sequence", "Nats-Time-Stamp", "Nats-Subject", "Nats-Last-Sequence", "Nats-Num-Pending"} {
+				delete(m.Header, h)
+			}
 			if asJSON {
 				return cmdutil.WriteJSON(f.IO.Out, storedMsg{Subject: m.Subject, Seq: m.Sequence,
 					Header: wireHeader(m.Header), Data: m.Data, Time: m.Time})

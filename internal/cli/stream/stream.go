@@ -29,7 +29,7 @@ they need --force.`,
 		newAdd(f), newEdit(f), newInfo(f), newState(f), newLs(f), newReport(f), newFind(f),
 		newRm(f), newPurge(f), newCopy(f), newSeal(f),
 		newSubjects(f), newGet(f), newRmm(f), newView(f),
-		newCluster(f),
+		newBackup(f), newRestore(f), newCluster(f),
 	)
 	return cmd
 }
