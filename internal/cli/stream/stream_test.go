@@ -2,16 +2,19 @@ package streamcmd_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/sluicehq/sluice/internal/cli/clitest"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 func connect(t *testing.T, url string) *nats.Conn {
@@ -247,6 +250,36 @@ func TestStreamAddConfigAndPrompts(t *testing.T) {
 		if !strings.Contains(r.Stderr, "STREAM argument is required") {
 			t.Fatalf("stderr %s", r.Stderr)
 		}
+		// A mirror and a stream sourcing from two others; info shows their lag.
+		nc := connect(t, url)
+		publish(t, nc, "def", 2)
+		run(t, 0, "stream", "add", "M", "--mirror", "DEF", "--defaults")
+		run(t, 0, "stream", "add", "SRC", "--source", "DEF", "--source", `{"name":"ASK"}`, "--subjects", "src", "--defaults")
+		testutil.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+			if i := streamInfo(t, "M"); i.State.Msgs != 2 {
+				return fmt.Errorf("mirror holds %d", i.State.Msgs)
+			}
+			return nil
+		})
+		r = run(t, 0, "stream", "info", "M")
+		if !strings.Contains(r.Stdout, "Mirror Information:") || !strings.Contains(r.Stdout, "Stream Name: DEF") {
+			t.Fatalf("mirror info: %s", r.Stdout)
+		}
+		r = run(t, 0, "stream", "info", "SRC")
+		if strings.Count(r.Stdout, "Source Information:") != 2 {
+			t.Fatalf("source info: %s", r.Stdout)
+		}
+		if r = run(t, 0, "stream", "find", "--mirrored", "--names"); r.Stdout != "M\n" {
+			t.Fatalf("find --mirrored: %q", r.Stdout)
+		}
+		if r = run(t, 0, "stream", "find", "--sourced", "--names"); r.Stdout != "SRC\n" {
+			t.Fatalf("find --sourced: %q", r.Stdout)
+		}
+		run(t, 0, "stream", "edit", "M", "--no-mirror", "-f")
+		if r = run(t, 0, "stream", "find", "--mirrored", "--names"); r.Stdout != "" {
+			t.Fatalf("mirror not removed: %q", r.Stdout)
+		}
+
 		// The server refuses an overlap: exit 1, its words.
 		r = run(t, cmdutil.ExitError, "stream", "add", "DUP", "--subjects", "def", "--defaults")
 		if !strings.Contains(r.Stderr, "overlap") {
