@@ -151,6 +151,14 @@ func TestStreamLifecycle(t *testing.T) {
 			t.Fatalf("view --raw: %q", r.Stdout)
 		}
 
+		// On a terminal view pages, asking before each next page.
+		stub := &cmdutil.PromptStub{Answers: []any{true, false}}
+		r = clitest.RunWith(t, clitest.Opts{TTY: true, Prompter: stub}, "stream", "view", "ORDERS", "2")
+		clitest.ExpectCode(t, r, 0)
+		if strings.Count(r.Stdout, "Subject: orders.") != 4 || len(stub.Asked) != 2 || stub.Asked[0] != "Next Page?" {
+			t.Fatalf("view paging: asked %v\n%s", stub.Asked, r.Stdout)
+		}
+
 		// rmm, purge --subject --keep, purge --seq.
 		run(t, cmdutil.ExitUsage, "stream", "rmm", "ORDERS", "1")
 		run(t, 0, "stream", "rmm", "ORDERS", "1", "--force")
