@@ -26,7 +26,7 @@ and read messages through them. The verbs and flags are natscli's
 	}
 	cmdutil.MakeGroup(cmd)
 	cmd.AddCommand(newAdd(f), newEdit(f), newCopy(f), newInfo(f), newState(f), newLs(f), newReport(f),
-		newRm(f), newNext(f), newSub(f), newPause(f), newResume(f), newUnpin(f))
+		newRm(f), newNext(f), newSub(f), newPause(f), newResume(f), newUnpin(f), newCluster(f))
 	return cmd
 }
 

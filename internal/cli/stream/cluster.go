@@ -112,9 +112,11 @@ streams with more than one replica have leaders to change.`,
 				return err
 			}
 			fmt.Fprintf(f.IO.ErrOut, "Requested a new leader for stream %s (was %s)\n", name, old)
-			deadline := time.Now().Add(f.Timeout())
+			deadline := time.Now().Add(max(f.Timeout(), 10*time.Second))
 			for time.Now().Before(deadline) {
-				i, err := st.Info(s.ctx)
+				ctx, cancel := jsutil.Ctx(cmd.Context(), f)
+				i, err := st.Info(ctx)
+				cancel()
 				if err == nil && i.Cluster != nil && i.Cluster.Leader != "" && i.Cluster.Leader != old {
 					printf(f, "New leader of stream %s: %s\n", name, i.Cluster.Leader)
 					return nil

@@ -32,6 +32,18 @@ func TestClusterStepDown(t *testing.T) {
 	if !strings.HasPrefix(r.Stdout, "New leader of stream R3: ref") {
 		t.Fatalf("step-down: %s %s", r.Stdout, r.Stderr)
 	}
+	run(t, 0, "consumer", "add", "R3", "C", "--pull", "--defaults")
+	testutil.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+		r := clitest.Run(t, "consumer", "info", "R3", "C")
+		if !strings.Contains(r.Stdout, "Leader: ref") || strings.Count(r.Stdout, "current") < 2 {
+			return fmt.Errorf("no consumer leader and current replicas yet:\n%s", r.Stdout)
+		}
+		return nil
+	})
+	r = run(t, 0, "consumer", "cluster", "step-down", "R3", "C")
+	if !strings.HasPrefix(r.Stdout, "New leader of consumer R3 > C: ref") {
+		t.Fatalf("consumer step-down: %s %s", r.Stdout, r.Stderr)
+	}
 	// The meta group needs the system account.
 	r = clitest.Run(t, "server", "raft", "step-down")
 	if r.Code == 0 {
