@@ -78,8 +78,14 @@ type JSOptions struct {
 	Filter    []string
 	GetFilter string
 
+	// Publishers.
+	MultiSubject    bool
+	MultiSubjectMax int
+	Headers         []string
+
 	kind     string
 	maxBytes int64
+	hdr      nats.Header
 }
 
 func jsCommon(cmd *cobra.Command, o *JSOptions, msgsUsage string) {
@@ -99,6 +105,9 @@ func pubFlags(cmd *cobra.Command, o *JSOptions) {
 	fl.DurationVar(&o.DedupWindow, "dedupwindow", 2*time.Minute, "de-duplication window of a created stream")
 	fl.BoolVar(&o.Purge, "purge", false, "purge the stream before running")
 	fl.BoolVar(&o.PersistAsync, "persistasync", false, "create the stream with asynchronous persistence (R1 only)")
+	fl.BoolVar(&o.MultiSubject, "multisubject", false, "publish each message on SUBJECT.<number>")
+	fl.IntVar(&o.MultiSubjectMax, "multisubjectmax", 100000, "with --multisubject, at most this many subjects (0: no limit)")
+	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "add a header to every message, as `Key:Value` (repeatable)")
 }
 
 func consumerFlags(cmd *cobra.Command, o *JSOptions) {
@@ -250,13 +259,29 @@ func runJSPub(ctx context.Context, o *JSOptions) error {
 	if err := o.checkJS(); err != nil {
 		return err
 	}
-	if _, err := o.prepareStream(ctx, []string{o.Subject}); err != nil {
+	if o.MultiSubjectMax < 0 {
+		return cmdutil.FlagErrorf("--multisubjectmax must not be negative")
+	}
+	hdrs, err := msgutil.ParseHeaders(o.Headers, false)
+	if err != nil {
+		return &cmdutil.UsageError{Err: err}
+	}
+	o.hdr, _ = hdrs.Build(0)
+	subjects := []string{o.Subject}
+	if o.MultiSubject {
+		subjects = []string{o.Subject + ".*"}
+	}
+	if _, err := o.prepareStream(ctx, subjects); err != nil {
 		return err
 	}
 	o.Clients = int(min(int64(o.Clients), o.Msgs))
 	o.banner(o.kind, map[string]string{"stream": o.Stream, "batch": strconv.Itoa(o.Batch), "sleep": o.Sleep.String()})
 	payload := make([]byte, o.size)
 	shares := shares(o.Msgs, o.Clients)
+	offsets := make([]int64, len(shares))
+	for i := 1; i < len(shares); i++ {
+		offsets[i] = offsets[i-1] + shares[i-1]
+	}
 	runID := msgutil.NewID()
 	samples, err := o.runClients(ctx, shares, nil, func(ctx context.Context, c *client, ready func()) (*Sample, error) {
 		if err := checkPayload(c.nc, o.size); err != nil {
@@ -273,7 +298,7 @@ func runJSPub(ctx context.Context, o *JSOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "[%d] Starting %s, publishing %s messages\n", c.n, jsLabel(o.kind), cmdutil.Comma(c.msgs))
 		ready()
 		start := time.Now()
-		lat, err := o.publish(ctx, c, js, payload, runID)
+		lat, err := o.publish(ctx, c, js, payload, runID, offsets[c.n-1])
 		if err != nil {
 			return nil, err
 		}
@@ -287,11 +312,21 @@ func runJSPub(ctx context.Context, o *JSOptions) error {
 
 // publish sends c's share and returns the latency of each operation:
 // a publish (sync), a window (async) or a batch (atomic).
-func (o *JSOptions) publish(ctx context.Context, c *client, js jetstream.JetStream, payload []byte, runID string) ([]time.Duration, error) {
+func (o *JSOptions) publish(ctx context.Context, c *client, js jetstream.JetStream, payload []byte, runID string, offset int64) ([]time.Duration, error) {
 	var lat []time.Duration
 	timeout := o.f.Timeout()
 	newMsg := func(i int64) *nats.Msg {
 		m := &nats.Msg{Subject: o.Subject, Data: payload, Header: nats.Header{}}
+		for k, v := range o.hdr {
+			m.Header[k] = v
+		}
+		if o.MultiSubject {
+			n := offset + i
+			if o.MultiSubjectMax > 0 {
+				n %= int64(o.MultiSubjectMax)
+			}
+			m.Subject = o.Subject + "." + strconv.FormatInt(n, 10)
+		}
 		if o.Dedup {
 			m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s-%d-%d", runID, c.n, i))
 		}

@@ -34,6 +34,7 @@ func TestBenchJetStream(t *testing.T) {
 			{[]string{"bench", "js", "fetch", "--msgs", "750", "--clients", "3", "--batch", "40", "--doubleack"}, "js-fetch", 750},
 			{[]string{"bench", "js", "ordered", "--msgs", "750", "--clients", "2"}, "js-ordered", 1500},
 			{[]string{"bench", "js", "get", "sync", "--msgs", "100"}, "js-get-sync", 100},
+			{[]string{"bench", "js", "pub", "sync", "multi", "--stream", "MULTI", "--create", "--storage", "memory", "--msgs", "30", "--multisubject", "--multisubjectmax", "7", "-H", "K:V"}, "js-pub-sync", 30},
 			{[]string{"bench", "js", "get", "batch", "--msgs", "750", "--batch", "100", "--clients", "2"}, "js-get-batch", 750},
 			{[]string{"bench", "kv", "put", "--msgs", "200", "--storage", "memory"}, "kv-put", 200},
 			{[]string{"bench", "kv", "get", "--msgs", "200", "--clients", "2"}, "kv-get", 200},
@@ -48,6 +49,13 @@ func TestBenchJetStream(t *testing.T) {
 		r := clitest.Run(t, "stream", "info", "benchstream", "--state")
 		if !strings.Contains(r.Stdout, "Messages: 750") {
 			t.Fatalf("stream after the publishers: %s", r.Stdout)
+		}
+		// --multisubject spread the messages over 7 subjects, with the header.
+		if r = clitest.Run(t, "stream", "subjects", "MULTI", "--names"); strings.Count(r.Stdout, "multi.") != 7 {
+			t.Fatalf("multisubject: %s", r.Stdout)
+		}
+		if r = clitest.Run(t, "stream", "get", "MULTI", "1"); !strings.Contains(r.Stdout, "K: V") {
+			t.Fatalf("header: %s", r.Stdout)
 		}
 		// The durable consumer made for the run is removed after it.
 		if r = clitest.Run(t, "consumer", "ls", "benchstream", "--names"); strings.Contains(r.Stdout, "nats-bench") {
@@ -84,7 +92,7 @@ func TestBenchJetStream(t *testing.T) {
 			}
 		}
 		// A refused run creates nothing.
-		if r := clitest.Run(t, "stream", "ls", "--names"); r.Stdout != "KV_benchbucket\nbenchstream\n" {
+		if r := clitest.Run(t, "stream", "ls", "--names"); r.Stdout != "KV_benchbucket\nMULTI\nbenchstream\n" {
 			t.Fatalf("streams: %q", r.Stdout)
 		}
 	})
