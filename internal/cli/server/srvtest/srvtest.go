@@ -100,26 +100,7 @@ func Reference(t testing.TB, ro RefOptions) *Server {
 	if bin == "" {
 		t.Skip("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
 	}
-	clitest.Isolate(t) // moves $HOME: find the binary first
-	s := startReference(t, bin, ro)
-	t.Setenv("NATS_URL", s.URL)
-	actAsSys(t)
-	return s
-}
-
-// StartReference starts the reference nats-server as Reference does but
-// touches no environment variables, so parallel tests (testscript) may
-// use it. It fails the test when the binary is not installed.
-func StartReference(t testing.TB, ro RefOptions) *Server {
-	t.Helper()
-	bin := ReferenceBinary()
-	if bin == "" {
-		t.Fatal("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
-	}
-	return startReference(t, bin, ro)
-}
-
-func startReference(t testing.TB, bin string, ro RefOptions) *Server {
+	clitest.Isolate(t)
 	dir := t.TempDir()
 	js, accJS := "", ""
 	if ro.JetStream {
@@ -136,7 +117,51 @@ ports_file_dir: %q
 }
 system_account: SYS
 `, dir, js, SysUser, SysPass, AppUser, AppPass, accJS)
-	url, id := startRef(t, bin, dir, conf)
+	cf := filepath.Join(dir, "ref.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs cmdutil.SyncBuffer
+	cmd := exec.Command(bin, "-c", cf)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
+	var url string
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		select {
+		case <-exited:
+			t.Fatalf("nats-server exited early:\n%s", logs.String())
+		default:
+		}
+		b, err := os.ReadFile(portsFile)
+		if err != nil {
+			return err
+		}
+		var ports struct {
+			Nats []string `json:"nats"`
+		}
+		if err := json.Unmarshal(b, &ports); err != nil || len(ports.Nats) == 0 {
+			return fmt.Errorf("ports file %q not complete", b)
+		}
+		url = ports.Nats[0]
+		return nil
+	})
+	nc, err := nats.Connect(url, nats.UserInfo(SysUser, SysPass))
+	if err != nil {
+		t.Fatalf("connect to the reference server: %v", err)
+	}
+	id := nc.ConnectedServerId()
+	nc.Close()
+	t.Setenv("NATS_URL", url)
+	actAsSys(t)
 	return &Server{URL: url, Name: "ref1", ID: id}
 }
 
@@ -172,7 +197,7 @@ func ReferenceCluster(t testing.TB, n int) []*Server {
 	t.Helper()
 	bin := ReferenceBinary()
 	if bin == "" {
-		t.Skip("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
+		t.Fatal("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
 	}
 	clitest.Isolate(t)
 	ports := make([]int, n)
@@ -274,4 +299,37 @@ func startRef(t testing.TB, bin, dir, conf string) (string, string) {
 	}
 	defer nc.Close()
 	return url, nc.ConnectedServerId()
+}
+
+// StartReference starts the reference nats-server as Reference does but
+// touches no environment variables, so parallel tests (testscript) may
+// use it. It fails the test when the binary is not installed.
+func StartReference(t testing.TB, ro RefOptions) *Server {
+	t.Helper()
+	bin := ReferenceBinary()
+	if bin == "" {
+		t.Fatal("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
+	}
+	return startReference(t, bin, ro)
+}
+
+func startReference(t testing.TB, bin string, ro RefOptions) *Server {
+	dir := t.TempDir()
+	js, accJS := "", ""
+	if ro.JetStream {
+		js = fmt.Sprintf("jetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
+		accJS = "jetstream: enabled"
+	}
+	conf := fmt.Sprintf(`listen: "127.0.0.1:-1"
+server_name: ref1
+ports_file_dir: %q
+%saccounts {
+  SYS { users: [{user: %s, password: %s}] }
+  A { users: [{user: %s, password: %s}]
+      %s }
+}
+system_account: SYS
+`, dir, js, SysUser, SysPass, AppUser, AppPass, accJS)
+	url, id := startRef(t, bin, dir, conf)
+	return &Server{URL: url, Name: "ref1", ID: id}
 }
