@@ -11,20 +11,29 @@ import (
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
 )
 
-// natsBin is the reference nats binary beside the reference server,
-// found before tests move $HOME.
+// natsBin is the reference natscli (nats), found before tests move
+// $HOME: $SLUICE_REF_NATS, beside the reference server, in the reference
+// cache or in ~/peers/bin. (Once refbin lands: refbin.NATSCLI(t).)
 var natsBin = natscli()
 
 func natscli() string {
-	bin := srvtest.ReferenceBinary()
-	if bin == "" {
-		return ""
+	cands := []string{os.Getenv("SLUICE_REF_NATS")}
+	if bin := srvtest.ReferenceBinary(); bin != "" {
+		cands = append(cands, filepath.Join(filepath.Dir(bin), "nats"))
 	}
-	p := filepath.Join(filepath.Dir(bin), "nats")
-	if _, err := os.Stat(p); err != nil {
-		return ""
+	if home, err := os.UserHomeDir(); err == nil {
+		cands = append(cands, filepath.Join(home, ".cache", "sluice", "reference", "natscli-v0.5.1", "nats"),
+			filepath.Join(home, "peers", "bin", "nats"))
 	}
-	return p
+	for _, p := range cands {
+		if p == "" {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
 }
 
 func TestStreamBackupRestore(t *testing.T) {
