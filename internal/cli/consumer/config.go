@@ -99,15 +99,15 @@ func (c *configFlags) set(name string) bool {
 }
 
 func (c *configFlags) anySet() bool {
-	any := false
+	found := false
 	c.fl.Visit(func(f *pflag.Flag) {
 		switch f.Name {
 		case "config", "force", "json", "dry-run", "defaults", "output":
 		default:
-			any = true
+			found = true
 		}
 	})
-	return any
+	return found
 }
 
 func loadConfig(path string, cfg *jetstream.ConsumerConfig) error {

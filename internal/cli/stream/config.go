@@ -119,15 +119,15 @@ func (c *configFlags) set(name string) bool {
 
 // anySet reports whether any configuration flag was given.
 func (c *configFlags) anySet() bool {
-	any := false
+	found := false
 	c.fl.Visit(func(f *pflag.Flag) {
 		switch f.Name {
 		case "config", "force", "json", "dry-run", "defaults", "output":
 		default:
-			any = true
+			found = true
 		}
 	})
-	return any
+	return found
 }
 
 // defaultConfig is what a stream gets for what the user leaves out:
