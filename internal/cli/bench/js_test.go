@@ -92,8 +92,12 @@ func TestBenchJetStream(t *testing.T) {
 			}
 		}
 		// A refused run creates nothing.
-		if r := clitest.Run(t, "stream", "ls", "--names"); r.Stdout != "KV_benchbucket\nMULTI\nbenchstream\n" {
+		if r := clitest.Run(t, "stream", "ls", "--names"); r.Stdout != "MULTI\nbenchstream\n" {
 			t.Fatalf("streams: %q", r.Stdout)
+		}
+		// The bucket's stream shows with --all, as with natscli.
+		if r := clitest.Run(t, "stream", "ls", "--names", "--all"); r.Stdout != "KV_benchbucket\nMULTI\nbenchstream\n" {
+			t.Fatalf("streams --all: %q", r.Stdout)
 		}
 	})
 }

@@ -244,6 +244,12 @@ func StreamNames(ctx context.Context, f *cmdutil.Factory, js jetstream.JetStream
 	return names, nil
 }
 
+// IsInternalStream reports streams that back other things: KV and
+// object store buckets and MQTT state, hidden from listings unless --all.
+func IsInternalStream(name string) bool {
+	return strings.HasPrefix(name, "KV_") || strings.HasPrefix(name, "OBJ_") || strings.HasPrefix(name, "$MQTT_")
+}
+
 // PickStream fills *name when it is empty: on a terminal it offers the
 // streams to choose from, otherwise it is a usage error naming STREAM.
 func PickStream(ctx context.Context, f *cmdutil.Factory, js jetstream.JetStream, name *string) error {

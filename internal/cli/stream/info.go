@@ -256,7 +256,9 @@ func (s *session) listInfos(subject string) ([]*jetstream.StreamInfo, error) {
 	l := s.js.ListStreams(s.ctx, opts...)
 	var out []*jetstream.StreamInfo
 	for i := range l.Info() {
-		out = append(out, i)
+		if !s.hidden(i.Config.Name) {
+			out = append(out, i)
+		}
 	}
 	if err := l.Err(); err != nil {
 		return nil, jsutil.Err(err, "", "")
@@ -285,9 +287,15 @@ streams whose subjects overlap a subject (wildcards allowed).`,
 				return err
 			}
 			if names {
-				list, err := jsutil.StreamNames(s.ctx, f, s.js, subject)
+				all, err := jsutil.StreamNames(s.ctx, f, s.js, subject)
 				if err != nil {
 					return err
+				}
+				var list []string
+				for _, n := range all {
+					if !s.hidden(n) {
+						list = append(list, n)
+					}
 				}
 				if jsonF {
 					if list == nil {

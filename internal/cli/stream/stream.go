@@ -25,6 +25,7 @@ Commands that change or remove data ask first on a terminal; elsewhere
 they need --force.`,
 	}
 	cmdutil.MakeGroup(cmd)
+	cmd.PersistentFlags().BoolP("all", "a", false, "list KV, object store and MQTT streams too")
 	cmd.AddCommand(
 		newAdd(f), newEdit(f), newInfo(f), newState(f), newLs(f), newReport(f), newFind(f),
 		newRm(f), newPurge(f), newCopy(f), newSeal(f),
@@ -40,7 +41,12 @@ type session struct {
 	f   *cmdutil.Factory
 	js  jetstream.JetStream
 	ctx context.Context
+	// all lists the streams behind KV, object store and MQTT too.
+	all bool
 }
+
+// hidden reports whether a listing leaves the stream out.
+func (s *session) hidden(name string) bool { return !s.all && jsutil.IsInternalStream(name) }
 
 func open(cmd *cobra.Command, f *cmdutil.Factory) (*session, context.CancelFunc, error) {
 	js, err := jsutil.New(f)
@@ -48,7 +54,11 @@ func open(cmd *cobra.Command, f *cmdutil.Factory) (*session, context.CancelFunc,
 		return nil, func() {}, err
 	}
 	ctx, cancel := jsutil.Ctx(cmd.Context(), f)
-	return &session{f: f, js: js, ctx: ctx}, cancel, nil
+	all := false
+	if fl := cmd.Flag("all"); fl != nil && fl.Value.String() == "true" {
+		all = true
+	}
+	return &session{f: f, js: js, ctx: ctx, all: all}, cancel, nil
 }
 
 // stream looks a stream up, picking one on a terminal when name is empty.
