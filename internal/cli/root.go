@@ -3,15 +3,18 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	accountcmd "github.com/sluicehq/sluice/internal/cli/account"
 	authcmd "github.com/sluicehq/sluice/internal/cli/auth"
 	benchcmd "github.com/sluicehq/sluice/internal/cli/bench"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
+	consumercmd "github.com/sluicehq/sluice/internal/cli/consumer"
 	contextcmd "github.com/sluicehq/sluice/internal/cli/context"
 	pubcmd "github.com/sluicehq/sluice/internal/cli/pub"
 	replycmd "github.com/sluicehq/sluice/internal/cli/reply"
 	requestcmd "github.com/sluicehq/sluice/internal/cli/request"
 	servecmd "github.com/sluicehq/sluice/internal/cli/serve"
 	servercmd "github.com/sluicehq/sluice/internal/cli/server"
+	streamcmd "github.com/sluicehq/sluice/internal/cli/stream"
 	subcmd "github.com/sluicehq/sluice/internal/cli/sub"
 )
 
@@ -19,6 +22,7 @@ import (
 const (
 	GroupMessaging = "messaging"
 	GroupConfig    = "config"
+	GroupJS        = "jetstream"
 	GroupTools     = "tools"
 	GroupServer    = "server"
 )
@@ -55,6 +59,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	root.AddGroup(
 		&cobra.Group{ID: GroupMessaging, Title: "Messaging:"},
 		&cobra.Group{ID: GroupConfig, Title: "Configuration:"},
+		&cobra.Group{ID: GroupJS, Title: "JetStream:"},
 		&cobra.Group{ID: GroupTools, Title: "Tools:"},
 		&cobra.Group{ID: GroupServer, Title: "Server:"},
 	)
@@ -66,6 +71,9 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	}
 	add(GroupMessaging, pubcmd.New(f), subcmd.New(f), requestcmd.New(f), replycmd.New(f))
 	add(GroupConfig, contextcmd.New(f), authcmd.New(f))
+	add(GroupJS, streamcmd.New(f))
+	add(GroupJS, consumercmd.New(f))
+	add(GroupJS, accountcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))
 	root.AddCommand(newCompletionCmd(f), newVersionCmd(f))

@@ -51,6 +51,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		Args: cmdutil.ExactArgs(0),
 	}
 	cmd.AddCommand(NewCmdPub(f, nil), NewCmdSub(f, nil), NewCmdRequest(f, nil), NewCmdReply(f, nil))
+	cmd.AddCommand(newJS(f), newKV(f))
 	return cmd
 }
 

@@ -193,7 +193,7 @@ func label(kind string) string {
 	case kindReply:
 		return "Core NATS service server"
 	}
-	return kind
+	return jsLabel(kind)
 }
 
 // micros formats a duration as microseconds with two decimals.

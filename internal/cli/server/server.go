@@ -12,6 +12,7 @@ import (
 	mappingscmd "github.com/sluicehq/sluice/internal/cli/server/mappings"
 	passwdcmd "github.com/sluicehq/sluice/internal/cli/server/passwd"
 	pingcmd "github.com/sluicehq/sluice/internal/cli/server/ping"
+	raftcmd "github.com/sluicehq/sluice/internal/cli/server/raft"
 	reportcmd "github.com/sluicehq/sluice/internal/cli/server/report"
 	requestcmd "github.com/sluicehq/sluice/internal/cli/server/request"
 )
@@ -37,6 +38,7 @@ answer $SYS requests only for it. 'passwd' and 'mappings' work offline.`,
 		mappingscmd.New(f),
 		passwdcmd.New(f),
 		pingcmd.New(f),
+		raftcmd.New(f),
 		reportcmd.New(f),
 		requestcmd.New(f),
 	)

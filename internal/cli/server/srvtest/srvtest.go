@@ -6,9 +6,11 @@ package srvtest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,4 +175,161 @@ func Both(t *testing.T, ro RefOptions, fn func(t *testing.T, s *Server)) {
 	t.Run("nats-server", func(t *testing.T) {
 		fn(t, Reference(t, ro))
 	})
+}
+
+// JetStream runs fn against every server with JetStream the tests can
+// start, as subtests, acting as the user of account A (which has
+// JetStream). Today that is the reference nats-server; add sluice here
+// once its JetStream lands, and every JetStream command test runs on it.
+func JetStream(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Run("nats-server", func(t *testing.T) {
+		s := Reference(t, RefOptions{JetStream: true})
+		ActAs(t, AppUser, AppPass)
+		fn(t, s.URL)
+	})
+}
+
+// ReferenceCluster starts n reference nats-servers (ref1..refN) routed
+// into the cluster "C" with JetStream, the accounts of Serve and account
+// A's JetStream enabled, points $NATS_URL at the first and acts as the
+// system user. It skips the test when the binary is not installed.
+func ReferenceCluster(t testing.TB, n int) []*Server {
+	t.Helper()
+	bin := ReferenceBinary()
+	if bin == "" {
+		t.Fatal("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
+	}
+	clitest.Isolate(t)
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+	}
+	var out []*Server
+	for i := 0; i < n; i++ {
+		dir := t.TempDir()
+		conf := fmt.Sprintf(`listen: "127.0.0.1:-1"
+server_name: ref%d
+ports_file_dir: %q
+jetstream { store_dir: %q }
+cluster { name: C, listen: "127.0.0.1:%d", routes: [%s] }
+accounts {
+  SYS { users: [{user: %s, password: %s}] }
+  A { users: [{user: %s, password: %s}]
+      jetstream: enabled }
+}
+system_account: SYS
+`, i+1, dir, filepath.Join(dir, "js"), ports[i], strings.Join(routes, ", "), SysUser, SysPass, AppUser, AppPass)
+		url, id := startRef(t, bin, dir, conf)
+		out = append(out, &Server{URL: url, Name: fmt.Sprintf("ref%d", i+1), ID: id})
+	}
+	// Wait until the JetStream meta group has a leader.
+	nc, err := nats.Connect(out[0].URL, nats.UserInfo(AppUser, AppPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	testutil.CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		m, err := nc.Request("$JS.API.INFO", nil, time.Second)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(m.Data), `"error"`) {
+			return fmt.Errorf("%s", m.Data)
+		}
+		return nil
+	})
+	t.Setenv("NATS_URL", out[0].URL)
+	actAsSys(t)
+	return out
+}
+
+// startRef runs the reference binary with conf in dir until the test
+// ends, and returns its client URL and server id.
+func startRef(t testing.TB, bin, dir, conf string) (string, string) {
+	t.Helper()
+	cf := filepath.Join(dir, "ref.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs cmdutil.SyncBuffer
+	cmd := exec.Command(bin, "-c", cf)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
+	var url string
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		select {
+		case <-exited:
+			t.Fatalf("nats-server exited early:\n%s", logs.String())
+		default:
+		}
+		b, err := os.ReadFile(portsFile)
+		if err != nil {
+			return err
+		}
+		var ports struct {
+			Nats []string `json:"nats"`
+		}
+		if err := json.Unmarshal(b, &ports); err != nil || len(ports.Nats) == 0 {
+			return fmt.Errorf("ports file %q not complete", b)
+		}
+		url = ports.Nats[0]
+		return nil
+	})
+	nc, err := nats.Connect(url, nats.UserInfo(SysUser, SysPass))
+	if err != nil {
+		t.Fatalf("connect to the reference server: %v", err)
+	}
+	defer nc.Close()
+	return url, nc.ConnectedServerId()
+}
+
+// StartReference starts the reference nats-server as Reference does but
+// touches no environment variables, so parallel tests (testscript) may
+// use it. It fails the test when the binary is not installed.
+func StartReference(t testing.TB, ro RefOptions) *Server {
+	t.Helper()
+	bin := ReferenceBinary()
+	if bin == "" {
+		t.Fatal("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
+	}
+	return startReference(t, bin, ro)
+}
+
+func startReference(t testing.TB, bin string, ro RefOptions) *Server {
+	dir := t.TempDir()
+	js, accJS := "", ""
+	if ro.JetStream {
+		js = fmt.Sprintf("jetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
+		accJS = "jetstream: enabled"
+	}
+	conf := fmt.Sprintf(`listen: "127.0.0.1:-1"
+server_name: ref1
+ports_file_dir: %q
+%saccounts {
+  SYS { users: [{user: %s, password: %s}] }
+  A { users: [{user: %s, password: %s}]
+      %s }
+}
+system_account: SYS
+`, dir, js, SysUser, SysPass, AppUser, AppPass, accJS)
+	url, id := startRef(t, bin, dir, conf)
+	return &Server{URL: url, Name: "ref1", ID: id}
 }
