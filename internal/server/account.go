@@ -19,6 +19,8 @@ type Account struct {
 	// mappings rewrite published subjects; nil (the common case) costs a
 	// publisher one atomic load. A reload swaps in a new set.
 	mappings atomic.Pointer[subject.MappingSet]
+	// jwtLimits are the limits of the account's JWT; nil: none (jwt.go).
+	jwtLimits atomic.Pointer[accountLimits]
 
 	imu        sync.Mutex      // guards what follows
 	importSubs []*subscription // import subscriptions held in sl

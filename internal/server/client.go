@@ -122,6 +122,8 @@ type client struct {
 	activity    atomic.Bool // client sent something since the last ping tick
 	pingT       *time.Timer
 	authT       *time.Timer
+	expT        *time.Timer  // JWT expiry (jwt.go); set under mu
+	lim         clientLimits // JWT limits; read loop, set under mu
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how
@@ -167,6 +169,7 @@ func (s *Server) newClient(conn net.Conn) *client {
 		start:   time.Now(),
 		acc:     s.GlobalAccount(),
 		flushCh: make(chan struct{}, 1),
+		lim:     clientLimits{subs: -1, payload: -1},
 	}
 	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
@@ -233,7 +236,7 @@ func (c *client) readLoop() {
 			if g := c.srv.optsGen.Load(); g != c.optsGen {
 				c.optsGen = g
 				o := c.srv.getOpts()
-				c.parser.MaxPayload, c.parser.MaxControlLine = int(o.MaxPayload), int(o.MaxControlLine)
+				c.parser.MaxPayload, c.parser.MaxControlLine = c.maxPayload(o), int(o.MaxControlLine)
 			}
 			c.activity.Store(true)
 			c.stalled = 0
@@ -459,8 +462,12 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 		c.mu.stall = nil
 	}
 	acc := c.acc
+	expT := c.expT
 	c.mu.Unlock()
 
+	if expT != nil {
+		expT.Stop()
+	}
 	c.pingT.Stop()
 	if c.authT != nil {
 		c.authT.Stop()

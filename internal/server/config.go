@@ -358,6 +358,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["tls"] = readTLS
 	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
 	addMonitorKeys(m)
+	addOperatorKeys(m)
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -370,11 +371,7 @@ var topLevelKeys = func() map[string]keyHandler {
 
 // unbuiltKeys are nats-server options for features not built yet.
 var unbuiltKeys = map[string]string{
-	"operator": "operator mode", "operators": "operator mode", "root": "operator mode", "roots": "operator mode",
-	"root_operator": "operator mode", "root_operators": "operator mode", "resolver": "operator mode",
-	"account_resolver": "operator mode", "accounts_resolver": "operator mode", "resolver_tls": "operator mode",
-	"resolver_preload": "operator mode", "resolver_pinned_accounts": "operator mode", "trusted": "operator mode",
-	"trusted_keys": "operator mode", "default_sentinel": "operator mode",
+	"resolver_tls": "operator mode", "resolver_pinned_accounts": "operator mode", "default_sentinel": "operator mode",
 	"ocsp": "TLS", "ocsp_cache": "TLS",
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
 	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",

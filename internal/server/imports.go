@@ -216,12 +216,13 @@ func (s *Server) configureImports(o *Options) {
 		a.dropImports()
 		s.addSystemImports(a)
 	}
-	for _, ac := range o.Accounts {
+	all := append(append([]*AccountConfig(nil), o.Accounts...), s.jwtAccountConfigs()...)
+	for _, ac := range all {
 		importer := s.accs.lookup(ac.Name)
 		for _, im := range ac.Imports {
 			exporter := s.accs.lookup(im.Account)
 			var src *AccountConfig
-			for _, c := range o.Accounts {
+			for _, c := range all {
 				if c.Name == im.Account {
 					src = c
 				}

@@ -43,7 +43,9 @@ func (c *client) bindIdentity(id *identity) bool {
 	c.acc = acc
 	c.mu.user = id.user
 	c.setPermsLocked(id.perms)
+	c.bindJWTLocked(id)
 	c.mu.Unlock()
+	c.parser.MaxPayload = c.maxPayload(c.srv.getOpts())
 	if old != acc {
 		old.numClients.Add(-1)
 		acc.numClients.Add(1)
@@ -186,6 +188,7 @@ func (s *Server) reauthenticate(c *client) {
 	}
 	c.mu.Lock()
 	c.setPermsLocked(id.perms)
+	c.bindJWTLocked(id)
 	var revoked []*subscription
 	for sid, sub := range c.mu.subs {
 		if !id.perms.CanSubscribe(sub.subject, sub.queue) {

@@ -28,7 +28,8 @@ type Server struct {
 	accs    *accountRegistry
 	intq    *internalQueue // drains callbacks of internal subscriptions
 	sysAcc  *Account
-	sys     *sysSender // nil without a system account
+	sys     *sysSender    // nil without a system account
+	op      *operatorMode // operator mode (jwt.go); nil when off
 	ipub    struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
@@ -94,6 +95,9 @@ func New(opts Options) (*Server, error) {
 		s.sysAcc = s.accs.register(newAccount(opts.SystemAccount))
 	}
 	s.registerAccounts(&opts) // and their imports, once every account exists
+	if err := s.initOperator(&opts); err != nil {
+		return nil, err
+	}
 	name := opts.ServerName
 	if name == "" {
 		name = pub

@@ -214,6 +214,7 @@ func (s *Server) registerSysServices() {
 			s.serveSys(name, h, &sysRequest{acc: acc, body: body}, reply, nil)
 		})
 	}
+	s.registerClaimsServices()
 	sub(accountPingStatz, serve("STATZ", z(func(s *Server, o *api.AccountStatzOptions, _ *sysRequest) (*api.AccountStatz, error) {
 		return s.accountStatzReply(o)
 	})))
