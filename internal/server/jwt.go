@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -293,10 +294,13 @@ func (s *Server) authenticateJWT(ci *api.ConnectInfo, nonce []byte, connType, ho
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", uc.Subject, err)
 	}
-	id := &identity{acc: acc.Name, user: uc.Subject, kind: "jwt", perms: s.op.checker(uc.ID+"|"+ja.claims.ID, u.Permissions)}
+	id := &identity{acc: acc.Name, user: uc.Subject, kind: "jwt", perms: s.op.checker(sigOf(ci.JWT)+"|"+sigOf(ja.tok), u.Permissions)}
 	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload}
 	return id, nil
 }
+
+// sigOf is the signature part of a JWT, unique to its content.
+func sigOf(tok string) string { return tok[strings.LastIndexByte(tok, '.')+1:] }
 
 // checker compiles permissions once per user and account JWT pair.
 func (m *operatorMode) checker(key string, p *auth.Permissions) *auth.Checker {

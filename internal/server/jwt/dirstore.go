@@ -128,7 +128,9 @@ func (d *Dir) Store(pub, tok string) (bool, error) {
 	p := d.path(pub)
 	if old, err := os.ReadFile(p); err == nil {
 		if oc, err := njwt.DecodeGeneric(strings.TrimSpace(string(old))); err == nil {
-			if oc.ID == gc.ID || oc.IssuedAt > gc.IssuedAt {
+			// A JWT's id hashes only its standard claims: two JWTs issued
+			// in the same second share it, so compare the tokens.
+			if strings.TrimSpace(string(old)) == tok || oc.IssuedAt > gc.IssuedAt {
 				return false, nil
 			}
 		}
