@@ -16,7 +16,7 @@ import (
 
 // authRequired reports whether clients must authenticate in CONNECT.
 func (o *Options) authRequired() bool {
-	return o.Username != "" || o.Authorization != "" || len(o.Users) > 0 || len(o.Nkeys) > 0 || o.operatorMode()
+	return o.Username != "" || o.Authorization != "" || len(o.Users) > 0 || len(o.Nkeys) > 0 || o.operatorMode() || o.AuthCallout != nil
 }
 
 // needsNonce reports whether INFO carries a nonce for nkey signatures.
@@ -194,6 +194,12 @@ func secureEqual(a, b string) bool {
 func (c *client) authenticate(ci *api.ConnectInfo, connType string) (*identity, error) {
 	var id *identity
 	var err error
+	if c.srv.callout != nil && c.srv.usesCallout(ci) {
+		if id, err = c.srv.calloutAuthenticate(c, ci, connType); err != nil {
+			c.srv.log.Warnf("%s - cid:%d - auth callout: %v", c.hostPort(), c.cid, err)
+		}
+		return id, err
+	}
 	if c.srv.op != nil {
 		if id, err = c.srv.authenticateJWT(ci, c.nonce, connType, c.host); err != nil {
 			c.srv.log.Errorf("%s - cid:%d - %v", c.hostPort(), c.cid, err)

@@ -6,6 +6,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/callout"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
@@ -46,7 +47,16 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 			r.opts.Users = append(r.opts.Users, users...)
 			r.opts.Nkeys = append(r.opts.Nkeys, nks...)
 			r.usersPos = e.item.KeyPos
-		case "auth_callout", "auth_hook", "proxy_required":
+		case "auth_callout", "auth_hook":
+			if m, ok := r.block(e.key, e.item); ok {
+				cfg, err := callout.Parse(m, func(v any) any { return asItem(v).Value })
+				if err != nil {
+					r.errorf(e.item.Pos, "%v", err)
+					continue
+				}
+				r.opts.AuthCallout = cfg
+			}
+		case "proxy_required":
 			r.warnf(e.item.KeyPos, "'authorization.%s' is not supported yet; ignored", e.key)
 		default:
 			r.unknown(e.key, e.item, "authorization")

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/callout"
 	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
@@ -136,6 +137,8 @@ type Options struct {
 	TrustedKeys      []string
 	AccountResolver  *opjwt.ResolverConfig
 	ResolverPreload  map[string]string
+	// AuthCallout delegates logins to a service (callout.go).
+	AuthCallout *callout.Config
 
 	authIx  *authIndex                     // users by name and nkey; built by prepare
 	mapSets map[string]*subject.MappingSet // compiled mappings by account; built by validate

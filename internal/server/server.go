@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/sluicehq/sluice/internal/server/callout"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -28,8 +29,10 @@ type Server struct {
 	accs    *accountRegistry
 	intq    *internalQueue // drains callbacks of internal subscriptions
 	sysAcc  *Account
-	sys     *sysSender    // nil without a system account
-	op      *operatorMode // operator mode (jwt.go); nil when off
+	sys     *sysSender      // nil without a system account
+	op      *operatorMode   // operator mode (jwt.go); nil when off
+	callout *callout.Caller // auth callout (callout.go); nil when off
+	kp      nkeys.KeyPair   // the server's identity; signs callout requests
 	ipub    struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
@@ -95,7 +98,11 @@ func New(opts Options) (*Server, error) {
 		s.sysAcc = s.accs.register(newAccount(opts.SystemAccount))
 	}
 	s.registerAccounts(&opts) // and their imports, once every account exists
+	s.kp = kp
 	if err := s.initOperator(&opts); err != nil {
+		return nil, err
+	}
+	if err := s.initCallout(&opts); err != nil {
 		return nil, err
 	}
 	name := opts.ServerName
