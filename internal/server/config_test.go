@@ -180,10 +180,21 @@ func TestConfigCorpusLoads(t *testing.T) {
 				continue
 			}
 			for _, is := range ce.Issues {
-				if !strings.Contains(is.Msg, "no such file") && !strings.Contains(is.Msg, "cannot find") {
+				if !strings.Contains(is.Msg, "no such file") && !strings.Contains(is.Msg, "cannot find") && !placeholderKey(is.Msg) {
 					t.Errorf("%s: %v", filepath.Base(f), is)
 				}
 			}
 		}
 	}
+}
+
+// placeholderKey reports an error about the corpus's placeholder JWTs and
+// keys (operator mode), which nats-server rejects the same way.
+func placeholderKey(msg string) bool {
+	for _, k := range []string{"error parsing operator JWT", "invalid account JWT", "valid public operator nkey"} {
+		if strings.Contains(msg, k) {
+			return true
+		}
+	}
+	return false
 }
