@@ -38,9 +38,12 @@ func (e *ConfigError) Error() string {
 
 // ProcessConfigFile reads the configuration file at path into o, over
 // whatever o already holds. It returns the warnings (options for features
-// sluice has not built yet, unknown keys, deprecated forms); the error, a
-// *ConfigError or a *conf.Error, lists every problem found. With strict,
-// unknown keys are errors, as nats-server treats them.
+// sluice has not built yet that are safe to ignore, deprecated forms); the
+// error, a *ConfigError or a *conf.Error, lists every problem found. With
+// strict (what sluice serve does unless --lenient), unknown keys are
+// errors, as nats-server treats them; without it, unknown top-level keys
+// only warn. Unknown keys inside security blocks and the options listed in
+// refusedKeys are errors either way.
 func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, error) {
 	m, err := conf.ParseFileWithPositions(path)
 	if err != nil {
@@ -57,6 +60,9 @@ func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, er
 			h(r, e.key, e.item)
 			continue
 		}
+		if r.refuse(k, e.key, e.item) {
+			continue
+		}
 		if _, ok := unbuiltKeys[k]; ok {
 			r.warnf(e.item.KeyPos, "'%s' is not supported yet; ignored", e.key)
 			continue
@@ -65,9 +71,9 @@ func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, er
 			continue // defined only to be used as a $variable
 		}
 		if strict {
-			r.errorf(e.item.KeyPos, "unknown field %q", e.key)
+			r.errorf(e.item.KeyPos, "unknown field %q%s", e.key, didYouMean(k))
 		} else {
-			r.warnf(e.item.KeyPos, "unknown field %q; ignored", e.key)
+			r.warnf(e.item.KeyPos, "unknown field %q; ignored%s", e.key, didYouMean(k))
 		}
 	}
 	o.ConfigFile, o.ConfigDigest = path, digest
