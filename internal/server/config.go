@@ -119,7 +119,8 @@ type configReader struct {
 	warns  []ConfigIssue
 	errs   []ConfigIssue
 	// positions of keys checked together after the pass
-	userPos, tokenPos, usersPos conf.Pos
+	userKeyPos, tokenPos, usersPos conf.Pos
+	userPos                        map[string]conf.Pos // user or nkey -> its entry
 }
 
 func (r *configReader) warnf(p conf.Pos, format string, a ...any) {
@@ -403,7 +404,7 @@ func (r *configReader) checkCombinations() {
 			r.errorf(r.tokenPos, "Can not have a token and a users array")
 		}
 		if o.Username != "" {
-			r.errorf(r.userPos, "Can not have a single user/pass and a users array")
+			r.errorf(r.userKeyPos, "Can not have a single user/pass and a users array")
 		}
 	}
 	if o.MaxPayload > 0 && o.MaxPending > 0 && int64(o.MaxPayload) > o.MaxPending {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/nats-io/nkeys"
@@ -23,7 +24,7 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 		switch k := strings.ToLower(e.key); k {
 		case "user", "username":
 			if s, ok := r.str(e.key, e.item); ok {
-				r.opts.Username, r.userPos = s, e.item.KeyPos
+				r.opts.Username, r.userKeyPos = s, e.item.KeyPos
 			}
 		case "pass", "password":
 			if s, ok := r.str(e.key, e.item); ok {
@@ -106,6 +107,16 @@ func (r *configReader) users(key string, it *conf.Item, account string) ([]*auth
 			default:
 				r.unknown(e.key, e.item, "user entry")
 			}
+		}
+		if id := cmp.Or(nkey, u.Username); id != "" {
+			if first, dup := r.userPos[id]; dup {
+				r.errorf(ui.Pos, "duplicate user %q (first defined at %s)", id, first)
+				continue
+			}
+			if r.userPos == nil {
+				r.userPos = map[string]conf.Pos{}
+			}
+			r.userPos[id] = ui.Pos
 		}
 		switch {
 		case nkey != "" && (u.Username != "" || u.Password != ""):
