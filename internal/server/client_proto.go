@@ -334,7 +334,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		subject: string(subj),
 		queue:   string(queue),
 		sid:     append([]byte(nil), sid...),
-		deny:    denyFilter(perms, string(subj)),
+		deny:    denyFilter(perms, string(subj), string(queue)),
 	}
 	c.mu.subs[string(sid)] = sub
 	c.mu.Unlock()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/nats-io/nkeys"
@@ -24,7 +25,7 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 		switch k := strings.ToLower(e.key); k {
 		case "user", "username":
 			if s, ok := r.str(e.key, e.item); ok {
-				r.opts.Username, r.userPos = s, e.item.KeyPos
+				r.opts.Username, r.userKeyPos = s, e.item.KeyPos
 			}
 		case "pass", "password":
 			if s, ok := r.str(e.key, e.item); ok {
@@ -56,21 +57,22 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 				}
 				r.opts.AuthCallout = cfg
 			}
-		case "proxy_required":
-			r.warnf(e.item.KeyPos, "'authorization.%s' is not supported yet; ignored", e.key)
 		default:
-			r.unknown(e.key, e.item, "authorization")
+			if !r.refuse("authorization."+k, e.key, e.item) {
+				r.unknown(e.key, e.item, "authorization")
+			}
 		}
 	}
 }
 
-// unknown reports a key that has no meaning in block.
+// unknown reports a key that has no meaning in a security block: always
+// an error, lenient or not, since a misspelt restriction must not be
+// dropped.
 func (r *configReader) unknown(key string, it *conf.Item, block string) {
-	if r.strict {
-		r.errorf(it.KeyPos, "unknown field %q in %s", key, block)
-	} else {
-		r.warnf(it.KeyPos, "unknown field %q in %s; ignored", key, block)
+	if it.Referenced {
+		return // defined only to be used as a $variable
 	}
+	r.errorf(it.KeyPos, "unknown field %q in %s", key, block)
 }
 
 // users reads a users list: maps with user/password or nkey, optional
@@ -115,6 +117,16 @@ func (r *configReader) users(key string, it *conf.Item, account string) ([]*auth
 			default:
 				r.unknown(e.key, e.item, "user entry")
 			}
+		}
+		if id := cmp.Or(nkey, u.Username); id != "" {
+			if first, dup := r.userPos[id]; dup {
+				r.errorf(ui.Pos, "duplicate user %q (first defined at %s)", id, first)
+				continue
+			}
+			if r.userPos == nil {
+				r.userPos = map[string]conf.Pos{}
+			}
+			r.userPos[id] = ui.Pos
 		}
 		switch {
 		case nkey != "" && (u.Username != "" || u.Password != ""):
@@ -285,10 +297,12 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 				ac.DefaultPermissions = r.permissions(f.key, f.item)
 			case "mappings", "maps":
 				ac.Mappings = append(ac.Mappings, r.mappings(f.key, f.item)...)
-			case "jetstream", "limits", "nkey", "msg_trace":
+			case "jetstream", "limits", "msg_trace":
 				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
 			default:
-				r.unknown(f.key, f.item, "account "+ac.Name)
+				if !r.refuse("accounts."+f.key, f.key, f.item) {
+					r.unknown(f.key, f.item, "account "+ac.Name)
+				}
 			}
 		}
 	}
@@ -335,10 +349,12 @@ func (r *configReader) exports(it *conf.Item) []Export {
 				ex.ResponseThreshold, _ = r.duration(e.key, e.item)
 			case "accounts":
 				ex.Accounts = r.stringList(e.key, e.item)
-			case "latency", "allow_trace", "account_token_position", "advertise":
+			case "latency", "allow_trace", "advertise":
 				r.warnf(e.item.KeyPos, "'%s' in an export is not supported yet; ignored", e.key)
 			default:
-				r.unknown(e.key, e.item, "export")
+				if !r.refuse("export."+e.key, e.key, e.item) {
+					r.unknown(e.key, e.item, "export")
+				}
 			}
 		}
 		if kinds != 1 {

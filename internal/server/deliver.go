@@ -109,7 +109,7 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		c.stalledWait(dst)
 	}
 	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) ||
-		(sub.deny != nil && sub.deny.DeniesDelivery(string(subj))) {
+		(sub.deny != nil && sub.deny.DeniesDelivery(string(subj), sub.queue)) {
 		dst.mu.Unlock()
 		return false
 	}

@@ -66,15 +66,16 @@ func (c *client) setPermsLocked(p *auth.Checker) {
 		c.mu.replies = nil
 	}
 	for _, sub := range c.mu.subs {
-		sub.deny = denyFilter(p, sub.subject)
+		sub.deny = denyFilter(p, sub.subject, sub.queue)
 	}
 }
 
 // denyFilter is the checker to consult on each delivery to a subscription
-// on subj: only wildcard subscriptions of users with a subscribe deny
-// list need one.
-func denyFilter(p *auth.Checker, subj string) *auth.Checker {
-	if p.HasSubscribeDeny() && !subject.IsLiteral(subj) {
+// on subj in group queue: wildcard or queue subscriptions of users with a
+// subscribe deny list need one (a deny entry may name a subject under the
+// wildcard, or a queue group).
+func denyFilter(p *auth.Checker, subj, queue string) *auth.Checker {
+	if p.HasSubscribeDeny() && (queue != "" || !subject.IsLiteral(subj)) {
 		return p
 	}
 	return nil

@@ -52,7 +52,9 @@ nats-server work.`,
 	fo := &o.flags
 	fl.StringVarP(&o.configFile, "config", "c", "", "nats-server configuration file")
 	fl.BoolVarP(&o.testOnly, "test", "t", false, "check the configuration and exit")
-	fl.BoolVar(&o.strict, "strict", false, "treat unknown configuration keys as errors")
+	fl.BoolVar(&o.lenient, "lenient", false, "unknown top-level configuration keys only warn (unknown keys are errors by default; never inside security blocks)")
+	fl.BoolVar(&o.strict, "strict", false, "unknown configuration keys are errors (the default)")
+	fl.MarkHidden("strict")
 	fl.StringVar(&o.signal, "signal", "", "send a signal to a running server: reload, reopen, ldm, stop, quit, term [=PID|PIDFILE]")
 	fl.StringVarP(&fo.Host, "addr", "a", server.DefaultHost, "host address to listen on")
 	fl.IntVarP(&fo.Port, "port", "p", server.DefaultPort, "client port (-1 for a random port)")
