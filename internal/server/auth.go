@@ -201,7 +201,7 @@ func (c *client) authenticate(ci *api.ConnectInfo, connType string) (*identity, 
 		return id, err
 	}
 	if c.srv.op != nil {
-		if id, err = c.srv.authenticateJWT(ci, c.nonce, connType, c.host); err != nil {
+		if id, err = c.srv.authenticateJWT(c, ci, connType); err != nil {
 			c.srv.log.Errorf("%s - cid:%d - %v", c.hostPort(), c.cid, err)
 		}
 		return id, err

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	njwt "github.com/nats-io/jwt/v2"
@@ -50,12 +51,35 @@ func (s *Server) usesCallout(ci *api.ConnectInfo) bool {
 
 var errCalloutTimeout = errors.New("authorization callout response not received in time")
 
-// calloutAuthenticate asks the service about c's CONNECT and waits for
-// its answer, at most the authorization timeout: a silent or absent
-// service fails this login and nothing else.
+// calloutAuthenticate asks the service about c's CONNECT (config mode).
 func (s *Server) calloutAuthenticate(c *client, ci *api.ConnectInfo, connType string) (*identity, error) {
-	cfg := s.callout.Config()
-	acc := s.accs.lookup(cfg.Account)
+	acc := s.accs.lookup(s.callout.Config().Account)
+	res, err := s.callOut(c, ci, s.callout, acc)
+	if err != nil {
+		return nil, err
+	}
+	uc := res.User
+	if s.accs.lookup(res.Account) == nil {
+		return nil, fmt.Errorf("no valid account %q for auth callout response", res.Account)
+	}
+	if !opjwtConnTypeOK(uc, connType) {
+		return nil, fmt.Errorf("authorized user on account %q not allowed to use connection type %s", res.Account, connType)
+	}
+	id := &identity{acc: res.Account, user: ci.User, kind: "callout", perms: s.calloutChecker(uc)}
+	if id.user == "" {
+		id.user = uc.Name
+	}
+	id.jwt = &jwtLogin{subs: uc.Limits.Subs, payload: uc.Limits.Payload}
+	if uc.Expires > 0 {
+		id.jwt.expires = time.Unix(uc.Expires, 0)
+	}
+	return id, nil
+}
+
+// callOut sends the authorization request for c's CONNECT to the service
+// listening in acc and waits for its answer, at most the authorization
+// timeout: a silent or absent service fails this login and nothing else.
+func (s *Server) callOut(c *client, ci *api.ConnectInfo, caller *callout.Caller, acc *Account) (*callout.Result, error) {
 	if acc == nil || !acc.sl.HasInterest(callout.Subject) {
 		return nil, errors.New("no auth callout service is listening")
 	}
@@ -70,7 +94,7 @@ func (s *Server) calloutAuthenticate(c *client, ci *api.ConnectInfo, connType st
 	if ci.Sig != "" {
 		req.Client.Nonce = string(c.nonce)
 	}
-	p, err := s.callout.Build(req)
+	p, err := caller.Build(req)
 	if err != nil {
 		return nil, err
 	}
@@ -93,25 +117,31 @@ func (s *Server) calloutAuthenticate(c *client, ci *api.ConnectInfo, connType st
 	case <-time.After(timeout):
 		return nil, errCalloutTimeout
 	}
-	res, err := s.callout.Verify(p, resp)
+	return caller.Verify(p, resp)
+}
+
+// jwtCallout is a login into an account whose JWT delegates
+// authorization (operator mode): the service's user JWT, issued by the
+// account it places the user in, is verified against that account.
+func (s *Server) jwtCallout(c *client, ci *api.ConnectInfo, connType string, acc *Account, ja *jwtAccount) (*identity, error) {
+	caller, err := s.op.caller(s, ja)
 	if err != nil {
 		return nil, err
 	}
-	uc := res.User
-	if s.accs.lookup(res.Account) == nil {
-		return nil, fmt.Errorf("no valid account %q for auth callout response", res.Account)
+	res, err := s.callOut(c, ci, caller, acc)
+	if err != nil {
+		return nil, err
 	}
-	if !opjwtConnTypeOK(uc, connType) {
-		return nil, fmt.Errorf("authorized user on account %q not allowed to use connection type %s", res.Account, connType)
+	tacc, tja, err := s.jwtAccountFor(res.Account)
+	if err != nil {
+		return nil, fmt.Errorf("no valid account %q for auth callout response: %w", res.Account, err)
 	}
-	id := &identity{acc: res.Account, user: ci.User, kind: "callout", perms: s.calloutChecker(uc)}
-	if id.user == "" {
-		id.user = uc.Name
+	u, err := opjwt.VerifyUser(res.User, tja.claims, &opjwt.Login{ConnType: connType, IP: net.ParseIP(c.host), Now: time.Now(), Vouched: true})
+	if err != nil {
+		return nil, fmt.Errorf("auth callout user: %w", err)
 	}
-	id.jwt = &jwtLogin{subs: uc.Limits.Subs, payload: uc.Limits.Payload}
-	if uc.Expires > 0 {
-		id.jwt.expires = time.Unix(uc.Expires, 0)
-	}
+	id := &identity{acc: tacc.Name, user: res.User.Subject, kind: "callout", perms: auth.Compile(u.Permissions)}
+	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload}
 	return id, nil
 }
 

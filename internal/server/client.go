@@ -108,6 +108,7 @@ type client struct {
 		creds    api.ConnectInfo // credentials presented, re-checked on reload
 		user     string          // who CONNECT authenticated as
 		claimed  string          // who a refused CONNECT claimed to be
+		callout  bool            // an auth callout service admitted it
 		// Permissions: resp is set when the user may answer requests it
 		// received (allow_responses); replies are those it may answer.
 		resp    *auth.ResponsePermission

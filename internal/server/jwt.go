@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,8 +14,10 @@ import (
 	njwt "github.com/nats-io/jwt/v2"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/callout"
 	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/internal/server/subject"
+	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -46,7 +49,8 @@ type operatorMode struct {
 		accs    map[string]*jwtAccount
 		relinkT *time.Timer
 	}
-	checkers sync.Map // user JWT id + account JWT id -> *auth.Checker
+	checkers sync.Map // user JWT + account JWT signatures -> *auth.Checker
+	callers  sync.Map // account JWT signature -> *callout.Caller
 	nChecked atomic.Int32
 }
 
@@ -275,7 +279,8 @@ func (s *Server) jwtAccountConfigs() []*AccountConfig {
 
 // authenticateJWT is a login in operator mode: a user JWT and the signed
 // nonce, verified along the whole chain.
-func (s *Server) authenticateJWT(ci *api.ConnectInfo, nonce []byte, connType, host string) (*identity, error) {
+func (s *Server) authenticateJWT(c *client, ci *api.ConnectInfo, connType string) (*identity, error) {
+	nonce, host := c.nonce, c.host
 	if ci.JWT == "" {
 		return nil, errors.New("user JWT required in operator mode")
 	}
@@ -294,6 +299,10 @@ func (s *Server) authenticateJWT(ci *api.ConnectInfo, nonce []byte, connType, ho
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", uc.Subject, err)
 	}
+	if az := ja.claims.Authorization; az.IsEnabled() && !slices.Contains(az.AuthUsers, uc.Subject) {
+		// A sentinel of a callout account: the service decides.
+		return s.jwtCallout(c, ci, connType, acc, ja)
+	}
 	id := &identity{acc: acc.Name, user: uc.Subject, kind: "jwt", perms: s.op.checker(sigOf(ci.JWT)+"|"+sigOf(ja.tok), u.Permissions)}
 	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload}
 	return id, nil
@@ -301,6 +310,24 @@ func (s *Server) authenticateJWT(ci *api.ConnectInfo, nonce []byte, connType, ho
 
 // sigOf is the signature part of a JWT, unique to its content.
 func sigOf(tok string) string { return tok[strings.LastIndexByte(tok, '.')+1:] }
+
+// caller returns the auth callout caller of an account JWT delegating
+// authorization, made once per JWT.
+func (m *operatorMode) caller(s *Server, ja *jwtAccount) (*callout.Caller, error) {
+	key := sigOf(ja.tok)
+	if c, ok := m.callers.Load(key); ok {
+		return c.(*callout.Caller), nil
+	}
+	az := ja.claims.Authorization
+	cfg := &callout.Config{Issuer: ja.claims.Subject, Account: ja.claims.Subject, AuthUsers: az.AuthUsers,
+		XKey: az.XKey, AllowedAccounts: az.AllowedAccounts, Operator: true, SigningKeys: ja.claims.SigningKeys.Keys()}
+	c, err := callout.NewCaller(cfg, callout.Server{Name: s.getOpts().ServerName, Host: s.getOpts().Host, ID: s.id, Version: version.NATSCompat, Key: s.kp})
+	if err != nil {
+		return nil, err
+	}
+	m.callers.Store(key, c)
+	return c, nil
+}
 
 // checker compiles permissions once per user and account JWT pair.
 func (m *operatorMode) checker(key string, p *auth.Permissions) *auth.Checker {

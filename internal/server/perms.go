@@ -42,6 +42,7 @@ func (c *client) bindIdentity(id *identity) bool {
 	old := c.acc
 	c.acc = acc
 	c.mu.user = id.user
+	c.mu.callout = id.kind == "callout"
 	c.setPermsLocked(id.perms)
 	c.bindJWTLocked(id)
 	c.mu.Unlock()
@@ -176,7 +177,11 @@ func (c *client) userLabel() string {
 func (s *Server) reauthenticate(c *client) {
 	c.mu.Lock()
 	creds := c.mu.creds
+	viaCallout := c.mu.callout
 	c.mu.Unlock()
+	if viaCallout {
+		return // the service vouched for this login; asking again is its call
+	}
 	id, err := c.authenticate(&creds, auth.ConnStandard)
 	name := globalAccountName
 	if id != nil && id.acc != "" {

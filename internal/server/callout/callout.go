@@ -27,6 +27,11 @@ type Config struct {
 	AuthUsers       []string // users who log in directly, never called out
 	XKey            string   // the service's curve public key: encrypt
 	AllowedAccounts []string // accounts a response may place users in
+	// Operator mode: Issuer is the callout account, which may also sign
+	// responses with these signing keys, and a user lands in the account
+	// that issued its user JWT (config mode: the one its audience names).
+	Operator    bool
+	SigningKeys []string
 }
 
 // Parse reads an auth_callout block; get unwraps values of the tree.
@@ -83,9 +88,9 @@ func (c *Config) Validate() error {
 	switch {
 	case !nkeys.IsValidPublicAccountKey(c.Issuer):
 		return fmt.Errorf("auth_callout issuer %q is not a valid public account nkey", c.Issuer)
-	case c.Account == "":
+	case c.Account == "" && !c.Operator:
 		return errors.New("auth_callout needs 'account', the account of the callout service")
-	case len(c.AuthUsers) == 0:
+	case len(c.AuthUsers) == 0 && !c.Operator:
 		return errors.New("auth_callout needs 'auth_users', the users of the callout service")
 	case c.XKey != "" && !nkeys.IsValidPublicCurveKey(c.XKey):
 		return fmt.Errorf("auth_callout xkey %q is not a valid public curve (xkey) nkey", c.XKey)
@@ -207,7 +212,7 @@ func (c *Caller) Verify(p *Pending, resp []byte) (*Result, error) {
 		return nil, fmt.Errorf("authorization response had validation errors: %v", vr.Errors()[0])
 	}
 	switch {
-	case arc.Issuer != c.cfg.Issuer:
+	case !c.issuerOK(arc.Issuer, arc.IssuerAccount):
 		return nil, fmt.Errorf("wrong issuer for auth callout response, expected %q got %q", c.cfg.Issuer, arc.Issuer)
 	case arc.Subject != p.UserKey:
 		return nil, fmt.Errorf("auth callout response is for another request (user nkey %q)", arc.Subject)
@@ -226,8 +231,8 @@ func (c *Caller) Verify(p *Pending, resp []byte) (*Result, error) {
 	uc.Validate(vr)
 	switch {
 	case len(vr.Errors()) > 0:
-		return nil, fmt.Errorf("Error validating user JWT: %v", vr.Errors()[0])
-	case uc.Issuer != c.cfg.Issuer:
+		return nil, fmt.Errorf("error validating user JWT: %v", vr.Errors()[0])
+	case !c.cfg.Operator && uc.Issuer != c.cfg.Issuer:
 		return nil, fmt.Errorf("user JWT issuer %q is not known", uc.Issuer)
 	case uc.Subject != p.UserKey:
 		return nil, fmt.Errorf("expected authorized user of %q but got %q", p.UserKey, uc.Subject)
@@ -235,13 +240,31 @@ func (c *Caller) Verify(p *Pending, resp []byte) (*Result, error) {
 		return nil, errors.New("auth callout user JWT has expired")
 	}
 	acc := uc.Audience
+	if c.cfg.Operator {
+		// The account that issued the user JWT; the broker checks the
+		// signature chain against that account's JWT.
+		if acc = uc.IssuerAccount; acc == "" {
+			acc = uc.Issuer
+		}
+	}
 	if acc == "" {
 		return nil, errors.New("auth callout user JWT names no account (audience)")
 	}
-	if len(c.cfg.AllowedAccounts) > 0 && !contains(c.cfg.AllowedAccounts, acc) && !contains(c.cfg.AllowedAccounts, "*") {
+	allowed := len(c.cfg.AllowedAccounts) == 0 || contains(c.cfg.AllowedAccounts, acc) || contains(c.cfg.AllowedAccounts, "*")
+	if c.cfg.Operator {
+		allowed = acc == c.cfg.Issuer || contains(c.cfg.AllowedAccounts, acc) || contains(c.cfg.AllowedAccounts, "*")
+	}
+	if !allowed {
 		return nil, fmt.Errorf("account %q not permitted as valid account option for auth callout", acc)
 	}
 	return &Result{User: uc, Account: acc}, nil
+}
+
+func (c *Caller) issuerOK(iss, issAcc string) bool {
+	if iss == c.cfg.Issuer && (issAcc == "" || issAcc == c.cfg.Issuer) {
+		return true
+	}
+	return c.cfg.Operator && issAcc == c.cfg.Issuer && contains(c.cfg.SigningKeys, iss)
 }
 
 func contains(l []string, s string) bool {
