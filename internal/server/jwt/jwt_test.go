@@ -230,9 +230,11 @@ func TestActivations(t *testing.T) {
 
 type nopApply struct{ updated, deleted []string }
 
-func (a *nopApply) AccountUpdated(pub, _ string, _ *njwt.AccountClaims) { a.updated = append(a.updated, pub) }
-func (a *nopApply) AccountDeleted(pub string)                          { a.deleted = append(a.deleted, pub) }
-func (a *nopApply) SystemAccount() string                              { return "ASYS" }
+func (a *nopApply) AccountUpdated(pub, _ string, _ *njwt.AccountClaims) {
+	a.updated = append(a.updated, pub)
+}
+func (a *nopApply) AccountDeleted(pub string) { a.deleted = append(a.deleted, pub) }
+func (a *nopApply) SystemAccount() string     { return "ASYS" }
 
 type nopLog struct{}
 
