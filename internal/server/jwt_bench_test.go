@@ -48,7 +48,7 @@ func BenchmarkJWTLogin(b *testing.B) {
 	})
 }
 
-func startRefOperator(b *testing.B, bin string, op *tOperator, acc *tAccount) string {
+func startRefOperator(b testing.TB, bin string, op *tOperator, acc *tAccount) string {
 	dir := b.TempDir()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := l.Addr().(*net.TCPAddr).Port
