@@ -491,6 +491,13 @@ func (a *jwtApplier) AccountDeleted(pub string) {
 	s.relinkJWT()
 }
 
+func (a *jwtApplier) AccountKnown(pub string) bool {
+	s := (*Server)(a)
+	s.op.mu.Lock()
+	defer s.op.mu.Unlock()
+	return s.op.mu.accs[pub] != nil
+}
+
 func (a *jwtApplier) SystemAccount() string {
 	s := (*Server)(a)
 	if s.sysAcc == nil {

@@ -33,6 +33,8 @@ type Applier interface {
 	AccountDeleted(pub string)
 	// SystemAccount is the system account's public key.
 	SystemAccount() string
+	// AccountKnown reports whether the server has loaded the account.
+	AccountKnown(pub string) bool
 }
 
 // Logger is what the claims services log to.
@@ -112,6 +114,11 @@ func (c *Claims) Update(subjAcc string, msg []byte) *Reply {
 		return c.reply(subjAcc, "jwt update resulted in error", errors.New("subject does not match jwt content"))
 	}
 	tok := strings.TrimSpace(string(msg))
+	if _, isDir := c.Resolver.(*Dir); !isDir && !c.Apply.AccountKnown(ac.Subject) {
+		// As nats-server: MEMORY and URL resolvers only update accounts
+		// in use; the others are looked up when first needed.
+		return c.reply(ac.Subject, "jwt update skipped", nil)
+	}
 	stored, err := c.Resolver.Store(ac.Subject, tok)
 	if err != nil {
 		return c.reply(ac.Subject, "jwt update resulted in error", err)

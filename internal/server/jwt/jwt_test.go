@@ -235,6 +235,7 @@ func (a *nopApply) AccountUpdated(pub, _ string, _ *njwt.AccountClaims) {
 }
 func (a *nopApply) AccountDeleted(pub string) { a.deleted = append(a.deleted, pub) }
 func (a *nopApply) SystemAccount() string     { return "ASYS" }
+func (a *nopApply) AccountKnown(string) bool  { return false }
 
 type nopLog struct{}
 
@@ -303,4 +304,49 @@ func userJWT(t *testing.T) string {
 	upub, _ := ukp.PublicKey()
 	tok, _ := njwt.NewUserClaims(upub).Encode(akp)
 	return tok
+}
+
+func TestTrustDecodeAccount(t *testing.T) {
+	opKP, _ := nkeys.CreateOperator()
+	opPub, _ := opKP.PublicKey()
+	skKP, _ := nkeys.CreateOperator()
+	skPub, _ := skKP.PublicKey()
+	oc := njwt.NewOperatorClaims(opPub)
+	oc.SigningKeys.Add(skPub)
+	oc.StrictSigningKeyUsage = true
+	tr, _ := NewTrust([]*njwt.OperatorClaims{oc}, nil)
+	akp, _ := nkeys.CreateAccount()
+	apub, _ := akp.PublicKey()
+	sign := func(kp nkeys.KeyPair, edit func(*njwt.AccountClaims)) string {
+		ac := njwt.NewAccountClaims(apub)
+		if edit != nil {
+			edit(ac)
+		}
+		tok, _ := ac.Encode(kp)
+		return tok
+	}
+	if _, err := tr.DecodeAccount(sign(skKP, nil)); err != nil {
+		t.Fatalf("signing key: %v", err)
+	}
+	if _, err := tr.DecodeAccount(sign(opKP, nil)); err == nil || !strings.Contains(err.Error(), "signing key") {
+		t.Fatalf("strict operator identity: %v", err)
+	}
+	for name, edit := range map[string]func(*njwt.AccountClaims){
+		"too many imports": func(ac *njwt.AccountClaims) {
+			ac.Limits.Imports = 0
+			ac.Imports.Add(&njwt.Import{Account: apub, Subject: "x", Type: njwt.Stream})
+		},
+		"wildcard export": func(ac *njwt.AccountClaims) {
+			ac.Limits.WildcardExports = false
+			ac.Limits.Exports = 5
+			ac.Exports.Add(&njwt.Export{Subject: "x.>", Type: njwt.Stream})
+		},
+	} {
+		if _, err := tr.DecodeAccount(sign(skKP, edit)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := NewTrust(nil, []string{"NOTAKEY"}); err == nil {
+		t.Error("bad trusted key accepted")
+	}
 }
