@@ -245,6 +245,8 @@ func (s *Server) relinkJWT() {
 		}
 	}
 	s.configureImports(s.getOpts())
+	// Read loops re-read their payload limits when the generation moves.
+	s.optsGen.Add(1)
 }
 
 // jwtAccountConfigs are the JWT accounts as account configurations, for
@@ -383,7 +385,10 @@ func (c *client) maxSubs() int {
 // maxPayload is the payload limit of the connection.
 func (c *client) maxPayload(o *Options) int {
 	n := int(o.MaxPayload)
-	for _, l := range []int64{c.lim.payload, c.accLimits().payload} {
+	c.mu.Lock()
+	own := c.lim.payload
+	c.mu.Unlock()
+	for _, l := range []int64{own, c.accLimits().payload} {
 		if l >= 0 && int(l) < n {
 			n = int(l)
 		}
