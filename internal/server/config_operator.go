@@ -32,7 +32,7 @@ func readOperators(r *configReader, key string, it *conf.Item) {
 		if r.opts.SystemAccount == "" && oc.SystemAccount != "" {
 			r.opts.SystemAccount = oc.SystemAccount
 		}
-		if r.opts.AccountResolver == nil && oc.AccountServerURL != "" {
+		if u := oc.AccountServerURL; r.opts.AccountResolver == nil && (strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
 			r.opts.AccountResolver = &opjwt.ResolverConfig{Kind: "URL", URL: strings.TrimSuffix(oc.AccountServerURL, "/") + "/accounts"}
 		}
 	}

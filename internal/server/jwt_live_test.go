@@ -146,6 +146,26 @@ func TestFullResolverPushRevokeAndList(t *testing.T) {
 		t.Fatalf("list: %v %s", err, m.Data)
 	}
 
+	// Pack (nsc pull): one "<account>|<jwt>" message per account, then
+	// an empty one.
+	inbox := nats.NewInbox()
+	psub, _ := sys.SubscribeSync(inbox)
+	sys.PublishRequest("$SYS.REQ.CLAIMS.PACK", inbox, nil)
+	var packed []string
+	for {
+		pm, err := psub.NextMsg(2 * time.Second)
+		if err != nil {
+			t.Fatalf("pack: %v", err)
+		}
+		if len(pm.Data) == 0 {
+			break
+		}
+		packed = append(packed, string(pm.Data))
+	}
+	if len(packed) != 2 || !strings.Contains(strings.Join(packed, "\n"), acc.pub+"|"+acc.jwt) {
+		t.Fatalf("pack: %q", packed)
+	}
+
 	// Revoking the user disconnects it.
 	uc, _ := njwt.DecodeUserClaims(tok)
 	upd := acc.sign(t, func(ac *njwt.AccountClaims) { ac.RevokeAt(uc.Subject, time.Now().Add(time.Second)) })

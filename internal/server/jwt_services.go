@@ -45,6 +45,17 @@ func (s *Server) registerClaimsServices() {
 			s.claimsReply(reply, lr)
 		}
 	})
+	if _, err := s.SubscribeInternal(s.sysAcc, opjwt.SubjClaimsPack, "responder", func(_, reply string, _, msg []byte) {
+		msgs, ok := c.Pack(msg)
+		if !ok || reply == "" {
+			return
+		}
+		for _, m := range msgs {
+			s.PublishInternal(s.sysAcc, reply, "", nil, m)
+		}
+	}); err != nil {
+		s.log.Errorf("claims service %s: %v", opjwt.SubjClaimsPack, err)
+	}
 	sub(opjwt.SubjClaimsDelete, func(_, reply string, _, msg []byte) {
 		s.claimsReply(reply, c.Delete(msg))
 	})

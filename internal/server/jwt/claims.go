@@ -1,6 +1,8 @@
 package jwt
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ const (
 	SubjClaimsUpdate  = "$SYS.REQ.CLAIMS.UPDATE"
 	SubjClaimsList    = "$SYS.REQ.CLAIMS.LIST"
 	SubjClaimsDelete  = "$SYS.REQ.CLAIMS.DELETE"
+	SubjClaimsPack    = "$SYS.REQ.CLAIMS.PACK"
 	SubjAccountUpdate = "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE"
 	SubjAccountLookup = "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP"
 	// SubjUpdateEvent is the older form of an update, still sent by
@@ -153,6 +156,33 @@ func (c *Claims) List() (*ListReply, bool) {
 		return nil, false
 	}
 	return &ListReply{Data: d.List()}, true
+}
+
+// Pack answers a CLAIMS.PACK (nsc pull, and servers syncing): one
+// message "<account>|<jwt>" per stored JWT and an empty one to end, or
+// only the empty one when theirHash is the hash of what is stored.
+func (c *Claims) Pack(theirHash []byte) ([][]byte, bool) {
+	d, ok := c.Resolver.(*Dir)
+	if !ok {
+		return nil, false
+	}
+	var out [][]byte
+	var hash [sha256.Size]byte
+	for _, pub := range d.List() {
+		tok, err := d.Fetch(pub)
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256([]byte(tok))
+		for i := range hash {
+			hash[i] ^= sum[i]
+		}
+		out = append(out, []byte(pub+"|"+tok))
+	}
+	if bytes.Equal(theirHash, hash[:]) {
+		out = nil
+	}
+	return append(out, []byte{}), true
 }
 
 // Delete handles a CLAIMS.DELETE: a generic JWT self-signed by a trusted

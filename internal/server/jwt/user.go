@@ -91,7 +91,8 @@ func VerifyUser(uc *njwt.UserClaims, ac *njwt.AccountClaims, l *Login) (*User, e
 	u := &User{Claims: uc, Account: ac.Subject, Name: uc.Name}
 	limits := uc.UserPermissionLimits
 	switch {
-	case uc.Issuer == ac.Subject && uc.IssuerAccount == "":
+	case uc.Issuer == ac.Subject && (uc.IssuerAccount == "" || uc.IssuerAccount == ac.Subject):
+		// The account's own key (nsc sets issuer_account even then).
 	case uc.IssuerAccount == ac.Subject && ac.SigningKeys.Contains(uc.Issuer):
 		u.SigningKey = uc.Issuer
 		if scope, ok := ac.SigningKeys.GetScope(uc.Issuer); ok && scope != nil {
