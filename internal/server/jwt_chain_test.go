@@ -62,6 +62,8 @@ func TestUserJWTChainMatrix(t *testing.T) {
 	cases := []tc{
 		{name: "account key", signer: acc.kp, acc: acc, ok: true},
 		{name: "signing key", signer: sk, acc: acc, ok: true},
+		{name: "account key naming itself as issuer account (nsc)", signer: acc.kp, acc: acc, edit: func(uc *njwt.UserClaims) { uc.IssuerAccount = acc.pub }, ok: true},
+		{name: "issuer account of another account", signer: acc.kp, acc: acc, edit: func(uc *njwt.UserClaims) { uc.IssuerAccount = noBearer.pub }},
 		{name: "unknown signer", signer: stranger, acc: acc},
 		{name: "bearer", signer: acc.kp, acc: acc, bearer: true, edit: func(uc *njwt.UserClaims) { uc.BearerToken = true }, ok: true},
 		{name: "bearer disallowed", signer: noBearer.kp, acc: noBearer, bearer: true, edit: func(uc *njwt.UserClaims) { uc.BearerToken = true }},
