@@ -114,7 +114,7 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		return false
 	}
 	if dst.mu.resp != nil && len(reply) > 0 {
-		dst.grantReplyLocked(reply)
+		dst.grantReplyLocked(dst.perms.Load(), reply)
 	}
 	payload := msg
 	if hdrLen > 0 && !dst.mu.headers {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,23 +31,29 @@ type forwarder interface {
 // streamImport re-publishes the exporter's messages into the importer.
 type streamImport struct {
 	to   *Account
-	from string // exported subject pattern
-	dest string // rewritten pattern, "" = unchanged
+	dest string             // delivered subject of a literal import, "" = unchanged
+	tr   *subject.Transform // rename of a wildcard import, nil = none
 }
 
 func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
 	out := subj
-	if si.dest != "" {
-		out = []byte(rewrite(string(subj), si.from, si.dest))
+	switch {
+	case si.tr != nil:
+		if m, ok := si.tr.Append(nil, subj); ok {
+			out = m
+		}
+	case si.dest != "":
+		out = []byte(si.dest)
 	}
 	return c.publishIn(si.to, out, reply, hdrLen, msg)
 }
 
 // serviceImport sends the importer's requests into the exporter.
 type serviceImport struct {
-	from      *Account // the exporter
-	local     string   // subject the importer publishes to
-	remote    string   // subject in the exporter
+	from      *Account           // the exporter
+	local     string             // subject the importer publishes to
+	remote    string             // subject in the exporter
+	tr        *subject.Transform // local onto remote for wildcard renames
 	respType  string
 	threshold time.Duration
 	importer  *Account
@@ -56,8 +61,13 @@ type serviceImport struct {
 
 func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
 	out := subj
-	if si.local != si.remote {
-		out = []byte(rewrite(string(subj), si.local, si.remote))
+	switch {
+	case si.tr != nil:
+		if m, ok := si.tr.Append(nil, subj); ok {
+			out = m
+		}
+	case si.local != si.remote:
+		out = []byte(si.remote) // a literal service
 	}
 	out, drop := mapImported(si.from, out)
 	if drop {
@@ -235,19 +245,22 @@ func (s *Server) configureImports(o *Options) {
 				continue
 			}
 			if im.Service {
-				local := im.Subject
-				if im.To != "" {
-					local = im.To
+				local, tr, err := serviceImportTransform(im.To, im.Subject)
+				if err != nil {
+					continue // refused by validation
 				}
-				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold}
+				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, tr: tr, respType: ex.ResponseType, threshold: ex.ResponseThreshold}
 				importer.addImport(&subscription{acc: importer, subject: local, fwd: fw})
 				continue
 			}
-			dest := im.To
-			if im.Prefix != "" {
-				dest = im.Prefix + "." + im.Subject
+			tr, err := streamImportTransform(im.Subject, im.streamDest())
+			if err != nil {
+				continue
 			}
-			fw := &streamImport{to: importer, from: im.Subject, dest: dest}
+			fw := &streamImport{to: importer, tr: tr}
+			if tr == nil && im.streamDest() != im.Subject {
+				fw.dest = im.streamDest()
+			}
 			exporter.addImport(&subscription{acc: exporter, subject: im.Subject, fwd: fw})
 		}
 	}
@@ -272,33 +285,6 @@ func (a *Account) dropImports() {
 	for _, sub := range subs {
 		a.sl.Remove(sub.subject, "", sub)
 	}
-}
-
-// rewrite maps subj, which matches pattern from, onto pattern to: the
-// tokens under from's wildcards fill to's wildcards in order.
-func rewrite(subj, from, to string) string {
-	if subject.IsLiteral(to) {
-		return to
-	}
-	st, ft := strings.Split(subj, "."), strings.Split(from, ".")
-	var wild []string
-	for i, tok := range ft {
-		switch tok {
-		case "*":
-			wild = append(wild, st[i])
-		case ">":
-			wild = append(wild, strings.Join(st[i:], "."))
-		}
-	}
-	tt := strings.Split(to, ".")
-	k := 0
-	for i, tok := range tt {
-		if (tok == "*" || tok == ">") && k < len(wild) {
-			tt[i] = wild[k]
-			k++
-		}
-	}
-	return strings.Join(tt, ".")
 }
 
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -107,25 +107,38 @@ func (c *client) canPublish(subj []byte) bool {
 func (c *client) useReplyGrant(subj string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.spendReplyLocked(subj)
+}
+
+// spendReplyLocked counts one reply to subj against its grant and says
+// whether the grant allowed it; a spent or expired grant is dropped.
+func (c *client) spendReplyLocked(subj string) bool {
 	g := c.mu.replies[subj]
 	rp := c.mu.resp
 	if g == nil || rp == nil {
 		return false
 	}
-	if rp.Expires > 0 && time.Since(g.granted) > rp.Expires {
+	g.n++
+	if (rp.MaxMsgs > 0 && g.n > rp.MaxMsgs) || (rp.Expires > 0 && time.Since(g.granted) > rp.Expires) {
 		delete(c.mu.replies, subj)
 		return false
-	}
-	g.n++
-	if rp.MaxMsgs > 0 && g.n >= rp.MaxMsgs {
-		delete(c.mu.replies, subj)
 	}
 	return true
 }
 
 // grantReplyLocked records that the client received a request it may
-// answer. Called on delivery with the client's lock held.
-func (c *client) grantReplyLocked(reply []byte) {
+// answer. Called on delivery with the client's lock held. As in
+// nats-server, a delivery of a request whose reply subject is still
+// granted spends one reply of that grant (the same request delivered
+// twice to one client leaves it fewer replies, not more); a fresh grant
+// is made only when none is left.
+func (c *client) grantReplyLocked(p *auth.Checker, reply []byte) {
+	if p.CanPublish(string(reply)) {
+		return // allowed anyway: nothing to track
+	}
+	if c.spendReplyLocked(string(reply)) {
+		return
+	}
 	if c.mu.replies == nil {
 		c.mu.replies = make(map[string]*replyGrant)
 	}
@@ -138,7 +151,7 @@ func (c *client) grantReplyLocked(reply []byte) {
 func (c *client) pruneRepliesLocked() {
 	rp := c.mu.resp
 	for k, g := range c.mu.replies {
-		if rp == nil || rp.Expires <= 0 || time.Since(g.granted) > rp.Expires {
+		if rp == nil || rp.Expires <= 0 || time.Since(g.granted) > rp.Expires || (rp.MaxMsgs > 0 && g.n >= rp.MaxMsgs) {
 			delete(c.mu.replies, k)
 		}
 	}

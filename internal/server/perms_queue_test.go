@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +85,51 @@ func TestQueueDenyWildcardNATS(t *testing.T) {
 		if m.Subject == "q.deny" {
 			t.Fatalf("denied member received %q", m.Data)
 		}
+	}
+}
+
+// allow_responses: a request delivered twice to one client (two matching
+// subscriptions) spends a reply of its grant on the second delivery, as
+// nats-server counts it; found by the differential harness.
+func TestAllowResponsesRequestDeliveredTwice(t *testing.T) {
+	t.Parallel()
+	s := runConf(t, `authorization { users: [
+  {user: svc, password: p, permissions: {allow_responses: {max: 1}}}
+  {user: req, password: p}
+] }`)
+	svc := rawAs(t, s, "svc")
+	req := rawAs(t, s, "req")
+	req.Send("SUB _INBOX.> 9\r\n")
+	req.Sync()
+	for _, c := range []struct {
+		subs    string
+		reached bool // whether a reply gets through
+	}{
+		{"SUB s.> 1\r\n", true},
+		{"SUB s.> 1\r\nSUB s.* 2\r\n", false},
+	} {
+		svc.Send(c.subs)
+		svc.Sync()
+		req.Send("PUB s.x _INBOX.a 1\r\nq\r\n")
+		req.Sync()
+		n := strings.Count(c.subs, "SUB")
+		for range n {
+			if l := svc.ReadLine(); !strings.HasPrefix(l, "MSG s.x ") {
+				t.Fatalf("request: %q", l)
+			}
+			svc.ReadLine()
+		}
+		svc.Send("PUB _INBOX.a 1\r\nr\r\nPUB _INBOX.a 1\r\nr\r\n")
+		want := `-ERR 'Permissions Violation for Publish to "_INBOX.a"'` + "\r\n"
+		if !c.reached {
+			svc.Expect(want)
+		}
+		svc.Expect(want)
+		svc.Sync()
+		if c.reached {
+			req.Expect("MSG _INBOX.a 9 1\r\nr\r\n")
+		}
+		req.Sync()
+		svc.Send("UNSUB 1\r\nUNSUB 2\r\n")
 	}
 }
