@@ -3,7 +3,6 @@ package jwt
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	njwt "github.com/nats-io/jwt/v2"
@@ -194,7 +193,7 @@ func importOf(im *njwt.Import) Import {
 	out := Import{Account: im.Account, Service: im.IsService(), Subject: string(im.Subject)}
 	switch {
 	case im.LocalSubject != "":
-		out.To = localSubject(string(im.Subject), string(im.LocalSubject))
+		out.To = string(im.LocalSubject) // $N references are the broker's to resolve
 	case im.IsService() && im.To != "":
 		// Deprecated form: Subject is local, To is the exporter's.
 		out.Subject, out.To = string(im.To), string(im.Subject)
@@ -202,21 +201,6 @@ func importOf(im *njwt.Import) Import {
 		out.Prefix = string(im.To)
 	}
 	return out
-}
-
-// localSubject turns $N references of a local subject into the
-// wildcards sluice's import rewriting fills in order.
-func localSubject(from, local string) string {
-	if !strings.Contains(local, "$") {
-		return local
-	}
-	toks := strings.Split(local, ".")
-	for i, t := range toks {
-		if len(t) > 1 && t[0] == '$' {
-			toks[i] = "*"
-		}
-	}
-	return strings.Join(toks, ".")
 }
 
 // findExport returns the exporter's export covering the import (and its
