@@ -134,6 +134,7 @@ func TestJWTExportsImports(t *testing.T) {
 	exp := op.account(t, "EXP", func(ac *njwt.AccountClaims) {
 		ac.Exports.Add(&njwt.Export{Subject: "svc.>", Type: njwt.Service})
 		ac.Exports.Add(&njwt.Export{Subject: "private.>", Type: njwt.Stream, TokenReq: true})
+		ac.Exports.Add(&njwt.Export{Subject: "events.*.*", Type: njwt.Stream})
 	})
 	imp := op.account(t, "IMP", nil)
 	act := njwt.NewActivationClaims(imp.pub)
@@ -146,6 +147,7 @@ func TestJWTExportsImports(t *testing.T) {
 	imp.sign(t, func(ac *njwt.AccountClaims) {
 		ac.Imports.Add(&njwt.Import{Account: exp.pub, Subject: "svc.>", LocalSubject: "remote.>", Type: njwt.Service})
 		ac.Imports.Add(&njwt.Import{Account: exp.pub, Subject: "private.>", Type: njwt.Stream, Token: token})
+		ac.Imports.Add(&njwt.Import{Account: exp.pub, Subject: "events.*.*", Type: njwt.Stream, LocalSubject: "mine.$2.$1"})
 	})
 	noTok := op.account(t, "NOTOK", func(ac *njwt.AccountClaims) {
 		ac.Imports.Add(&njwt.Import{Account: exp.pub, Subject: "private.>", Type: njwt.Stream})
@@ -175,6 +177,12 @@ func TestJWTExportsImports(t *testing.T) {
 	}
 	if m, err := miss.NextMsg(200 * time.Millisecond); err == nil {
 		t.Fatalf("import without activation token got %q", m.Data)
+	}
+	renamed, _ := inc.SubscribeSync("mine.b.a")
+	inc.Flush()
+	enc.Publish("events.a.b", nil)
+	if _, err := renamed.NextMsg(2 * time.Second); err != nil {
+		t.Fatalf("local_subject with $N: %v", err)
 	}
 }
 
