@@ -84,9 +84,6 @@ func (s *Server) initOperator(o *Options) error {
 		}
 		return nil
 	}
-	if o.Username != "" || o.Authorization != "" || len(o.Users) > 0 || len(o.Nkeys) > 0 {
-		return errors.New("operator mode does not allow users, tokens or nkeys in the configuration: users come from JWTs")
-	}
 	var ops []*njwt.OperatorClaims
 	for _, tok := range o.TrustedOperators {
 		_, oc, err := opjwt.ReadOperator(tok)
@@ -99,11 +96,7 @@ func (s *Server) initOperator(o *Options) error {
 	if err != nil {
 		return err
 	}
-	rc := o.AccountResolver
-	if rc == nil {
-		rc = &opjwt.ResolverConfig{Kind: "MEMORY"}
-	}
-	res, err := rc.Open()
+	res, err := o.AccountResolver.Open()
 	if err != nil {
 		return fmt.Errorf("account resolver: %w", err)
 	}
@@ -129,6 +122,58 @@ func (s *Server) initOperator(o *Options) error {
 		if _, _, err := s.jwtAccountFor(s.sysAcc.Name); err != nil && !errors.Is(err, opjwt.ErrNotFound) {
 			s.log.Warnf("System account %s: %v", s.sysAcc.Name, err)
 		}
+	}
+	return nil
+}
+
+// validateOperator checks operator mode options as nats-server does, and
+// takes the system account from the operator JWT when the options name
+// none (the default $SYS counts as none: it is no account key).
+func (o *Options) validateOperator() error {
+	if !o.operatorMode() {
+		if o.AccountResolver != nil || len(o.ResolverPreload) > 0 {
+			return errors.New("resolver and resolver_preload need operator mode (operator or trusted_keys)")
+		}
+		return nil
+	}
+	var ops []*njwt.OperatorClaims
+	for _, tok := range o.TrustedOperators {
+		_, oc, err := opjwt.ReadOperator(tok)
+		if err != nil {
+			return err
+		}
+		ops = append(ops, oc)
+	}
+	switch {
+	case o.AccountResolver == nil:
+		return errors.New("operators require an account resolver to be configured")
+	case len(o.Accounts) > 0:
+		return errors.New("operators do not allow Accounts to be configured directly")
+	case len(o.Users) > 0 || len(o.Nkeys) > 0 || o.Username != "" || o.Authorization != "":
+		return errors.New("operators do not allow users to be configured directly")
+	case len(ops) > 0 && len(o.TrustedKeys) > 0:
+		return errors.New("conflicting options for 'TrustedKeys' and 'TrustedOperators'")
+	}
+	if o.SystemAccount == "" || o.SystemAccount == "$SYS" {
+		o.SystemAccount = ""
+		if len(ops) > 0 {
+			o.SystemAccount = ops[0].SystemAccount
+		}
+		if o.SystemAccount == "" {
+			if k := o.AccountResolver.Kind; k == "FULL" || k == "CACHE" {
+				return errors.New("using nats based account resolver - the system account needs to be specified in configuration or the operator jwt")
+			}
+			o.SystemAccount = "$SYS"
+		}
+		return nil
+	}
+	named, nonEmpty := false, false
+	for _, oc := range ops {
+		nonEmpty = nonEmpty || oc.SystemAccount != ""
+		named = named || oc.SystemAccount == o.SystemAccount
+	}
+	if nonEmpty && !named {
+		return errors.New("system_account in config and operator JWT must be identical")
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/sluicehq/sluice/internal/server"
+	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
@@ -115,6 +116,7 @@ func runOperator(t testing.TB, op *tOperator, mutate func(*server.Options), accs
 		o.TrustedOperators = []string{op.jwt}
 		o.SystemAccount = op.sys.pub
 		o.ResolverPreload = map[string]string{op.sys.pub: op.sys.jwt}
+		o.AccountResolver = &opjwt.ResolverConfig{Kind: "MEMORY"}
 		for _, a := range accs {
 			o.ResolverPreload[a.pub] = a.jwt
 		}

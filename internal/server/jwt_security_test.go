@@ -8,6 +8,10 @@ import (
 	njwt "github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/sluicehq/sluice/internal/server"
+	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 // The security matrix of operator mode: each bad credential is refused
@@ -95,5 +99,45 @@ func TestOperatorReloadKeepsUsers(t *testing.T) {
 	waitErr(t, ch, `Publish to "no"`)
 	if nc.IsClosed() {
 		t.Fatal("closed by the reload")
+	}
+}
+
+// Operator mode options that cannot work are refused at start with
+// nats-server's errors.
+func TestOperatorOptionErrors(t *testing.T) {
+	op := newOperator(t)
+	other := newOperator(t)
+	okKey, _ := nkeys.CreateOperator()
+	okPub, _ := okKey.PublicKey()
+	mem := &opjwt.ResolverConfig{Kind: "MEMORY"}
+	for name, c := range map[string]struct {
+		o    server.Options
+		want string
+	}{
+		"no resolver":          {server.Options{TrustedOperators: []string{op.jwt}}, "operators require an account resolver"},
+		"config accounts":      {server.Options{TrustedOperators: []string{op.jwt}, AccountResolver: mem, Accounts: []*server.AccountConfig{{Name: "A"}}}, "operators do not allow Accounts"},
+		"config users":         {server.Options{TrustedOperators: []string{op.jwt}, AccountResolver: mem, Username: "u", Password: "p"}, "operators do not allow users"},
+		"keys and operators":   {server.Options{TrustedOperators: []string{op.jwt}, AccountResolver: mem, TrustedKeys: []string{okPub}}, "conflicting options"},
+		"other system acc":     {server.Options{TrustedOperators: []string{op.jwt}, AccountResolver: mem, SystemAccount: other.sys.pub}, "must be identical"},
+		"resolver, no op":      {server.Options{AccountResolver: mem}, "need operator mode"},
+		"full resolver no sys": {server.Options{TrustedKeys: []string{okPub}, AccountResolver: &opjwt.ResolverConfig{Kind: "FULL", Dir: opjwt.DirConfig{Dir: t.TempDir()}}}, "system account needs to be specified"},
+		"untrusted preload":    {server.Options{TrustedOperators: []string{op.jwt}, AccountResolver: mem, ResolverPreload: map[string]string{other.sys.pub: other.sys.jwt}}, "not trusted"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c.o.Port = server.RandomPort
+			_, err := server.New(c.o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+	// The system account defaults to the operator's.
+	s := testutil.RunServer(t, func(o *server.Options) {
+		o.TrustedOperators = []string{op.jwt}
+		o.AccountResolver = mem
+		o.ResolverPreload = map[string]string{op.sys.pub: op.sys.jwt}
+	})
+	if s.SystemAccount() == nil || s.SystemAccount().Name != op.sys.pub {
+		t.Fatalf("system account %v", s.SystemAccount())
 	}
 }

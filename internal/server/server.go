@@ -67,6 +67,9 @@ type serverStats struct {
 // New validates opts and returns a server that is not yet listening.
 func New(opts Options) (*Server, error) {
 	opts.setDefaults()
+	if err := opts.validateOperator(); err != nil {
+		return nil, err
+	}
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
