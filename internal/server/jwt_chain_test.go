@@ -257,3 +257,38 @@ func TestOperatorConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// An import's activation token that expires stops the import then.
+func TestJWTActivationExpires(t *testing.T) {
+	op := newOperator(t)
+	exp := op.account(t, "EXP", func(ac *njwt.AccountClaims) {
+		ac.Exports.Add(&njwt.Export{Subject: "private.>", Type: njwt.Stream, TokenReq: true})
+	})
+	imp := op.account(t, "IMP", nil)
+	act := njwt.NewActivationClaims(imp.pub)
+	act.ImportSubject = "private.>"
+	act.ImportType = njwt.Stream
+	act.Expires = time.Now().Add(2 * time.Second).Unix()
+	token, _ := act.Encode(exp.kp)
+	imp.sign(t, func(ac *njwt.AccountClaims) {
+		ac.Imports.Add(&njwt.Import{Account: exp.pub, Subject: "private.>", Type: njwt.Stream, Token: token})
+	})
+	s := runOperator(t, op, nil, exp, imp)
+	et, ek := exp.user(t, "e", nil)
+	it, ik := imp.user(t, "i", nil)
+	enc := testutil.Connect(t, s, creds(et, ek))
+	inc := testutil.Connect(t, s, creds(it, ik))
+	sub, _ := inc.SubscribeSync("private.x")
+	inc.Flush()
+	enc.Publish("private.x", nil)
+	if _, err := sub.NextMsg(time.Second); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	testutil.CheckFor(t, 6*time.Second, 100*time.Millisecond, func() error {
+		enc.Publish("private.x", nil)
+		if _, err := sub.NextMsg(100 * time.Millisecond); err == nil {
+			return errBusy
+		}
+		return nil
+	})
+}
