@@ -35,6 +35,16 @@ func (s *Server) initCallout(o *Options) error {
 	if s.accs.lookup(cfg.Account) == nil {
 		return fmt.Errorf("auth_callout account %q is not defined", cfg.Account)
 	}
+	for _, acc := range cfg.AllowedAccounts {
+		if acc != "*" && s.accs.lookup(acc) == nil {
+			return fmt.Errorf("auth_callout allowed account %q not found in configured accounts", acc)
+		}
+	}
+	for _, u := range cfg.AuthUsers {
+		if u != o.Username && o.authIx.users[u] == nil && o.authIx.nkeys[u] == nil {
+			s.log.Errorf("Authorization callout user %q not valid", u)
+		}
+	}
 	c, err := callout.NewCaller(cfg, callout.Server{Name: o.ServerName, Host: o.Host, ID: s.id, Version: version.NATSCompat, Key: s.kp})
 	if err != nil {
 		return err
