@@ -151,7 +151,7 @@ func (s *Server) jwtCallout(c *client, ci *api.ConnectInfo, connType string, acc
 		return nil, fmt.Errorf("auth callout user: %w", err)
 	}
 	id := &identity{acc: tacc.Name, user: res.User.Subject, kind: "callout", perms: auth.Compile(u.Permissions)}
-	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload}
+	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload, calloutUser: res.User.Subject, calloutIat: res.User.IssuedAt}
 	return id, nil
 }
 

@@ -90,6 +90,12 @@ func TestAuthCalloutOperatorMode(t *testing.T) {
 			nc.Flush()
 			waitErr(t, ch, `Publish to "elsewhere"`)
 			refused(t, s, creds(sentinel, skp), nats.Token("wrong"))
+
+			// Revoking every user of APP cuts the callout user too.
+			push(t, sysConn(t, s, op), app, app.sign(t, func(ac *njwt.AccountClaims) {
+				ac.RevokeAt(njwt.All, time.Now().Add(time.Hour))
+			}))
+			waitErr(t, ch, "authentication revoked")
 		})
 	}
 }

@@ -109,6 +109,10 @@ type client struct {
 		user     string          // who CONNECT authenticated as
 		claimed  string          // who a refused CONNECT claimed to be
 		callout  bool            // an auth callout service admitted it
+		// The user JWT a callout service issued: key and issue time, for
+		// the account's revocations.
+		calloutUser string
+		calloutIat  int64
 		// Permissions: resp is set when the user may answer requests it
 		// received (allow_responses); replies are those it may answer.
 		resp    *auth.ResponsePermission

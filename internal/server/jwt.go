@@ -66,6 +66,9 @@ type jwtAccount struct {
 type jwtLogin struct {
 	expires       time.Time
 	subs, payload int64 // -1 = no limit
+	// For a user JWT from a callout service: its key and issue time.
+	calloutUser string
+	calloutIat  int64
 }
 
 // accountLimits are the limits in force for an account (from its JWT).
@@ -405,6 +408,7 @@ func (c *client) bindJWTLocked(id *identity) {
 		return
 	}
 	c.lim = clientLimits{subs: id.jwt.subs, payload: id.jwt.payload}
+	c.mu.calloutUser, c.mu.calloutIat = id.jwt.calloutUser, id.jwt.calloutIat
 	if !id.jwt.expires.IsZero() {
 		c.expT = time.AfterFunc(time.Until(id.jwt.expires), c.authExpired)
 	}
@@ -499,8 +503,15 @@ func (s *Server) recheckAccountClients(acc *Account, ac *njwt.AccountClaims) {
 		n++
 		c.mu.Lock()
 		tok := c.mu.creds.JWT
+		cu, iat := c.mu.calloutUser, c.mu.calloutIat
 		c.mu.Unlock()
-		if uc, err := njwt.DecodeUserClaims(tok); err == nil && ac.IsClaimRevoked(uc) {
+		revoked := false
+		if cu != "" {
+			revoked = ac.Revocations.IsRevoked(cu, time.Unix(iat, 0))
+		} else if uc, err := njwt.DecodeUserClaims(tok); err == nil && ac.IsClaimRevoked(uc) {
+			revoked = true
+		}
+		if revoked {
 			s.log.Debugf("%s - cid:%d - %s", c.hostPort(), c.cid, errTextRevoked)
 			c.sendErrAndClose(errTextRevoked, reasonRevoked)
 			continue
