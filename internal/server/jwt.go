@@ -476,9 +476,14 @@ func (s *Server) accountExpired(acc *Account) {
 
 func (s *Server) clientsOf(acc *Account) []*client {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*client
+	all := make([]*client, 0, len(s.mu.clients))
 	for _, c := range s.mu.clients {
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	// Client locks are taken with no server lock held.
+	var out []*client
+	for _, c := range all {
 		c.mu.Lock()
 		same := c.acc == acc
 		c.mu.Unlock()
