@@ -222,6 +222,9 @@ func (c *client) publishIn(acc *Account, subj, reply []byte, hdrLen int, msg []b
 // configureImports (re)builds every configured account's import
 // subscriptions; a reload calls it again with the new configuration.
 func (s *Server) configureImports(o *Options) {
+	// Reloads and account JWT updates rewire from different goroutines.
+	s.importsMu.Lock()
+	defer s.importsMu.Unlock()
 	for _, a := range s.accs.all() {
 		a.dropImports()
 		s.addSystemImports(a)

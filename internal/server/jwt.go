@@ -216,6 +216,10 @@ func (s *Server) installAccountJWT(pub, tok string, ac *njwt.AccountClaims) {
 	acc := s.accs.register(newAccount(pub))
 	m.mu.Lock()
 	old := m.mu.accs[pub]
+	if old != nil && old.tok == tok {
+		m.mu.Unlock() // two logins fetched it at once
+		return
+	}
 	ja := &jwtAccount{tok: tok, claims: ac}
 	if old != nil && old.expT != nil {
 		old.expT.Stop()

@@ -292,3 +292,51 @@ func TestJWTActivationExpires(t *testing.T) {
 		return nil
 	})
 }
+
+// Concurrent first logins install an account once: its imports deliver
+// each message once.
+func TestJWTConcurrentFirstLogins(t *testing.T) {
+	op := newOperator(t)
+	exp := op.account(t, "EXP", func(ac *njwt.AccountClaims) {
+		ac.Exports.Add(&njwt.Export{Subject: "ev.>", Type: njwt.Stream})
+	})
+	imp := op.account(t, "IMP", func(ac *njwt.AccountClaims) {
+		ac.Imports.Add(&njwt.Import{Account: exp.pub, Subject: "ev.>", Type: njwt.Stream})
+	})
+	s := runOperator(t, op, nil, exp, imp)
+	it, ik := imp.user(t, "i", nil)
+	et, ek := exp.user(t, "e", nil)
+	done := make(chan *nats.Conn, 20)
+	for i := 0; i < 20; i++ {
+		tok, kp := it, ik
+		if i%2 == 1 {
+			tok, kp = et, ek
+		}
+		go func() {
+			nc, err := nats.Connect(s.ClientURL(), creds(tok, kp))
+			if err != nil {
+				t.Error(err)
+			}
+			done <- nc
+		}()
+	}
+	var conns []*nats.Conn
+	for i := 0; i < 20; i++ {
+		if nc := <-done; nc != nil {
+			conns = append(conns, nc)
+			defer nc.Close()
+		}
+	}
+	inc := testutil.Connect(t, s, creds(it, ik))
+	sub, _ := inc.SubscribeSync("ev.x")
+	inc.Flush()
+	enc := testutil.Connect(t, s, creds(et, ek))
+	enc.Publish("ev.x", nil)
+	enc.Flush()
+	if _, err := sub.NextMsg(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sub.NextMsg(200 * time.Millisecond); err == nil {
+		t.Fatalf("delivered twice: %v", m)
+	}
+}

@@ -19,21 +19,22 @@ import (
 
 // Server is one broker instance.
 type Server struct {
-	opts    atomic.Pointer[Options] // replaced whole on reload, never mutated
-	optsGen atomic.Uint64           // bumped on reload; read loops refresh limits
-	log     Logger
-	id      string
-	start   time.Time
-	gcid    atomic.Uint64
-	stats   serverStats
-	accs    *accountRegistry
-	intq    *internalQueue // drains callbacks of internal subscriptions
-	sysAcc  *Account
-	sys     *sysSender      // nil without a system account
-	op      *operatorMode   // operator mode (jwt.go); nil when off
-	callout *callout.Caller // auth callout (callout.go); nil when off
-	kp      nkeys.KeyPair   // the server's identity; signs callout requests
-	ipub    struct {
+	opts      atomic.Pointer[Options] // replaced whole on reload, never mutated
+	optsGen   atomic.Uint64           // bumped on reload; read loops refresh limits
+	log       Logger
+	id        string
+	start     time.Time
+	gcid      atomic.Uint64
+	stats     serverStats
+	accs      *accountRegistry
+	intq      *internalQueue // drains callbacks of internal subscriptions
+	sysAcc    *Account
+	sys       *sysSender      // nil without a system account
+	op        *operatorMode   // operator mode (jwt.go); nil when off
+	callout   *callout.Caller // auth callout (callout.go); nil when off
+	kp        nkeys.KeyPair   // the server's identity; signs callout requests
+	importsMu sync.Mutex      // serializes rewiring of imports
+	ipub      struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
 	}
