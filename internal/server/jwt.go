@@ -575,3 +575,19 @@ func (a *jwtApplier) SystemAccount() string {
 	}
 	return s.sysAcc.Name
 }
+
+// AccountJWTLimits returns the limits of an account's JWT, JetStream
+// limits and tiers included (for JetStream to enforce), false for an
+// account without a JWT.
+func (s *Server) AccountJWTLimits(name string) (opjwt.Limits, bool) {
+	if s.op == nil {
+		return opjwt.Limits{}, false
+	}
+	s.op.mu.Lock()
+	defer s.op.mu.Unlock()
+	ja := s.op.mu.accs[name]
+	if ja == nil {
+		return opjwt.Limits{}, false
+	}
+	return opjwt.LimitsOf(ja.claims), true
+}

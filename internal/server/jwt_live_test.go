@@ -77,11 +77,15 @@ func TestAccountJWTLimits(t *testing.T) {
 		ac.Limits.Conn = 1
 		ac.Limits.Subs = 2
 		ac.Limits.Payload = 16
+		ac.Limits.JetStreamLimits.MemoryStorage = 1 << 20
 	})
 	s := runOperator(t, op, nil, acc)
 	tok, kp := acc.user(t, "u", nil)
 	ch, opts := errsOf()
 	nc := testutil.Connect(t, s, append(opts, creds(tok, kp))...)
+	if l, ok := s.AccountJWTLimits(acc.pub); !ok || l.Conn != 1 || l.JetStream.MemoryStorage != 1<<20 {
+		t.Fatalf("limits kept: %+v %v", l, ok)
+	}
 	_, err := nats.Connect(s.ClientURL(), creds(tok, kp), nats.NoReconnect())
 	if err == nil || !strings.Contains(err.Error(), "maximum account active connections exceeded") {
 		t.Fatalf("second connection: %v", err)
