@@ -55,7 +55,7 @@ type calloutService struct {
 
 // serve is the OIDC-like service of seed 004, with nats.go and jwt/v2:
 // the token in CONNECT decides the user, who gets a user JWT back.
-func (cs *calloutService) serve(t *testing.T, nc *nats.Conn) {
+func (cs *calloutService) serve(t testing.TB, nc *nats.Conn) {
 	_, err := nc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
 		cs.calls.Add(1)
 		data := m.Data
@@ -103,7 +103,7 @@ func (cs *calloutService) serve(t *testing.T, nc *nats.Conn) {
 	nc.Flush()
 }
 
-func startCallout(t *testing.T, withXKey bool) (*server.Server, *calloutService) {
+func startCallout(t testing.TB, withXKey bool) (*server.Server, *calloutService) {
 	t.Helper()
 	issuer, _ := nkeys.CreateAccount()
 	ipub, _ := issuer.PublicKey()

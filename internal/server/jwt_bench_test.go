@@ -83,3 +83,24 @@ resolver_preload: {
 	}
 	return "nats://" + addr
 }
+
+// BenchmarkCalloutLogin measures logins through a config-mode auth
+// callout (one request to a nats.go service and its answer) against the
+// direct login of the service's own user on the same server.
+func BenchmarkCalloutLogin(b *testing.B) {
+	s, _ := startCallout(b, false)
+	run := func(b *testing.B, opt nats.Option) {
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			nc, err := nats.Connect(s.ClientURL(), opt, nats.NoReconnect())
+			if err != nil {
+				b.Fatal(err)
+			}
+			nc.Close()
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
+	}
+	b.Run("callout", func(b *testing.B) { run(b, nats.Token("good-token")) })
+	b.Run("direct", func(b *testing.B) { run(b, nats.UserInfo("auth-service", "callout-secret")) })
+}
