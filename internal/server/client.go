@@ -113,6 +113,7 @@ type client struct {
 		// the account's revocations.
 		calloutUser string
 		calloutIat  int64
+		jwt         *jwtLogin // the JWT login, for user info; nil otherwise
 		// Permissions: resp is set when the user may answer requests it
 		// received (allow_responses); replies are those it may answer.
 		resp    *auth.ResponsePermission

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -69,6 +70,9 @@ type jwtLogin struct {
 	// For a user JWT from a callout service: its key and issue time.
 	calloutUser string
 	calloutIat  int64
+	// For $SYS.REQ.USER.INFO: the permissions in force and the names.
+	perms             *auth.Permissions
+	userName, accName string
 }
 
 // accountLimits are the limits in force for an account (from its JWT).
@@ -358,8 +362,26 @@ func (s *Server) authenticateJWT(c *client, ci *api.ConnectInfo, connType string
 		return s.jwtCallout(c, ci, connType, acc, ja)
 	}
 	id := &identity{acc: acc.Name, user: uc.Subject, kind: "jwt", perms: s.op.checker(sigOf(ci.JWT)+"|"+sigOf(ja.tok), u.Permissions)}
-	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload}
+	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload, perms: u.Permissions, userName: uc.Name, accName: ja.claims.Name}
 	return id, nil
+}
+
+// jwtUserInfo completes a user info answer for a JWT login, as
+// nats-server answers it: permissions, expiry, user and account names.
+func (c *client) jwtUserInfo(info *api.UserInfo) {
+	c.mu.Lock()
+	jl := c.mu.jwt
+	c.mu.Unlock()
+	if jl == nil {
+		return
+	}
+	info.UserName, info.AccountName = jl.userName, jl.accName
+	if jl.perms != nil {
+		info.Permissions, _ = json.Marshal(jl.perms)
+	}
+	if !jl.expires.IsZero() {
+		info.Expires = time.Until(jl.expires)
+	}
 }
 
 // sigOf is the signature part of a JWT, unique to its content.
@@ -408,10 +430,12 @@ func (c *client) bindJWTLocked(id *identity) {
 		c.expT = nil
 	}
 	c.lim = clientLimits{subs: -1, payload: -1}
+	c.mu.jwt = nil
 	if id.jwt == nil {
 		return
 	}
 	c.lim = clientLimits{subs: id.jwt.subs, payload: id.jwt.payload}
+	c.mu.jwt = id.jwt
 	c.mu.calloutUser, c.mu.calloutIat = id.jwt.calloutUser, id.jwt.calloutIat
 	if !id.jwt.expires.IsZero() {
 		c.expT = time.AfterFunc(time.Until(id.jwt.expires), c.authExpired)

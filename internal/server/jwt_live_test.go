@@ -65,6 +65,38 @@ func TestAccountJWTExpiresOnLiveConnection(t *testing.T) {
 	waitErr(t, ch, "account authentication expired")
 }
 
+// $SYS.REQ.USER.INFO tells a JWT user its permissions and expiry.
+func TestJWTUserInfo(t *testing.T) {
+	op := newOperator(t)
+	acc := op.account(t, "TeamAlpha", nil)
+	s := runOperator(t, op, nil, acc)
+	tok, kp := acc.user(t, "order-service", func(uc *njwt.UserClaims) {
+		uc.Pub.Allow.Add("orders.>", "_INBOX.>", "$SYS.REQ.USER.INFO")
+		uc.Expires = time.Now().Add(time.Hour).Unix()
+	})
+	nc := testutil.Connect(t, s, creds(tok, kp))
+	m, err := nc.Request("$SYS.REQ.USER.INFO", nil, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Data struct {
+			User        string          `json:"user"`
+			Account     string          `json:"account"`
+			AccountName string          `json:"account_name"`
+			UserName    string          `json:"user_name"`
+			Permissions json.RawMessage `json:"permissions"`
+			Expires     time.Duration   `json:"expires"`
+		} `json:"data"`
+	}
+	json.Unmarshal(m.Data, &r)
+	d := r.Data
+	if d.Account != acc.pub || d.AccountName != "TeamAlpha" || d.UserName != "order-service" ||
+		!strings.Contains(string(d.Permissions), `"orders.`) || d.Expires < 59*time.Minute {
+		t.Fatalf("user info: %s", m.Data)
+	}
+}
+
 type busyErr struct{}
 
 func (busyErr) Error() string { return "not yet" }

@@ -399,6 +399,7 @@ func (userInfoResponder) forward(c *client, _, reply []byte, _ int, _ []byte) bo
 	if p := s.getOpts().permissionsOf(user, acc); p != nil {
 		info.Permissions, _ = json.Marshal(p)
 	}
+	c.jwtUserInfo(info)
 	return c.answer(reply, info)
 }
 
