@@ -233,7 +233,7 @@ func (c *client) readLoop() {
 			if g := c.srv.optsGen.Load(); g != c.optsGen {
 				c.optsGen = g
 				o := c.srv.getOpts()
-				c.parser.MaxPayload, c.parser.MaxControlLine = int(o.MaxPayload), int(o.MaxControlLine)
+				c.parser.MaxPayload, c.parser.MaxControlLine = c.maxPayload(), int(o.MaxControlLine)
 			}
 			c.activity.Store(true)
 			c.stalled = 0
