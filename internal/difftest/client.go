@@ -145,7 +145,8 @@ func (c *rawClient) describe(m msg) string {
 		to = "queue " + q
 	}
 	reply := serverReply.ReplaceAllString(m.reply, "_R_.*")
-	return fmt.Sprintf("MSG %s to %s reply %q payload %q", m.subject, to, reply, m.payload)
+	subj := serverReply.ReplaceAllString(m.subject, "_R_.*") // a reply seen by a wide subscription
+	return fmt.Sprintf("MSG %s to %s reply %q payload %q", subj, to, reply, m.payload)
 }
 
 // sync sends PING and waits for the PONG: everything the server had

@@ -23,6 +23,7 @@ type Case struct {
 // Account is one account of the configuration.
 type Account struct {
 	Name     string
+	Limits   string // the limits {} block's fields, "" for none
 	Exports  []Export
 	Imports  []Import
 	Mappings []Mapping
@@ -233,6 +234,10 @@ func (g gen) accounts(c *Case) {
 	for _, a := range c.Accounts {
 		if g.chance(0.3) {
 			a.Mappings = g.mappings()
+		}
+		if g.chance(0.2) {
+			a.Limits = fmt.Sprintf("max_connections: %d, max_subscriptions: %d, max_payload: %d",
+				1+g.r.IntN(2), 1+g.r.IntN(3), 2+g.r.IntN(3))
 		}
 		for range 1 + g.r.IntN(2) {
 			c.Users = append(c.Users, &User{Name: fmt.Sprintf("u%d", len(c.Users)), Account: a.Name, Perms: g.perms()})
@@ -477,6 +482,9 @@ func (c *Case) Config() string {
 			b.WriteString("    ]\n")
 		}
 		writeMappings(&b, "    ", a.Mappings)
+		if a.Limits != "" {
+			fmt.Fprintf(&b, "    limits: {%s}\n", a.Limits)
+		}
 		b.WriteString("  }\n")
 	}
 	b.WriteString("}\n")

@@ -105,14 +105,15 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 }
 
 // syncAll makes a PING/PONG round on the acting clients first, so the
-// server has processed their operations, then on every other client, so
-// what the operations delivered to them has arrived.
+// server has processed their operations, then on every client (the
+// acting ones too: one may deliver to another), so what the operations
+// delivered has arrived.
 func syncAll(clients []*rawClient, first ...int) {
 	for _, i := range first {
 		clients[i].sync()
 	}
 	for i, cl := range clients {
-		if !slices.Contains(first, i) {
+		if len(first) > 1 || !slices.Contains(first, i) {
 			cl.sync()
 		}
 	}

@@ -16,11 +16,10 @@ type Account struct {
 	sl   *subject.Sublist[*subscription]
 
 	numClients atomic.Int32
+	limits     accountLimits // account_limits.go
 	// mappings rewrite published subjects; nil (the common case) costs a
 	// publisher one atomic load. A reload swaps in a new set.
 	mappings atomic.Pointer[subject.MappingSet]
-	// jwtLimits are the limits of the account's JWT; nil: none (jwt.go).
-	jwtLimits atomic.Pointer[accountLimits]
 
 	imu        sync.Mutex      // guards what follows
 	importSubs []*subscription // import subscriptions held in sl
@@ -92,6 +91,7 @@ func (s *Server) SystemAccount() *Account { return s.sysAcc }
 func (s *Server) registerAccounts(o *Options) {
 	for _, ac := range o.Accounts {
 		s.accs.register(newAccount(ac.Name))
+		s.SetAccountLimits(ac.Name, ac.limits())
 	}
 	for _, a := range s.accs.all() {
 		a.mappings.Store(o.mapSets[a.Name]) // nil when it has none (any more)

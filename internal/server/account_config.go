@@ -28,6 +28,15 @@ type AccountConfig struct {
 	DefaultPermissions *auth.Permissions
 	// Mappings rewrite the subjects published into the account.
 	Mappings []subject.Mapping
+	// Limits from the limits {} block; nil when it has none.
+	Limits *AccountLimits
+}
+
+func (a *AccountConfig) limits() AccountLimits {
+	if a.Limits == nil {
+		return Unlimited
+	}
+	return *a.Limits
 }
 
 // Export offers subjects of an account to others: a stream (messages flow

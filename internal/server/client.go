@@ -128,8 +128,8 @@ type client struct {
 	activity    atomic.Bool // client sent something since the last ping tick
 	pingT       *time.Timer
 	authT       *time.Timer
-	expT        *time.Timer  // JWT expiry (jwt.go); set under mu
-	lim         clientLimits // JWT limits; read loop, set under mu
+	expT        *time.Timer                  // JWT expiry (jwt.go); set under mu
+	lim         atomic.Pointer[clientLimits] // a user JWT's own limits; nil: none
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how
@@ -175,7 +175,6 @@ func (s *Server) newClient(conn net.Conn) *client {
 		start:   time.Now(),
 		acc:     s.GlobalAccount(),
 		flushCh: make(chan struct{}, 1),
-		lim:     clientLimits{subs: -1, payload: -1},
 	}
 	if addr, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = addr.IP.String(), addr.Port
@@ -242,7 +241,7 @@ func (c *client) readLoop() {
 			if g := c.srv.optsGen.Load(); g != c.optsGen {
 				c.optsGen = g
 				o := c.srv.getOpts()
-				c.parser.MaxPayload, c.parser.MaxControlLine = c.maxPayload(o), int(o.MaxControlLine)
+				c.parser.MaxPayload, c.parser.MaxControlLine = c.maxPayload(), int(o.MaxControlLine)
 			}
 			c.activity.Store(true)
 			c.stalled = 0

@@ -101,17 +101,14 @@ func (c *client) ProcessConnect(arg []byte) error {
 		return c.refuseConnect(ci)
 	}
 	id, err := c.authenticate(&ci, auth.ConnStandard)
-	if err != nil {
+	if err != nil || !c.bindIdentity(id) || c.tlsMapRefused() {
 		return c.refuseConnect(ci)
 	}
-	if acc := c.srv.accs.lookup(id.acc); acc != nil && acc != c.acc && accountFull(acc) {
-		c.srv.log.Errorf("%s - cid:%d - %s", c.hostPort(), c.cid, errTextMaxAccConns)
-		c.sendErrAndClose(errTextMaxAccConns, reasonMaxAccountConns)
+	if c.accountConnsExceeded() {
+		c.refuseAccountConn()
 		return errConnClosed
 	}
-	if !c.bindIdentity(id) || c.tlsMapRefused() {
-		return c.refuseConnect(ci)
-	}
+	c.parser.MaxPayload = c.maxPayload()
 	if c.authT != nil {
 		c.authT.Stop()
 	}
@@ -315,7 +312,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		return errConnClosed
 	}
 	// nats-server checks the limit before looking for a duplicate sid.
-	if max := c.maxSubs(); max != 0 && len(c.mu.subs) >= max {
+	if max := c.maxSubs(); max != NoLimit && len(c.mu.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Errorf("%s - cid:%d - Maximum Subscriptions Exceeded", c.hostPort(), c.cid)
 		c.sendErr("maximum subscriptions exceeded")

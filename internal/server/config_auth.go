@@ -297,7 +297,9 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 				ac.DefaultPermissions = r.permissions(f.key, f.item)
 			case "mappings", "maps":
 				ac.Mappings = append(ac.Mappings, r.mappings(f.key, f.item)...)
-			case "jetstream", "limits", "msg_trace":
+			case "limits":
+				ac.Limits = r.accountLimits(ac.Name, f.item)
+			case "jetstream", "msg_trace":
 				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
 			default:
 				if !r.refuse("accounts."+f.key, f.key, f.item) {
@@ -425,4 +427,37 @@ func (r *configReader) imports(it *conf.Item) []Import {
 		}
 	}
 	return out
+}
+
+// accountLimits reads an account's limits {} block.
+func (r *configReader) accountLimits(account string, it *conf.Item) *AccountLimits {
+	m, ok := r.block("limits", it)
+	if !ok {
+		return nil
+	}
+	l := Unlimited
+	for _, e := range sortedEntries(m) {
+		var dst *int32
+		switch strings.ToLower(e.key) {
+		case "max_connections", "max_conn":
+			dst = &l.MaxConnections
+		case "max_subscriptions", "max_subs":
+			dst = &l.MaxSubscriptions
+		case "max_payload", "max_pay":
+			dst = &l.MaxPayload
+		case "max_leafnodes", "max_leafs":
+			dst = &l.MaxLeafNodes
+		default:
+			r.unknown(e.key, e.item, "limits of account "+account)
+			continue
+		}
+		if n, ok := r.integer(e.key, e.item); ok {
+			if n < NoLimit || n > maxInt32 {
+				r.errorf(e.item.Pos, "'%s' must be between -1 (no limit) and %d, got %d", e.key, maxInt32, n)
+				continue
+			}
+			*dst = int32(n)
+		}
+	}
+	return &l
 }

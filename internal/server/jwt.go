@@ -29,14 +29,12 @@ import (
 
 // Close reasons and errors of operator mode, nats-server's texts.
 const (
-	reasonAuthExpired     closeReason = "Authentication Expired"
-	reasonRevoked         closeReason = "Credentials Revoked"
-	reasonMaxAccountConns closeReason = "Maximum Account Connections Exceeded"
+	reasonAuthExpired closeReason = "Authentication Expired"
+	reasonRevoked     closeReason = "Credentials Revoked"
 
 	errTextUserExpired    = "User Authentication Expired"
 	errTextAccountExpired = "Account Authentication Expired"
 	errTextRevoked        = "User Authentication Revoked"
-	errTextMaxAccConns    = "maximum account active connections exceeded"
 )
 
 // operatorMode is the state of a server trusting operators.
@@ -73,11 +71,6 @@ type jwtLogin struct {
 	// For $SYS.REQ.USER.INFO: the permissions in force and the names.
 	perms             *auth.Permissions
 	userName, accName string
-}
-
-// accountLimits are the limits in force for an account (from its JWT).
-type accountLimits struct {
-	conn, subs, payload int64 // -1 = no limit
 }
 
 func (o *Options) operatorMode() bool { return len(o.TrustedOperators) > 0 || len(o.TrustedKeys) > 0 }
@@ -290,7 +283,9 @@ func (s *Server) relinkJWT() {
 		if acc == nil {
 			continue
 		}
-		acc.jwtLimits.Store(&accountLimits{conn: sp.Limits.Conn, subs: sp.Limits.Subs, payload: sp.Limits.Payload})
+		l := sp.Limits
+		s.SetAccountLimits(k, AccountLimits{MaxConnections: limit32(l.Conn), MaxSubscriptions: limit32(l.Subs),
+			MaxPayload: limit32(l.Payload), MaxLeafNodes: limit32(l.LeafConn)})
 		acc.mappings.Store(nil)
 		if len(sp.Mappings) > 0 {
 			if set, err := subject.NewMappingSet(sp.Mappings); err != nil {
@@ -301,8 +296,6 @@ func (s *Server) relinkJWT() {
 		}
 	}
 	s.configureImports(s.getOpts())
-	// Read loops re-read their payload limits when the generation moves.
-	s.optsGen.Add(1)
 }
 
 // jwtAccountConfigs are the JWT accounts as account configurations, for
@@ -423,18 +416,18 @@ func (m *operatorMode) checker(key string, p *auth.Permissions) *auth.Checker {
 }
 
 // bindJWTLocked applies what a JWT login adds: the expiry timer and the
-// connection's limits.
+// user's own limits (the account's apply through its AccountLimits).
 func (c *client) bindJWTLocked(id *identity) {
 	if c.expT != nil {
 		c.expT.Stop()
 		c.expT = nil
 	}
-	c.lim = clientLimits{subs: -1, payload: -1}
+	c.lim.Store(nil)
 	c.mu.jwt = nil
 	if id.jwt == nil {
 		return
 	}
-	c.lim = clientLimits{subs: id.jwt.subs, payload: id.jwt.payload}
+	c.lim.Store(&clientLimits{subs: id.jwt.subs, payload: id.jwt.payload})
 	c.mu.jwt = id.jwt
 	c.mu.calloutUser, c.mu.calloutIat = id.jwt.calloutUser, id.jwt.calloutIat
 	if !id.jwt.expires.IsZero() {
@@ -442,51 +435,27 @@ func (c *client) bindJWTLocked(id *identity) {
 	}
 }
 
-// clientLimits are per connection limits from a user or account JWT.
+// clientLimits are a user JWT's own limits; -1 is none.
 type clientLimits struct{ subs, payload int64 }
 
-// maxSubs is the subscription limit of the connection, 0 for none.
-func (c *client) maxSubs() int {
-	n := c.srv.getOpts().MaxSubs
-	for _, l := range []int64{c.lim.subs, c.accLimits().subs} {
-		if l >= 0 && (n == 0 || int(l) < n) {
-			n = int(l)
-			if n == 0 {
-				n = -1 // a JWT limit of 0 allows none
-			}
-		}
+// userLimits lowers an account-derived limit n (NoLimit: none) by the
+// user's own limit l (-1: none).
+func userLimit(n int, l int64) int {
+	if l >= 0 && (n == NoLimit || int(l) < n) {
+		return int(l)
 	}
 	return n
 }
 
-// maxPayload is the payload limit of the connection.
-func (c *client) maxPayload(o *Options) int {
-	n := int(o.MaxPayload)
-	c.mu.Lock()
-	own := c.lim.payload
-	c.mu.Unlock()
-	for _, l := range []int64{own, c.accLimits().payload} {
-		if l >= 0 && int(l) < n {
-			n = int(l)
-		}
+// limit32 turns a JWT limit into an account limit (-1 stays NoLimit).
+func limit32(n int64) int32 {
+	switch {
+	case n < 0:
+		return NoLimit
+	case n > 1<<31-1:
+		return 1<<31 - 1
 	}
-	return n
-}
-
-var noAccountLimits = &accountLimits{conn: -1, subs: -1, payload: -1}
-
-func (c *client) accLimits() *accountLimits {
-	if l := c.acc.jwtLimits.Load(); l != nil {
-		return l
-	}
-	return noAccountLimits
-}
-
-// accountFull reports whether acc has as many connections as its JWT
-// allows.
-func accountFull(acc *Account) bool {
-	l := acc.jwtLimits.Load()
-	return l != nil && l.conn >= 0 && int64(acc.NumClients()) >= l.conn
+	return int32(n)
 }
 
 func (c *client) authExpired() {
@@ -527,13 +496,11 @@ func (s *Server) clientsOf(acc *Account) []*client {
 // revoked users are cut, the newest connections past a lowered limit are
 // cut, the rest get their new permissions and limits.
 func (s *Server) recheckAccountClients(acc *Account, ac *njwt.AccountClaims) {
-	n := int64(0)
+	// Connection and subscription limits were applied by SetAccountLimits.
 	for _, c := range s.clientsOf(acc) {
-		if ac.Limits.Conn >= 0 && n >= ac.Limits.Conn {
-			c.sendErrAndClose(errTextMaxAccConns, reasonMaxAccountConns)
+		if c.isClosed() {
 			continue
 		}
-		n++
 		c.mu.Lock()
 		tok := c.mu.creds.JWT
 		cu, iat := c.mu.calloutUser, c.mu.calloutIat

@@ -46,7 +46,6 @@ func (c *client) bindIdentity(id *identity) bool {
 	c.setPermsLocked(id.perms)
 	c.bindJWTLocked(id)
 	c.mu.Unlock()
-	c.parser.MaxPayload = c.maxPayload(c.srv.getOpts())
 	if old != acc {
 		old.numClients.Add(-1)
 		acc.numClients.Add(1)
