@@ -12,6 +12,7 @@ import (
 	servecmd "github.com/sluicehq/sluice/internal/cli/serve"
 	servercmd "github.com/sluicehq/sluice/internal/cli/server"
 	subcmd "github.com/sluicehq/sluice/internal/cli/sub"
+	"github.com/sluicehq/sluice/internal/version"
 )
 
 // Help groups, in the order they are shown.
@@ -44,7 +45,11 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version, as nats and nats-server accept it ('sluice version'
+		// says more).
+		Version: version.Get().Version,
 	}
+	root.SetVersionTemplate("sluice version {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})

@@ -207,7 +207,13 @@ func (s *Server) Start() error {
 		s.Shutdown()
 		return err
 	}
-	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
+	// As nats-server prints it: the configured host with the bound port
+	// (0.0.0.0:4222 for the default, not [::]:4222); harnesses match it.
+	listen := ln.Addr().String()
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+		listen = net.JoinHostPort(s.getOpts().Host, strconv.Itoa(ta.Port))
+	}
+	s.log.Noticef("Listening for client connections on %s", listen)
 	s.logTLSMode(s.getOpts())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)

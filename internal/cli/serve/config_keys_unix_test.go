@@ -3,11 +3,15 @@
 package servecmd
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/testutil/refbin"
 )
 
 // Issue 11 #2: a misspelt authorization block refuses to start (also
@@ -71,6 +75,30 @@ func TestServeRefusesUnbuiltSecurityBlocks(t *testing.T) {
 			if err == nil || !strings.Contains(string(out), "'"+name+"' is not supported yet") {
 				t.Errorf("%s %v: want a refusal, got %v\n%s", name, args, err, out)
 			}
+		}
+	}
+}
+
+// Issue 11 #7: --signal without a pid targets sluice servers only (also
+// run through a nats-server link), never a real nats-server.
+func TestSignalCandidatesAreSluiceServers(t *testing.T) {
+	bin := sluiceBinary(t)
+	dir := t.TempDir()
+	link := filepath.Join(dir, "nats-server")
+	if err := os.Symlink(bin, link); err != nil {
+		t.Fatal(err)
+	}
+	ref := startProc(t, refbin.NATSServer(t), "-a", "127.0.0.1", "-p", "-1")
+	ref.waitLog(t, "Server is ready")
+	own, _ := startServer(t, bin, "serve", "-a", "127.0.0.1", "-p", "-1")
+	personality, _ := startServer(t, link, "-a", "127.0.0.1", "-p", "-1")
+	pids := runningServers()
+	if slices.Contains(pids, ref.cmd.Process.Pid) {
+		t.Errorf("the reference nats-server (pid %d) is a candidate: %v", ref.cmd.Process.Pid, pids)
+	}
+	for _, p := range []*serverProc{own, personality} {
+		if !slices.Contains(pids, p.cmd.Process.Pid) {
+			t.Errorf("sluice pid %d is not a candidate: %v", p.cmd.Process.Pid, pids)
 		}
 	}
 }
