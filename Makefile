@@ -7,7 +7,16 @@ LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION) \
 	-X $(PKG)/internal/version.Commit=$(shell git rev-parse HEAD 2>/dev/null) \
 	-X $(PKG)/internal/version.Date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: peers all build run test test-race lint fmt-check vet bench bench-vs-ref bench-more-vs-ref generate clean
+.PHONY: all build run test test-race lint fmt-check vet bench bench-vs-ref bench-more-vs-ref generate clean reference peers
+
+# The reference binaries the tests compare with, installed once through the
+# Go module proxy into a cache directory (internal/testutil/refbin finds
+# them there; override the place with SLUICE_REF_DIR).
+NATS_SERVER_VERSION := v2.15.2
+NATSCLI_VERSION     := v0.5.1
+REF_DIR             ?= $(or $(SLUICE_REF_DIR),$(XDG_CACHE_HOME),$(HOME)/.cache)
+REF_NATS_SERVER     := $(if $(SLUICE_REF_DIR),$(REF_DIR),$(REF_DIR)/sluice/reference)/nats-server-$(NATS_SERVER_VERSION)/nats-server
+REF_NATS            := $(if $(SLUICE_REF_DIR),$(REF_DIR),$(REF_DIR)/sluice/reference)/natscli-$(NATSCLI_VERSION)/nats
 
 all: build
 
@@ -17,11 +26,19 @@ build:
 run: build
 	$(BIN) serve
 
-# The whole suite: formatting, vet, every test, and the race detector on
-# the broker packages.
-test: fmt-check vet peers
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./internal/server/...
+# The whole suite: formatting, vet, every test (those comparing with the
+# reference binaries included), and the race detector on the broker packages.
+test: fmt-check vet reference peers
+	SLUICE_REF_NATS_SERVER=$(REF_NATS_SERVER) SLUICE_REF_NATS=$(REF_NATS) $(GO) test -count=1 ./...
+	SLUICE_REF_NATS_SERVER=$(REF_NATS_SERVER) SLUICE_REF_NATS=$(REF_NATS) $(GO) test -count=1 -race ./internal/server/...
+
+reference: $(REF_NATS_SERVER) $(REF_NATS)
+
+$(REF_NATS_SERVER):
+	GOBIN=$(dir $@) GOFLAGS= $(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION)
+
+$(REF_NATS):
+	GOBIN=$(dir $@) GOFLAGS= $(GO) install github.com/nats-io/natscli/nats@$(NATSCLI_VERSION)
 
 # Reference binaries the tests compare with, installed into ~/peers/bin
 # once: nsc v2.15.0 for the `sluice auth` interoperability tests.

@@ -16,6 +16,7 @@ import (
 	servercmd "github.com/sluicehq/sluice/internal/cli/server"
 	streamcmd "github.com/sluicehq/sluice/internal/cli/stream"
 	subcmd "github.com/sluicehq/sluice/internal/cli/sub"
+	"github.com/sluicehq/sluice/internal/version"
 )
 
 // Help groups, in the order they are shown.
@@ -49,7 +50,11 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version, as nats and nats-server accept it ('sluice version'
+		// says more).
+		Version: version.Get().Version,
 	}
+	root.SetVersionTemplate("sluice version {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})

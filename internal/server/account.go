@@ -16,6 +16,7 @@ type Account struct {
 	sl   *subject.Sublist[*subscription]
 
 	numClients atomic.Int32
+	limits     accountLimits // account_limits.go
 	// mappings rewrite published subjects; nil (the common case) costs a
 	// publisher one atomic load. A reload swaps in a new set.
 	mappings atomic.Pointer[subject.MappingSet]
@@ -92,6 +93,7 @@ func (s *Server) SystemAccount() *Account { return s.sysAcc }
 func (s *Server) registerAccounts(o *Options) {
 	for _, ac := range o.Accounts {
 		s.accs.register(newAccount(ac.Name))
+		s.SetAccountLimits(ac.Name, ac.limits())
 	}
 	for _, a := range s.accs.all() {
 		a.mappings.Store(o.mapSets[a.Name]) // nil when it has none (any more)

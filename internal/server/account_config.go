@@ -32,6 +32,15 @@ type AccountConfig struct {
 	// header, for TraceSampling percent of them (msg_trace / trace_dest).
 	TraceDest     string
 	TraceSampling int
+	// Limits from the limits {} block; nil when it has none.
+	Limits *AccountLimits
+}
+
+func (a *AccountConfig) limits() AccountLimits {
+	if a.Limits == nil {
+		return Unlimited
+	}
+	return *a.Limits
 }
 
 // Export offers subjects of an account to others: a stream (messages flow
@@ -155,11 +164,8 @@ func (a *AccountConfig) validate(accs map[string]*AccountConfig) error {
 		if im.Prefix != "" && !subject.ValidLiteral(im.Prefix) {
 			return fmt.Errorf("stream import of %q: invalid prefix %q", im.Subject, im.Prefix)
 		}
-		if im.To != "" && subject.NumTokens(im.To) != subject.NumTokens(im.Subject) && !subject.IsLiteral(im.Subject) {
-			return fmt.Errorf("%s import of %q: 'to' %q must keep the wildcards of the subject", kind, im.Subject, im.To)
-		}
-		if im.Service && !subject.IsLiteral(im.Subject) && im.To != "" && im.To != im.Subject {
-			return fmt.Errorf("service import of %q: a wildcard service import cannot be renamed", im.Subject)
+		if err := im.checkRename(); err != nil {
+			return fmt.Errorf("%s import of %q: %w", kind, im.Subject, err)
 		}
 		if src.findExport(im.Subject, im.Service, a.Name) == nil {
 			return fmt.Errorf("%s import of %q from account %q not authorized: no matching export", kind, im.Subject, im.Account)
@@ -181,4 +187,23 @@ func (a *AccountConfig) findExport(subj string, service bool, importer string) *
 		}
 	}
 	return nil
+}
+
+// checkRename reports a 'to' or 'prefix' that cannot rename the subject.
+func (im *Import) checkRename() error {
+	if im.Service {
+		_, _, err := serviceImportTransform(im.To, im.Subject)
+		return err
+	}
+	_, err := streamImportTransform(im.Subject, im.streamDest())
+	return err
+}
+
+// streamDest is where a stream import delivers: 'to', the prefixed
+// subject, or "" for the subject as published.
+func (im *Import) streamDest() string {
+	if im.Prefix != "" {
+		return im.Prefix + "." + im.Subject
+	}
+	return im.To
 }

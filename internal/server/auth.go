@@ -16,11 +16,11 @@ import (
 
 // authRequired reports whether clients must authenticate in CONNECT.
 func (o *Options) authRequired() bool {
-	return o.Username != "" || o.Authorization != "" || len(o.Users) > 0 || len(o.Nkeys) > 0
+	return o.Username != "" || o.Authorization != "" || len(o.Users) > 0 || len(o.Nkeys) > 0 || o.operatorMode() || o.AuthCallout != nil
 }
 
 // needsNonce reports whether INFO carries a nonce for nkey signatures.
-func (o *Options) needsNonce() bool { return len(o.Nkeys) > 0 }
+func (o *Options) needsNonce() bool { return len(o.Nkeys) > 0 || o.operatorMode() }
 
 // identity is who a CONNECT authenticated as.
 type identity struct {
@@ -29,6 +29,7 @@ type identity struct {
 	user  string        // user name or nkey, for logs and monitoring
 	kind  string        // which method: "user", "nkey", "token", "tls", "none"
 	via   string        // for "tls": what in the certificate named the user
+	jwt   *jwtLogin     // for "jwt": expiry and limits of the user JWT
 }
 
 // authIndex is the users of one Options, looked up by name or nkey. It
@@ -191,7 +192,21 @@ func secureEqual(a, b string) bool {
 // How verify_and_map decided is logged at debug level, since a
 // certificate naming no user is otherwise hard to diagnose.
 func (c *client) authenticate(ci *api.ConnectInfo, connType string) (*identity, error) {
-	id, err := c.srv.authenticate(ci, c.nonce, connType, c.peerCertificate())
+	var id *identity
+	var err error
+	if c.srv.callout != nil && c.srv.usesCallout(ci) {
+		if id, err = c.srv.calloutAuthenticate(c, ci, connType); err != nil {
+			c.srv.log.Warnf("%s - cid:%d - auth callout: %v", c.hostPort(), c.cid, err)
+		}
+		return id, err
+	}
+	if c.srv.op != nil {
+		if id, err = c.srv.authenticateJWT(c, ci, connType); err != nil {
+			c.srv.log.Errorf("%s - cid:%d - %v", c.hostPort(), c.cid, err)
+		}
+		return id, err
+	}
+	id, err = c.srv.authenticate(ci, c.nonce, connType, c.peerCertificate())
 	if !c.srv.getOpts().Debug {
 		return id, err
 	}

@@ -109,6 +109,12 @@ type client struct {
 		creds    api.ConnectInfo // credentials presented, re-checked on reload
 		user     string          // who CONNECT authenticated as
 		claimed  string          // who a refused CONNECT claimed to be
+		callout  bool            // an auth callout service admitted it
+		// The user JWT a callout service issued: key and issue time, for
+		// the account's revocations.
+		calloutUser string
+		calloutIat  int64
+		jwt         *jwtLogin // the JWT login, for user info; nil otherwise
 		// Permissions: resp is set when the user may answer requests it
 		// received (allow_responses); replies are those it may answer.
 		resp    *auth.ResponsePermission
@@ -126,10 +132,12 @@ type client struct {
 	// trace is the event of the message being published when it is traced
 	// (Nats-Trace-Dest); nil otherwise.
 	trace    *msgtrace.Trace
-	flushCh  chan struct{}
-	activity atomic.Bool // client sent something since the last ping tick
-	pingT    *time.Timer
-	authT    *time.Timer
+	flushCh     chan struct{}
+	activity    atomic.Bool // client sent something since the last ping tick
+	pingT       *time.Timer
+	authT       *time.Timer
+	expT        *time.Timer                  // JWT expiry (jwt.go); set under mu
+	lim         atomic.Pointer[clientLimits] // a user JWT's own limits; nil: none
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how
@@ -241,7 +249,7 @@ func (c *client) readLoop() {
 			if g := c.srv.optsGen.Load(); g != c.optsGen {
 				c.optsGen = g
 				o := c.srv.getOpts()
-				c.parser.MaxPayload, c.parser.MaxControlLine = int(o.MaxPayload), int(o.MaxControlLine)
+				c.parser.MaxPayload, c.parser.MaxControlLine = c.maxPayload(), int(o.MaxControlLine)
 			}
 			c.activity.Store(true)
 			c.stalled = 0
@@ -470,8 +478,12 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 		c.mu.stall = nil
 	}
 	acc := c.acc
+	expT := c.expT
 	c.mu.Unlock()
 
+	if expT != nil {
+		expT.Stop()
+	}
 	c.pingT.Stop()
 	if c.authT != nil {
 		c.authT.Stop()

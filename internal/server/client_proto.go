@@ -104,6 +104,11 @@ func (c *client) ProcessConnect(arg []byte) error {
 	if err != nil || !c.bindIdentity(id) || c.tlsMapRefused() {
 		return c.refuseConnect(ci)
 	}
+	if c.accountConnsExceeded() {
+		c.refuseAccountConn()
+		return errConnClosed
+	}
+	c.parser.MaxPayload = c.maxPayload()
 	if c.authT != nil {
 		c.authT.Stop()
 	}
@@ -331,7 +336,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		return errConnClosed
 	}
 	// nats-server checks the limit before looking for a duplicate sid.
-	if max := c.srv.getOpts().MaxSubs; max > 0 && len(c.mu.subs) >= max {
+	if max := c.maxSubs(); max != NoLimit && len(c.mu.subs) >= max {
 		c.mu.Unlock()
 		c.srv.log.Errorf("%s - cid:%d - Maximum Subscriptions Exceeded", c.hostPort(), c.cid)
 		c.sendErr("maximum subscriptions exceeded")
@@ -350,7 +355,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		subject: string(subj),
 		queue:   string(queue),
 		sid:     append([]byte(nil), sid...),
-		deny:    denyFilter(perms, string(subj)),
+		deny:    denyFilter(perms, string(subj), string(queue)),
 	}
 	c.mu.subs[string(sid)] = sub
 	c.mu.Unlock()

@@ -38,9 +38,12 @@ func (e *ConfigError) Error() string {
 
 // ProcessConfigFile reads the configuration file at path into o, over
 // whatever o already holds. It returns the warnings (options for features
-// sluice has not built yet, unknown keys, deprecated forms); the error, a
-// *ConfigError or a *conf.Error, lists every problem found. With strict,
-// unknown keys are errors, as nats-server treats them.
+// sluice has not built yet that are safe to ignore, deprecated forms); the
+// error, a *ConfigError or a *conf.Error, lists every problem found. With
+// strict (what sluice serve does unless --lenient), unknown keys are
+// errors, as nats-server treats them; without it, unknown top-level keys
+// only warn. Unknown keys inside security blocks and the options listed in
+// refusedKeys are errors either way.
 func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, error) {
 	m, err := conf.ParseFileWithPositions(path)
 	if err != nil {
@@ -57,6 +60,9 @@ func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, er
 			h(r, e.key, e.item)
 			continue
 		}
+		if r.refuse(k, e.key, e.item) {
+			continue
+		}
 		if _, ok := unbuiltKeys[k]; ok {
 			r.warnf(e.item.KeyPos, "'%s' is not supported yet; ignored", e.key)
 			continue
@@ -65,9 +71,9 @@ func (o *Options) ProcessConfigFile(path string, strict bool) ([]ConfigIssue, er
 			continue // defined only to be used as a $variable
 		}
 		if strict {
-			r.errorf(e.item.KeyPos, "unknown field %q", e.key)
+			r.errorf(e.item.KeyPos, "unknown field %q%s", e.key, didYouMean(k))
 		} else {
-			r.warnf(e.item.KeyPos, "unknown field %q; ignored", e.key)
+			r.warnf(e.item.KeyPos, "unknown field %q; ignored%s", e.key, didYouMean(k))
 		}
 	}
 	o.ConfigFile, o.ConfigDigest = path, digest
@@ -113,7 +119,8 @@ type configReader struct {
 	warns  []ConfigIssue
 	errs   []ConfigIssue
 	// positions of keys checked together after the pass
-	userPos, tokenPos, usersPos conf.Pos
+	userKeyPos, tokenPos, usersPos conf.Pos
+	userPos                        map[string]conf.Pos // user or nkey -> its entry
 }
 
 func (r *configReader) warnf(p conf.Pos, format string, a ...any) {
@@ -358,6 +365,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["tls"] = readTLS
 	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
 	addMonitorKeys(m)
+	addOperatorKeys(m)
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -370,11 +378,6 @@ var topLevelKeys = func() map[string]keyHandler {
 
 // unbuiltKeys are nats-server options for features not built yet.
 var unbuiltKeys = map[string]string{
-	"operator": "operator mode", "operators": "operator mode", "root": "operator mode", "roots": "operator mode",
-	"root_operator": "operator mode", "root_operators": "operator mode", "resolver": "operator mode",
-	"account_resolver": "operator mode", "accounts_resolver": "operator mode", "resolver_tls": "operator mode",
-	"resolver_preload": "operator mode", "resolver_pinned_accounts": "operator mode", "trusted": "operator mode",
-	"trusted_keys": "operator mode", "default_sentinel": "operator mode",
 	"ocsp": "TLS", "ocsp_cache": "TLS",
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
 	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",
@@ -397,7 +400,7 @@ func (r *configReader) checkCombinations() {
 			r.errorf(r.tokenPos, "Can not have a token and a users array")
 		}
 		if o.Username != "" {
-			r.errorf(r.userPos, "Can not have a single user/pass and a users array")
+			r.errorf(r.userKeyPos, "Can not have a single user/pass and a users array")
 		}
 	}
 	if o.MaxPayload > 0 && o.MaxPending > 0 && int64(o.MaxPayload) > o.MaxPending {

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/nats-io/nkeys"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/callout"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
@@ -23,7 +25,7 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 		switch k := strings.ToLower(e.key); k {
 		case "user", "username":
 			if s, ok := r.str(e.key, e.item); ok {
-				r.opts.Username, r.userPos = s, e.item.KeyPos
+				r.opts.Username, r.userKeyPos = s, e.item.KeyPos
 			}
 		case "pass", "password":
 			if s, ok := r.str(e.key, e.item); ok {
@@ -46,21 +48,31 @@ func readAuthorization(r *configReader, key string, it *conf.Item) {
 			r.opts.Users = append(r.opts.Users, users...)
 			r.opts.Nkeys = append(r.opts.Nkeys, nks...)
 			r.usersPos = e.item.KeyPos
-		case "auth_callout", "auth_hook", "proxy_required":
-			r.warnf(e.item.KeyPos, "'authorization.%s' is not supported yet; ignored", e.key)
+		case "auth_callout", "auth_hook":
+			if m, ok := r.block(e.key, e.item); ok {
+				cfg, err := callout.Parse(m, func(v any) any { return asItem(v).Value })
+				if err != nil {
+					r.errorf(e.item.Pos, "%v", err)
+					continue
+				}
+				r.opts.AuthCallout = cfg
+			}
 		default:
-			r.unknown(e.key, e.item, "authorization")
+			if !r.refuse("authorization."+k, e.key, e.item) {
+				r.unknown(e.key, e.item, "authorization")
+			}
 		}
 	}
 }
 
-// unknown reports a key that has no meaning in block.
+// unknown reports a key that has no meaning in a security block: always
+// an error, lenient or not, since a misspelt restriction must not be
+// dropped.
 func (r *configReader) unknown(key string, it *conf.Item, block string) {
-	if r.strict {
-		r.errorf(it.KeyPos, "unknown field %q in %s", key, block)
-	} else {
-		r.warnf(it.KeyPos, "unknown field %q in %s; ignored", key, block)
+	if it.Referenced {
+		return // defined only to be used as a $variable
 	}
+	r.errorf(it.KeyPos, "unknown field %q in %s", key, block)
 }
 
 // users reads a users list: maps with user/password or nkey, optional
@@ -105,6 +117,16 @@ func (r *configReader) users(key string, it *conf.Item, account string) ([]*auth
 			default:
 				r.unknown(e.key, e.item, "user entry")
 			}
+		}
+		if id := cmp.Or(nkey, u.Username); id != "" {
+			if first, dup := r.userPos[id]; dup {
+				r.errorf(ui.Pos, "duplicate user %q (first defined at %s)", id, first)
+				continue
+			}
+			if r.userPos == nil {
+				r.userPos = map[string]conf.Pos{}
+			}
+			r.userPos[id] = ui.Pos
 		}
 		switch {
 		case nkey != "" && (u.Username != "" || u.Password != ""):
@@ -277,10 +299,14 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 				ac.Mappings = append(ac.Mappings, r.mappings(f.key, f.item)...)
 			case "msg_trace", "trace_dest":
 				r.accountMsgTrace(ac, f.key, f.item)
-			case "jetstream", "limits", "nkey":
+			case "limits":
+				ac.Limits = r.accountLimits(ac.Name, f.item)
+			case "jetstream":
 				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
 			default:
-				r.unknown(f.key, f.item, "account "+ac.Name)
+				if !r.refuse("accounts."+f.key, f.key, f.item) {
+					r.unknown(f.key, f.item, "account "+ac.Name)
+				}
 			}
 		}
 	}
@@ -329,10 +355,12 @@ func (r *configReader) exports(it *conf.Item) []Export {
 				ex.Accounts = r.stringList(e.key, e.item)
 			case "allow_trace":
 				ex.AllowTrace, _ = r.boolean(e.key, e.item)
-			case "latency", "account_token_position", "advertise":
+			case "latency", "advertise":
 				r.warnf(e.item.KeyPos, "'%s' in an export is not supported yet; ignored", e.key)
 			default:
-				r.unknown(e.key, e.item, "export")
+				if !r.refuse("export."+e.key, e.key, e.item) {
+					r.unknown(e.key, e.item, "export")
+				}
 			}
 		}
 		if kinds != 1 {
@@ -405,4 +433,37 @@ func (r *configReader) imports(it *conf.Item) []Import {
 		}
 	}
 	return out
+}
+
+// accountLimits reads an account's limits {} block.
+func (r *configReader) accountLimits(account string, it *conf.Item) *AccountLimits {
+	m, ok := r.block("limits", it)
+	if !ok {
+		return nil
+	}
+	l := Unlimited
+	for _, e := range sortedEntries(m) {
+		var dst *int32
+		switch strings.ToLower(e.key) {
+		case "max_connections", "max_conn":
+			dst = &l.MaxConnections
+		case "max_subscriptions", "max_subs":
+			dst = &l.MaxSubscriptions
+		case "max_payload", "max_pay":
+			dst = &l.MaxPayload
+		case "max_leafnodes", "max_leafs":
+			dst = &l.MaxLeafNodes
+		default:
+			r.unknown(e.key, e.item, "limits of account "+account)
+			continue
+		}
+		if n, ok := r.integer(e.key, e.item); ok {
+			if n < NoLimit || n > maxInt32 {
+				r.errorf(e.item.Pos, "'%s' must be between -1 (no limit) and %d, got %d", e.key, maxInt32, n)
+				continue
+			}
+			*dst = int32(n)
+		}
+	}
+	return &l
 }

@@ -79,7 +79,7 @@ func TestConfigWarnings(t *testing.T) {
 	p := writeConf(t, `
 port: 4222
 jetstream { store_dir: /tmp/js }
-cluster { name: c1, listen: 0.0.0.0:6222 }
+server_tags: ["a"]
 no_such_option: 1
 VAR_ONLY: "abc"
 server_name: $VAR_ONLY
@@ -96,7 +96,7 @@ ping_interval: 60
 	}
 	want := []string{
 		p + ":3:1: 'jetstream' is not supported yet; ignored",
-		p + ":4:1: 'cluster' is not supported yet; ignored",
+		p + ":4:1: 'server_tags' is not supported yet; ignored",
 		p + `:5:1: unknown field "no_such_option"; ignored`,
 		p + ":8:16: ping_interval should be converted to a duration",
 	}
@@ -164,9 +164,10 @@ func TestConfigMissingFile(t *testing.T) {
 	}
 }
 
-// Every configuration in the golden corpus must at least be readable: the
-// features not built yet give warnings, never errors or panics. Only the
-// certificate files a tls {} block names may be missing on this machine.
+// Every configuration in the golden corpus must at least be readable: it
+// loads, or is refused only for a feature not built yet that sluice cannot
+// ignore safely (refusedKeys), or for certificate files a tls {} block
+// names that are missing on this machine. Never an unknown field or panic.
 func TestConfigCorpusLoads(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/conf/*.conf")
 	if len(files) == 0 {
@@ -180,10 +181,22 @@ func TestConfigCorpusLoads(t *testing.T) {
 				continue
 			}
 			for _, is := range ce.Issues {
-				if !strings.Contains(is.Msg, "no such file") && !strings.Contains(is.Msg, "cannot find") {
+				if !strings.Contains(is.Msg, "no such file") && !strings.Contains(is.Msg, "cannot find") &&
+					!strings.Contains(is.Msg, "is not supported yet (") && !placeholderKey(is.Msg) {
 					t.Errorf("%s: %v", filepath.Base(f), is)
 				}
 			}
 		}
 	}
+}
+
+// placeholderKey reports an error about the corpus's placeholder JWTs and
+// keys (operator mode), which nats-server rejects the same way.
+func placeholderKey(msg string) bool {
+	for _, k := range []string{"error parsing operator JWT", "invalid account JWT", "valid public operator nkey"} {
+		if strings.Contains(msg, k) {
+			return true
+		}
+	}
+	return false
 }

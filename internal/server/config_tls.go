@@ -10,14 +10,6 @@ import (
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
-// tlsUnbuilt are tls {} keys nats-server has and sluice does not yet:
-// accepted with a warning so existing files still load.
-var tlsUnbuilt = map[string]bool{
-	"connection_rate_limit": true, "cert_store": true, "cert_match_by": true, "cert_match": true,
-	"ca_certs_match": true, "cert_match_skip_invalid": true, "ocsp_peer": true,
-	"certs": true, "certificates": true,
-}
-
 // readTLS reads the client tls {} block, loads the certificates it names
 // and sets TLSConfig with the settings that go with it. Problems are
 // reported at the key (or list element) they come from.
@@ -106,8 +98,7 @@ func readTLS(r *configReader, key string, it *conf.Item) {
 				set.MinVersion = v
 			}
 		default:
-			if tlsUnbuilt[k] {
-				r.warnf(e.item.KeyPos, "'tls.%s' is not supported yet; ignored", e.key)
+			if r.refuse("tls."+k, e.key, e.item) {
 				continue
 			}
 			r.errorf(e.item.KeyPos, "error parsing tls config, unknown field %q", e.key)

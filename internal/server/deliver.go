@@ -119,12 +119,12 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		c.stalledWait(dst)
 	}
 	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) ||
-		(sub.deny != nil && sub.deny.DeniesDelivery(string(subj))) {
+		(sub.deny != nil && sub.deny.DeniesDelivery(string(subj), sub.queue)) {
 		dst.mu.Unlock()
 		return false
 	}
 	if dst.mu.resp != nil && len(reply) > 0 {
-		dst.grantReplyLocked(reply)
+		dst.grantReplyLocked(dst.perms.Load(), reply)
 	}
 	payload := msg
 	if hdrLen > 0 && !dst.mu.headers {

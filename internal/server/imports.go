@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,16 +31,21 @@ type forwarder interface {
 // streamImport re-publishes the exporter's messages into the importer.
 type streamImport struct {
 	to   *Account
-	from string // exported subject pattern
-	dest string // rewritten pattern, "" = unchanged
+	dest string             // delivered subject of a literal import, "" = unchanged
+	tr   *subject.Transform // rename of a wildcard import, nil = none
 	// allowTrace lets message traces follow into the importer.
 	allowTrace bool
 }
 
 func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
 	out := subj
-	if si.dest != "" {
-		out = []byte(rewrite(string(subj), si.from, si.dest))
+	switch {
+	case si.tr != nil:
+		if m, ok := si.tr.Append(nil, subj); ok {
+			out = m
+		}
+	case si.dest != "":
+		out = []byte(si.dest)
 	}
 	if c.trace != nil {
 		c.trace.StreamExport(si.to.Name, string(out))
@@ -57,9 +61,10 @@ func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg [
 
 // serviceImport sends the importer's requests into the exporter.
 type serviceImport struct {
-	from      *Account // the exporter
-	local     string   // subject the importer publishes to
-	remote    string   // subject in the exporter
+	from      *Account           // the exporter
+	local     string             // subject the importer publishes to
+	remote    string             // subject in the exporter
+	tr        *subject.Transform // local onto remote for wildcard renames
 	respType  string
 	threshold time.Duration
 	importer  *Account
@@ -70,8 +75,13 @@ type serviceImport struct {
 
 func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg []byte) bool {
 	out := subj
-	if si.local != si.remote {
-		out = []byte(rewrite(string(subj), si.local, si.remote))
+	switch {
+	case si.tr != nil:
+		if m, ok := si.tr.Append(nil, subj); ok {
+			out = m
+		}
+	case si.local != si.remote:
+		out = []byte(si.remote) // a literal service
 	}
 	out, drop := mapImported(si.from, out)
 	if drop {
@@ -239,16 +249,20 @@ func (c *client) publishIn(acc *Account, subj, reply []byte, hdrLen int, msg []b
 // configureImports (re)builds every configured account's import
 // subscriptions; a reload calls it again with the new configuration.
 func (s *Server) configureImports(o *Options) {
+	// Reloads and account JWT updates rewire from different goroutines.
+	s.importsMu.Lock()
+	defer s.importsMu.Unlock()
 	for _, a := range s.accs.all() {
 		a.dropImports()
 		s.addSystemImports(a)
 	}
-	for _, ac := range o.Accounts {
+	all := append(append([]*AccountConfig(nil), o.Accounts...), s.jwtAccountConfigs()...)
+	for _, ac := range all {
 		importer := s.accs.lookup(ac.Name)
 		for _, im := range ac.Imports {
 			exporter := s.accs.lookup(im.Account)
 			var src *AccountConfig
-			for _, c := range o.Accounts {
+			for _, c := range all {
 				if c.Name == im.Account {
 					src = c
 				}
@@ -261,19 +275,22 @@ func (s *Server) configureImports(o *Options) {
 				continue
 			}
 			if im.Service {
-				local := im.Subject
-				if im.To != "" {
-					local = im.To
+				local, tr, err := serviceImportTransform(im.To, im.Subject)
+				if err != nil {
+					continue // refused by validation
 				}
-				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, respType: ex.ResponseType, threshold: ex.ResponseThreshold, share: im.Share, allowTrace: ex.AllowTrace}
+				fw := &serviceImport{from: exporter, importer: importer, local: local, remote: im.Subject, tr: tr, respType: ex.ResponseType, threshold: ex.ResponseThreshold, share: im.Share, allowTrace: ex.AllowTrace}
 				importer.addImport(&subscription{acc: importer, subject: local, fwd: fw})
 				continue
 			}
-			dest := im.To
-			if im.Prefix != "" {
-				dest = im.Prefix + "." + im.Subject
+			tr, err := streamImportTransform(im.Subject, im.streamDest())
+			if err != nil {
+				continue
 			}
-			fw := &streamImport{to: importer, from: im.Subject, dest: dest, allowTrace: im.AllowTrace}
+			fw := &streamImport{to: importer, tr: tr, allowTrace: im.AllowTrace}
+			if tr == nil && im.streamDest() != im.Subject {
+				fw.dest = im.streamDest()
+			}
 			exporter.addImport(&subscription{acc: exporter, subject: im.Subject, fwd: fw})
 		}
 	}
@@ -298,33 +315,6 @@ func (a *Account) dropImports() {
 	for _, sub := range subs {
 		a.sl.Remove(sub.subject, "", sub)
 	}
-}
-
-// rewrite maps subj, which matches pattern from, onto pattern to: the
-// tokens under from's wildcards fill to's wildcards in order.
-func rewrite(subj, from, to string) string {
-	if subject.IsLiteral(to) {
-		return to
-	}
-	st, ft := strings.Split(subj, "."), strings.Split(from, ".")
-	var wild []string
-	for i, tok := range ft {
-		switch tok {
-		case "*":
-			wild = append(wild, st[i])
-		case ">":
-			wild = append(wild, strings.Join(st[i:], "."))
-		}
-	}
-	tt := strings.Split(to, ".")
-	k := 0
-	for i, tok := range tt {
-		if (tok == "*" || tok == ">") && k < len(wild) {
-			tt[i] = wild[k]
-			k++
-		}
-	}
-	return strings.Join(tt, ".")
 }
 
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -477,7 +477,7 @@ func TestMonitorSlowConsumerFigures(t *testing.T) {
 
 func TestMonitorStaleConnectionFigures(t *testing.T) {
 	t.Parallel()
-	s := runMonitored(t, func(o *server.Options) { o.PingInterval, o.MaxPingsOut = 50*time.Millisecond, 1 })
+	s := runMonitored(t, func(o *server.Options) { o.PingInterval, o.MaxPingsOut = 100*time.Millisecond, 4 })
 	alive := testutil.Connect(t, s)
 	stale := rawConnect(t, s, connQuiet) // never answers PING
 	defer stale.Close()

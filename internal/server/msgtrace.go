@@ -119,7 +119,7 @@ func (c *client) deliverTraced(sub *subscription, subj, reply []byte, hdrLen int
 		reason = msgtrace.ErrClientClosed
 	case sub.closed:
 		reason = msgtrace.ErrSubClosed
-	case sub.deny != nil && sub.deny.DeniesDelivery(string(subj)):
+	case sub.deny != nil && sub.deny.DeniesDelivery(string(subj), sub.queue):
 		reason = msgtrace.ErrSubDeny
 	case sub.max > 0 && sub.nm >= sub.max:
 		reason = msgtrace.ErrAutoSubExceeded

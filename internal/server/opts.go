@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/callout"
+	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
 )
@@ -127,6 +129,16 @@ type Options struct {
 	ConfigFile string
 	// ConfigDigest identifies the parsed configuration (sha256 of values).
 	ConfigDigest string
+
+	// Operator mode (jwt.go, internal/server/jwt): the trusted operators
+	// (JWTs as read), plain trusted keys, the account resolver and the
+	// JWTs preloaded into it (public key -> JWT).
+	TrustedOperators []string
+	TrustedKeys      []string
+	AccountResolver  *opjwt.ResolverConfig
+	ResolverPreload  map[string]string
+	// AuthCallout delegates logins to a service (callout.go).
+	AuthCallout *callout.Config
 
 	authIx  *authIndex                     // users by name and nkey; built by prepare
 	mapSets map[string]*subject.MappingSet // compiled mappings by account; built by validate

@@ -42,7 +42,9 @@ func (c *client) bindIdentity(id *identity) bool {
 	old := c.acc
 	c.acc = acc
 	c.mu.user = id.user
+	c.mu.callout = id.kind == "callout"
 	c.setPermsLocked(id.perms)
+	c.bindJWTLocked(id)
 	c.mu.Unlock()
 	if old != acc {
 		old.numClients.Add(-1)
@@ -64,15 +66,16 @@ func (c *client) setPermsLocked(p *auth.Checker) {
 		c.mu.replies = nil
 	}
 	for _, sub := range c.mu.subs {
-		sub.deny = denyFilter(p, sub.subject)
+		sub.deny = denyFilter(p, sub.subject, sub.queue)
 	}
 }
 
 // denyFilter is the checker to consult on each delivery to a subscription
-// on subj: only wildcard subscriptions of users with a subscribe deny
-// list need one.
-func denyFilter(p *auth.Checker, subj string) *auth.Checker {
-	if p.HasSubscribeDeny() && !subject.IsLiteral(subj) {
+// on subj in group queue: wildcard or queue subscriptions of users with a
+// subscribe deny list need one (a deny entry may name a subject under the
+// wildcard, or a queue group).
+func denyFilter(p *auth.Checker, subj, queue string) *auth.Checker {
+	if p.HasSubscribeDeny() && (queue != "" || !subject.IsLiteral(subj)) {
 		return p
 	}
 	return nil
@@ -103,25 +106,38 @@ func (c *client) canPublish(subj []byte) bool {
 func (c *client) useReplyGrant(subj string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.spendReplyLocked(subj)
+}
+
+// spendReplyLocked counts one reply to subj against its grant and says
+// whether the grant allowed it; a spent or expired grant is dropped.
+func (c *client) spendReplyLocked(subj string) bool {
 	g := c.mu.replies[subj]
 	rp := c.mu.resp
 	if g == nil || rp == nil {
 		return false
 	}
-	if rp.Expires > 0 && time.Since(g.granted) > rp.Expires {
+	g.n++
+	if (rp.MaxMsgs > 0 && g.n > rp.MaxMsgs) || (rp.Expires > 0 && time.Since(g.granted) > rp.Expires) {
 		delete(c.mu.replies, subj)
 		return false
-	}
-	g.n++
-	if rp.MaxMsgs > 0 && g.n >= rp.MaxMsgs {
-		delete(c.mu.replies, subj)
 	}
 	return true
 }
 
 // grantReplyLocked records that the client received a request it may
-// answer. Called on delivery with the client's lock held.
-func (c *client) grantReplyLocked(reply []byte) {
+// answer. Called on delivery with the client's lock held. As in
+// nats-server, a delivery of a request whose reply subject is still
+// granted spends one reply of that grant (the same request delivered
+// twice to one client leaves it fewer replies, not more); a fresh grant
+// is made only when none is left.
+func (c *client) grantReplyLocked(p *auth.Checker, reply []byte) {
+	if p.CanPublish(string(reply)) {
+		return // allowed anyway: nothing to track
+	}
+	if c.spendReplyLocked(string(reply)) {
+		return
+	}
 	if c.mu.replies == nil {
 		c.mu.replies = make(map[string]*replyGrant)
 	}
@@ -134,7 +150,7 @@ func (c *client) grantReplyLocked(reply []byte) {
 func (c *client) pruneRepliesLocked() {
 	rp := c.mu.resp
 	for k, g := range c.mu.replies {
-		if rp == nil || rp.Expires <= 0 || time.Since(g.granted) > rp.Expires {
+		if rp == nil || rp.Expires <= 0 || time.Since(g.granted) > rp.Expires || (rp.MaxMsgs > 0 && g.n >= rp.MaxMsgs) {
 			delete(c.mu.replies, k)
 		}
 	}
@@ -181,7 +197,11 @@ func (c *client) userLabel() string {
 func (s *Server) reauthenticate(c *client) {
 	c.mu.Lock()
 	creds := c.mu.creds
+	viaCallout := c.mu.callout
 	c.mu.Unlock()
+	if viaCallout {
+		return // the service vouched for this login; asking again is its call
+	}
 	id, err := c.authenticate(&creds, auth.ConnStandard)
 	name := globalAccountName
 	if id != nil && id.acc != "" {
@@ -194,6 +214,7 @@ func (s *Server) reauthenticate(c *client) {
 	}
 	c.mu.Lock()
 	c.setPermsLocked(id.perms)
+	c.bindJWTLocked(id)
 	var revoked []*subscription
 	for sid, sub := range c.mu.subs {
 		if !id.perms.CanSubscribe(sub.subject, sub.queue) {

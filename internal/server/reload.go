@@ -87,6 +87,9 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 		}
 	}
 	s.closeUnpinned(cur, &next, clients)
+	if next.MaxConn < cur.MaxConn || (next.MaxSubs > 0 && (cur.MaxSubs == 0 || next.MaxSubs < cur.MaxSubs)) {
+		s.enforceLimits(func(*client) bool { return true }, false) // lowered: cut what is over
+	}
 	if len(res.Kept) > 0 {
 		s.log.Warnf("Reloaded: changes to %s cannot be applied at runtime and were ignored", strings.Join(res.Kept, ", "))
 	}

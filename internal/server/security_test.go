@@ -184,7 +184,9 @@ func TestSecurityConfigErrors(t *testing.T) {
 	for _, c := range []struct{ conf, want string }{
 		{`authorization { token: t, users: [{user: a, password: b}] }`, "Can not have a token and a users array"},
 		{`authorization { users: [{user: a, password: b, account: NOPE}] }`, `account "NOPE" is not defined`},
-		{`authorization { users: [{user: a}, {user: a}] }`, `duplicate user "a"`},
+		{`authorization { users: [{user: a}, {user: a}] }`, `:1:36: duplicate user "a" (first defined at `},
+		{"accounts { A { users: [{user: a}] }\n  B { users: [{user: a}] } }", `:2:15: duplicate user "a" (first defined at `},
+		{`authorization { users: [{nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4}, {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4}] }`, `duplicate user "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"`},
 		{`authorization { users: [{nkey: "UNOTAKEY"}] }`, "Not a valid public nkey"},
 		{`authorization { users: [{user: a, permissions: {publish: "foo..bar"}}] }`, "invalid subject"},
 		{`authorization { users: [{user: a, allowed_connection_types: [CARRIER_PIGEON]}] }`, "unknown connection type"},

@@ -12,24 +12,29 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/sluicehq/sluice/internal/server/callout"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
 // Server is one broker instance.
 type Server struct {
-	opts    atomic.Pointer[Options] // replaced whole on reload, never mutated
-	optsGen atomic.Uint64           // bumped on reload; read loops refresh limits
-	log     Logger
-	id      string
-	start   time.Time
-	gcid    atomic.Uint64
-	stats   serverStats
-	accs    *accountRegistry
-	intq    *internalQueue // drains callbacks of internal subscriptions
-	sysAcc  *Account
-	sys     *sysSender // nil without a system account
-	ipub    struct {
+	opts      atomic.Pointer[Options] // replaced whole on reload, never mutated
+	optsGen   atomic.Uint64           // bumped on reload; read loops refresh limits
+	log       Logger
+	id        string
+	start     time.Time
+	gcid      atomic.Uint64
+	stats     serverStats
+	accs      *accountRegistry
+	intq      *internalQueue // drains callbacks of internal subscriptions
+	sysAcc    *Account
+	sys       *sysSender      // nil without a system account
+	op        *operatorMode   // operator mode (jwt.go); nil when off
+	callout   *callout.Caller // auth callout (callout.go); nil when off
+	kp        nkeys.KeyPair   // the server's identity; signs callout requests
+	importsMu sync.Mutex      // serializes rewiring of imports
+	ipub      struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
 	}
@@ -63,6 +68,9 @@ type serverStats struct {
 // New validates opts and returns a server that is not yet listening.
 func New(opts Options) (*Server, error) {
 	opts.setDefaults()
+	if err := opts.validateOperator(); err != nil {
+		return nil, err
+	}
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -94,6 +102,13 @@ func New(opts Options) (*Server, error) {
 		s.sysAcc = s.accs.register(newAccount(opts.SystemAccount))
 	}
 	s.registerAccounts(&opts) // and their imports, once every account exists
+	s.kp = kp
+	if err := s.initOperator(&opts); err != nil {
+		return nil, err
+	}
+	if err := s.initCallout(&opts); err != nil {
+		return nil, err
+	}
 	name := opts.ServerName
 	if name == "" {
 		name = pub
@@ -192,7 +207,13 @@ func (s *Server) Start() error {
 		s.Shutdown()
 		return err
 	}
-	s.log.Noticef("Listening for client connections on %s", ln.Addr().String())
+	// As nats-server prints it: the configured host with the bound port
+	// (0.0.0.0:4222 for the default, not [::]:4222); harnesses match it.
+	listen := ln.Addr().String()
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+		listen = net.JoinHostPort(s.getOpts().Host, strconv.Itoa(ta.Port))
+	}
+	s.log.Noticef("Listening for client connections on %s", listen)
 	s.logTLSMode(s.getOpts())
 	s.wg.Add(1)
 	go s.acceptLoop(ln)

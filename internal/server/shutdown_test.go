@@ -83,7 +83,7 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 
 	s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort,
-		PingInterval: 10 * time.Millisecond, AuthTimeout: time.Second})
+		PingInterval: 100 * time.Millisecond, AuthTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	// Every kind of connection and subscription.
 	var conns []*nats.Conn
 	for i := 0; i < 10; i++ {
-		nc, err := nats.Connect(s.ClientURL(), nats.NoReconnect())
+		nc, err := testutil.ConnectURL(s.ClientURL(), nats.NoReconnect())
 		if err != nil {
 			s.Shutdown()
 			t.Fatal(err)

@@ -214,6 +214,7 @@ func (s *Server) registerSysServices() {
 			s.serveSys(name, h, &sysRequest{acc: acc, body: body}, reply, nil)
 		})
 	}
+	s.registerClaimsServices()
 	sub(accountPingStatz, serve("STATZ", z(func(s *Server, o *api.AccountStatzOptions, _ *sysRequest) (*api.AccountStatz, error) {
 		return s.accountStatzReply(o)
 	})))
@@ -398,6 +399,7 @@ func (userInfoResponder) forward(c *client, _, reply []byte, _ int, _ []byte) bo
 	if p := s.getOpts().permissionsOf(user, acc); p != nil {
 		info.Permissions, _ = json.Marshal(p)
 	}
+	c.jwtUserInfo(info)
 	return c.answer(reply, info)
 }
 

@@ -227,7 +227,7 @@ func TestTLSClientCertFromAnotherCA(t *testing.T) {
 func TestTLSHandshakeFirst(t *testing.T) {
 	p := newTLSPKI(t)
 	s, log := runTLS(t, p.config(t, nil), func(o *server.Options) {
-		o.TLSHandshakeFirst, o.TLSTimeout = true, 300*time.Millisecond
+		o.TLSHandshakeFirst, o.TLSTimeout = true, time.Second
 	})
 	nc := testutil.Connect(t, s, p.trust(), nats.TLSHandshakeFirst())
 	checkRoundTrip(t, nc)
@@ -279,7 +279,7 @@ func TestTLSPlaintextClientRejected(t *testing.T) {
 
 func TestTLSHandshakeTimeoutClosesOnlyThatConnection(t *testing.T) {
 	p := newTLSPKI(t)
-	s, log := runTLS(t, p.config(t, nil), func(o *server.Options) { o.TLSTimeout = 200 * time.Millisecond })
+	s, log := runTLS(t, p.config(t, nil), func(o *server.Options) { o.TLSTimeout = time.Second })
 	nc := testutil.Connect(t, s, p.trust())
 
 	rc, _ := testutil.NewRawConn(t, s) // reads INFO, then never starts TLS

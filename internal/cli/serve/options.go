@@ -13,7 +13,8 @@ type serveOptions struct {
 	changed    map[string]bool // canonical names of the flags given
 	configFile string
 	testOnly   bool
-	strict     bool
+	lenient    bool // unknown top-level configuration keys only warn
+	strict     bool // the default now; kept so scripts passing it still work
 	signal     string
 	// sizes as typed, parsed when the options are built
 	maxPayload, maxPending, logSizeLimit string
@@ -92,7 +93,7 @@ func (o *serveOptions) load() (server.Options, []server.ConfigIssue, error) {
 	opts := server.Options{Logtime: true}
 	var warns []server.ConfigIssue
 	if o.configFile != "" {
-		w, err := opts.ProcessConfigFile(o.configFile, o.strict)
+		w, err := opts.ProcessConfigFile(o.configFile, !o.lenient)
 		if err != nil {
 			return opts, w, err
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,15 @@ nats-server work.`,
   sluice serve --signal reload          # reload the running server`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var client []string
+			cmd.InheritedFlags().VisitAll(func(fl *pflag.Flag) {
+				if fl.Changed {
+					client = append(client, "--"+fl.Name)
+				}
+			})
+			if len(client) > 0 {
+				return &cmdutil.UsageError{Err: fmt.Errorf("%s: client connection flags have no meaning for serve", strings.Join(client, ", "))}
+			}
 			cmd.Flags().Visit(func(fl *pflag.Flag) { o.changed[fl.Name] = true })
 			if o.signal != "" {
 				return sendSignal(f.IO.Out, o.signal)
@@ -48,11 +58,16 @@ nats-server work.`,
 			return run(f.IO, o)
 		},
 	}
+	// A server command shows its own flags only, not the client
+	// connection flags every other command inherits.
+	cmd.SetUsageTemplate(globalFlagsSection.ReplaceAllString(cmd.UsageTemplate(), ""))
 	fl := cmd.Flags()
 	fo := &o.flags
 	fl.StringVarP(&o.configFile, "config", "c", "", "nats-server configuration file")
 	fl.BoolVarP(&o.testOnly, "test", "t", false, "check the configuration and exit")
-	fl.BoolVar(&o.strict, "strict", false, "treat unknown configuration keys as errors")
+	fl.BoolVar(&o.lenient, "lenient", false, "unknown top-level configuration keys only warn (unknown keys are errors by default; never inside security blocks)")
+	fl.BoolVar(&o.strict, "strict", false, "unknown configuration keys are errors (the default)")
+	fl.MarkHidden("strict")
 	fl.StringVar(&o.signal, "signal", "", "send a signal to a running server: reload, reopen, ldm, stop, quit, term [=PID|PIDFILE]")
 	fl.StringVarP(&fo.Host, "addr", "a", server.DefaultHost, "host address to listen on")
 	fl.IntVarP(&fo.Port, "port", "p", server.DefaultPort, "client port (-1 for a random port)")
@@ -92,6 +107,8 @@ nats-server work.`,
 	fl.StringVar(&fo.PortsFileDir, "ports-file-dir", "", "write a <program>_<pid>.ports file listing the listen URLs here")
 	return cmd
 }
+
+var globalFlagsSection = regexp.MustCompile(`(?s)\{\{if \.HasAvailableInheritedFlags\}\}.*?\{\{end\}\}`)
 
 // run starts the broker and blocks until it is stopped.
 func run(io *cmdutil.IOStreams, o *serveOptions) error {

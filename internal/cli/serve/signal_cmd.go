@@ -12,7 +12,8 @@ import (
 )
 
 // sendSignal implements --signal CMD[=PID|PIDFILE]: with no pid it finds
-// the one running server (sluice or nats-server) as nats-server does.
+// the one running sluice server, as nats-server finds the one running
+// nats-server. A real nats-server is never a candidate.
 func sendSignal(out io.Writer, arg string) error {
 	cmd, target, _ := strings.Cut(arg, "=")
 	sig, ok := signalsByCommand[cmd]
@@ -54,7 +55,7 @@ func resolvePid(target string) (int, error) {
 	pids := runningServers()
 	switch len(pids) {
 	case 0:
-		return 0, errors.New("no running sluice or nats-server process found; give one with --signal CMD=PID")
+		return 0, errors.New("no running sluice server found; give one with --signal CMD=PID or CMD=PIDFILE")
 	case 1:
 		return pids[0], nil
 	}
@@ -65,11 +66,12 @@ func resolvePid(target string) (int, error) {
 	return 0, fmt.Errorf("multiple servers running (pids %s); choose one with --signal CMD=PID", strings.Join(strs, ", "))
 }
 
-// runningServers lists other processes whose program is sluice serve or
-// nats-server, from /proc.
+// runningServers lists other processes running sluice's broker (sluice
+// serve, or this binary through a link named nats-server), from /proc.
 func runningServers() []int {
 	entries, _ := os.ReadDir("/proc")
 	self := os.Getpid()
+	selfExe, _ := os.Executable()
 	var pids []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -83,7 +85,7 @@ func runningServers() []int {
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 		prog := filepath.Base(args[0])
 		switch {
-		case prog == "nats-server" && !hasArg(args, "--signal", "-signal", "-sl", "--sl"):
+		case prog == "nats-server" && isSluice(pid, selfExe) && !hasArg(args, "--signal", "-signal", "-sl", "--sl"):
 			pids = append(pids, pid)
 		case prog == "sluice" && len(args) > 1 && args[1] == "serve" && !hasArg(args, "--signal"):
 			pids = append(pids, pid)
@@ -101,4 +103,15 @@ func hasArg(args []string, names ...string) bool {
 		}
 	}
 	return false
+}
+
+// isSluice reports whether process pid runs a sluice binary: this one, or
+// one named sluice (a link named nats-server resolves to it).
+func isSluice(pid int, selfExe string) bool {
+	exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe"))
+	if err != nil {
+		return false
+	}
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	return exe == selfExe || filepath.Base(exe) == "sluice"
 }

@@ -70,11 +70,17 @@ func TestCheckerMatrix(t *testing.T) {
 			t.Errorf("CanSubscribe(%q, %q) = %v", k.subj, k.queue, got)
 		}
 	}
-	if !c.DeniesDelivery("s.hidden") || c.DeniesDelivery("s.shown") {
-		t.Error("DeniesDelivery")
+	deliver := map[sq]bool{
+		{"s.hidden", ""}: true, {"s.shown", ""}: false, {"s.hidden", "any"}: true,
+		{"s.x", "q1"}: true, {"s.x", "q2"}: false, {"s.x", ""}: false,
+	}
+	for k, want := range deliver {
+		if got := c.DeniesDelivery(k.subj, k.queue); got != want {
+			t.Errorf("DeniesDelivery(%q, %q) = %v", k.subj, k.queue, got)
+		}
 	}
 	var none *Checker
-	if !none.CanPublish("x") || !none.CanSubscribe(">", "q") || none.DeniesDelivery("x") {
+	if !none.CanPublish("x") || !none.CanSubscribe(">", "q") || none.DeniesDelivery("x", "q") {
 		t.Error("nil checker must allow everything")
 	}
 }

@@ -180,9 +180,16 @@ func (c *Checker) CanSubscribe(subj, queue string) bool {
 func (c *Checker) HasSubscribeDeny() bool { return c != nil && c.subDeny != nil }
 
 // DeniesDelivery reports whether a message on subj must not reach a
-// subscriber holding these permissions.
-func (c *Checker) DeniesDelivery(subj string) bool {
-	return c != nil && c.subDeny != nil && len(c.subDeny.Match(subj).Plain) > 0
+// subscription in queue group queue ("" for none) of a subscriber holding
+// these permissions. Queue deny entries ("subject group") apply to
+// deliveries too: a wildcard queue subscription is accepted, so its
+// messages on denied subjects are dropped here, as nats-server does.
+func (c *Checker) DeniesDelivery(subj, queue string) bool {
+	if c == nil || c.subDeny == nil {
+		return false
+	}
+	r := c.subDeny.Match(subj)
+	return len(r.Plain) > 0 || (queue != "" && queueListed(queue, r.QueueNames))
 }
 
 // queueListed reports whether queue matches one of the queue patterns

@@ -1,6 +1,7 @@
 // Package srvtest starts servers with a system account for the tests of
 // the `sluice server` commands: sluice in-process, or the reference
-// nats-server binary when it is installed. Import it only from tests.
+// nats-server binary (installed by `make reference`; missing, the test
+// fails). Import it only from tests.
 package srvtest
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/testutil"
+	"github.com/sluicehq/sluice/internal/testutil/refbin"
 )
 
 // Users of the servers started here: sys/sys in the system account SYS,
@@ -68,22 +70,9 @@ func ActAs(t testing.TB, user, pass string) {
 	t.Setenv("NATS_PASSWORD", pass)
 }
 
-// ReferenceBinary is the nats-server binary to compare with: $SLUICE_REF_NATS_SERVER
-// or ~/peers/bin/nats-server. It is "" when neither exists.
-func ReferenceBinary() string {
-	if p := os.Getenv("SLUICE_REF_NATS_SERVER"); p != "" {
-		return p
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(home, "peers", "bin", "nats-server")
-	if st, err := os.Stat(p); err != nil || st.IsDir() {
-		return ""
-	}
-	return p
-}
+// ReferenceBinary is the nats-server binary to compare with (see
+// refbin.NATSServerPath): "" when it is not installed.
+func ReferenceBinary() string { return refbin.NATSServerPath() }
 
 // RefOptions shape the reference server.
 type RefOptions struct {
@@ -92,14 +81,12 @@ type RefOptions struct {
 }
 
 // Reference starts the reference nats-server with the same accounts as
-// Serve, named "ref1", on a random port, or skips the test when the
-// binary is not installed. The process is stopped when the test ends.
+// Serve, named "ref1", on a random port; the test fails when the binary
+// is not installed (`make reference`). The process is stopped when the
+// test ends.
 func Reference(t testing.TB, ro RefOptions) *Server {
 	t.Helper()
-	bin := ReferenceBinary()
-	if bin == "" {
-		t.Skip("reference nats-server not installed (~/peers/bin/nats-server or $SLUICE_REF_NATS_SERVER)")
-	}
+	bin := refbin.NATSServer(t)
 	clitest.Isolate(t)
 	dir := t.TempDir()
 	js, accJS := "", ""

@@ -41,7 +41,7 @@ func TestStreamExpectAndIdle(t *testing.T) {
 	// Unknown count: all three arrive, then the idle gap ends the wait,
 	// long before the timeout.
 	start := time.Now()
-	got, err := Collect(ctx, nc, Request{Subject: "svc", Timeout: time.Minute, Idle: 50 * time.Millisecond})
+	got, err := Collect(ctx, nc, Request{Subject: "svc", Timeout: time.Minute, Idle: 500 * time.Millisecond})
 	if err != nil || len(got) != 3 || time.Since(start) > 30*time.Second {
 		t.Fatalf("idle: %d answers, %v, after %s", len(got), err, time.Since(start))
 	}

@@ -1,0 +1,175 @@
+package difftest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Target is a server implementation under comparison.
+type Target interface {
+	// Name labels the target in reports.
+	Name() string
+	// Start runs a server from the configuration file at path, listening
+	// on a random loopback port, and returns its client address
+	// (host:port) and a function that stops it. A configuration the
+	// server refuses is an error.
+	Start(path string) (addr string, stop func(), err error)
+}
+
+// Transcript is what the clients of one case saw on one target.
+type Transcript struct {
+	// Refused holds the reason the server did not start with the
+	// configuration; the steps are not run then.
+	Refused string
+	// Steps[0] is the connection of every client, then one entry per
+	// step; each entry lists, per client, what it received.
+	Steps [][]string
+}
+
+// Run plays the case against the target. dir holds the configuration
+// file.
+func Run(tg Target, c *Case, dir string) (*Transcript, error) {
+	path := filepath.Join(dir, strings.ToLower(tg.Name())+".conf")
+	if err := os.WriteFile(path, []byte(c.Config()), 0o600); err != nil {
+		return nil, err
+	}
+	addr, stop, err := tg.Start(path)
+	if err != nil {
+		return &Transcript{Refused: err.Error()}, nil
+	}
+	defer stop()
+	tr := &Transcript{}
+	clients := make([]*rawClient, len(c.Clients))
+	for i, spec := range c.Clients {
+		cl, err := dialClient(addr)
+		if err != nil {
+			return nil, err
+		}
+		defer cl.close()
+		clients[i] = cl
+		cl.send(fmt.Sprintf("CONNECT {\"verbose\":false,\"pedantic\":false,\"user\":%q,\"pass\":%q,\"protocol\":1,\"echo\":true}\r\n", spec.User, spec.Pass))
+		cl.sync()
+	}
+	tr.Steps = append(tr.Steps, collect(clients))
+	for _, st := range c.Steps {
+		cl := clients[st.Client]
+		switch st.Op {
+		case "sub":
+			cl.mu.Lock()
+			cl.subs[st.SID] = st.Queue
+			cl.mu.Unlock()
+			if st.Queue != "" {
+				cl.send(fmt.Sprintf("SUB %s %s %d\r\n", st.Subject, st.Queue, st.SID))
+			} else {
+				cl.send(fmt.Sprintf("SUB %s %d\r\n", st.Subject, st.SID))
+			}
+		case "unsub":
+			cl.send(fmt.Sprintf("UNSUB %d\r\n", st.SID))
+		case "pub":
+			if st.Reply != "" {
+				cl.send(fmt.Sprintf("PUB %s %s %d\r\n%s\r\n", st.Subject, st.Reply, len(st.Payload), st.Payload))
+			} else {
+				cl.send(fmt.Sprintf("PUB %s %d\r\n%s\r\n", st.Subject, len(st.Payload), st.Payload))
+			}
+		}
+		syncAll(clients, st.Client)
+		// Auto-replying clients answer what they received, once.
+		var repliers []int
+		for i, spec := range c.Clients {
+			if !spec.AutoReply {
+				clients[i].requests()
+				continue
+			}
+			ms := clients[i].requests()
+			for _, m := range ms {
+				p := "re:" + m.payload
+				clients[i].send(fmt.Sprintf("PUB %s %d\r\n%s\r\n", m.reply, len(p), p))
+			}
+			if len(ms) > 0 {
+				repliers = append(repliers, i)
+			}
+		}
+		if len(repliers) > 0 {
+			syncAll(clients, repliers...)
+		}
+		for _, cl := range clients {
+			cl.requests() // replies to replies are not sent
+		}
+		tr.Steps = append(tr.Steps, collect(clients))
+	}
+	return tr, nil
+}
+
+// syncAll makes a PING/PONG round on the acting clients first, so the
+// server has processed their operations, then on every client (the
+// acting ones too: one may deliver to another), so what the operations
+// delivered has arrived.
+func syncAll(clients []*rawClient, first ...int) {
+	for _, i := range first {
+		clients[i].sync()
+	}
+	for i, cl := range clients {
+		if len(first) > 1 || !slices.Contains(first, i) {
+			cl.sync()
+		}
+	}
+}
+
+// collect gathers what each client received since the last call, as a
+// sorted list per client.
+func collect(clients []*rawClient) []string {
+	var out []string
+	for i, cl := range clients {
+		ev := cl.take()
+		sort.Strings(ev)
+		for _, e := range ev {
+			out = append(out, fmt.Sprintf("c%d: %s", i, e))
+		}
+	}
+	return out
+}
+
+// Diff compares two transcripts of the same case and describes the first
+// difference, or returns "".
+func Diff(c *Case, a, b *Transcript, an, bn string) string {
+	if (a.Refused == "") != (b.Refused == "") {
+		return fmt.Sprintf("configuration accepted by one server only:\n  %s: %s\n  %s: %s",
+			an, orAccepted(a.Refused), bn, orAccepted(b.Refused))
+	}
+	if a.Refused != "" {
+		return ""
+	}
+	for i := 0; i < len(a.Steps) && i < len(b.Steps); i++ {
+		x, y := strings.Join(a.Steps[i], "\n"), strings.Join(b.Steps[i], "\n")
+		if x == y {
+			continue
+		}
+		what := "connecting the clients"
+		if i > 0 {
+			what = fmt.Sprintf("step %d (%s)", i-1, c.Steps[i-1])
+		}
+		return fmt.Sprintf("after %s:\n%s received:\n%s\n%s received:\n%s", what, an, indent(x), bn, indent(y))
+	}
+	if len(a.Steps) != len(b.Steps) {
+		return fmt.Sprintf("%s ran %d steps, %s %d", an, len(a.Steps), bn, len(b.Steps))
+	}
+	return ""
+}
+
+func orAccepted(reason string) string {
+	if reason == "" {
+		return "accepted"
+	}
+	return "refused: " + reason
+}
+
+func indent(s string) string {
+	if s == "" {
+		return "    (nothing)"
+	}
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
