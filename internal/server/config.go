@@ -358,6 +358,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["tls"] = readTLS
 	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
 	addMonitorKeys(m)
+	alias(m, readWebsocket, "websocket", "ws")
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -377,7 +378,7 @@ var unbuiltKeys = map[string]string{
 	"trusted_keys": "operator mode", "default_sentinel": "operator mode",
 	"ocsp": "TLS", "ocsp_cache": "TLS",
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
-	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",
+	"mqtt": "MQTT",
 	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",
 	"prof_block_rate": "block profiling",
 	"server_tags":     "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",

@@ -7,6 +7,7 @@ import (
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
+	"github.com/sluicehq/sluice/internal/server/websocket"
 )
 
 // Defaults, as nats-server has them.
@@ -122,6 +123,9 @@ type Options struct {
 	HTTPBasePath string
 	// ProfPort serves Go's pprof handlers (0 = off, -1 = random).
 	ProfPort int
+
+	// Websocket is the websocket {} block (internal/server/websocket).
+	Websocket websocket.Options
 
 	// ConfigFile is the file the options were read from, re-read on reload.
 	ConfigFile string

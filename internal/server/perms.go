@@ -174,7 +174,7 @@ func (s *Server) reauthenticate(c *client) {
 	c.mu.Lock()
 	creds := c.mu.creds
 	c.mu.Unlock()
-	id, err := c.authenticate(&creds, auth.ConnStandard)
+	id, err := c.authenticate(&creds, c.connType())
 	name := globalAccountName
 	if id != nil && id.acc != "" {
 		name = id.acc

@@ -93,6 +93,9 @@ func Listen(opts func() *Options, b Broker, log Logger) (*Listener, error) {
 	return l, nil
 }
 
+// Addr is the address listened on.
+func (l *Listener) Addr() *net.TCPAddr { return l.ln.Addr().(*net.TCPAddr) }
+
 // Port is the port listened on (the one picked, for a random port).
 func (l *Listener) Port() int { return l.port }
 
