@@ -378,7 +378,7 @@ var unbuiltKeys = map[string]string{
 	"trusted_keys": "operator mode", "default_sentinel": "operator mode",
 	"ocsp": "TLS", "ocsp_cache": "TLS",
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
-	"mqtt": "MQTT",
+	"mqtt":      "MQTT",
 	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",
 	"prof_block_rate": "block profiling",
 	"server_tags":     "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
