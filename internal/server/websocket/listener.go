@@ -204,6 +204,7 @@ func (l *Listener) handshake(sock net.Conn) {
 		sock.Close()
 		return
 	}
+	l.log.Debugf("%s - websocket connection upgraded (compression: %v)", sock.RemoteAddr(), wc.compress)
 	l.broker.AcceptWebsocket(wc)
 }
 
