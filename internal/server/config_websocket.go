@@ -19,7 +19,7 @@ func readWebsocket(r *configReader, key string, it *conf.Item) {
 		so := sub.opts
 		return so.TLSConfig, so.TLSMap, so.TLSPinnedCerts, len(sub.errs) == 0 && so.TLSConfig != nil
 	}
-	for _, is := range websocket.Parse(it, &r.opts.Websocket, readTLSBlock) {
+	for _, is := range websocket.Parse(it, &r.opts.Websocket, readTLSBlock, r.strict) {
 		if is.Warning {
 			r.warnf(is.Pos, "%s", is.Msg)
 		} else {

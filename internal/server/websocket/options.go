@@ -69,8 +69,9 @@ type TLSReader func(it *conf.Item) (cfg *tls.Config, mapUsers bool, pins tlsconf
 
 // Parse reads a websocket {} block into o. Problems are returned with
 // their position; a value of the wrong type is an error naming the key.
-func Parse(it *conf.Item, o *Options, readTLS TLSReader) []Issue {
-	p := &parser{}
+// Unknown keys are warnings, or errors when strict.
+func Parse(it *conf.Item, o *Options, readTLS TLSReader, strict bool) []Issue {
+	p := &parser{strict: strict}
 	m, ok := it.Value.(map[string]any)
 	if !ok {
 		p.errorf(it.Pos, "'websocket' must be a block {...}, not %s", typeName(it.Value))
@@ -135,7 +136,7 @@ func Parse(it *conf.Item, o *Options, readTLS TLSReader) []Issue {
 			if v.Referenced {
 				continue
 			}
-			p.errorf(v.KeyPos, "unknown field %q in websocket {}", e.key)
+			p.unknown(v.KeyPos, "unknown field %q in websocket {}", e.key)
 		}
 	}
 	return p.issues
@@ -216,7 +217,18 @@ func ReloadCheck(old, next *Options) error {
 	return nil
 }
 
-type parser struct{ issues []Issue }
+type parser struct {
+	issues []Issue
+	strict bool
+}
+
+func (p *parser) unknown(pos conf.Pos, format string, a ...any) {
+	if p.strict {
+		p.errorf(pos, format, a...)
+		return
+	}
+	p.issues = append(p.issues, Issue{Pos: pos, Msg: fmt.Sprintf(format+"; ignored", a...), Warning: true})
+}
 
 func (p *parser) errorf(pos conf.Pos, format string, a ...any) {
 	p.issues = append(p.issues, Issue{Pos: pos, Msg: fmt.Sprintf(format, a...)})
@@ -332,7 +344,7 @@ func (p *parser) authorization(key string, it *conf.Item, o *Options) {
 			}
 		default:
 			if !e.item.Referenced {
-				p.errorf(e.item.KeyPos, "unknown field %q in websocket.%s {}", e.key, key)
+				p.unknown(e.item.KeyPos, "unknown field %q in websocket.%s {}", e.key, key)
 			}
 		}
 	}
