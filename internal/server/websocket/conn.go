@@ -397,7 +397,7 @@ func (c *Conn) writeFrameLocked(op byte, payload []byte) error {
 	return err
 }
 
-// Write sends b as one message.
+// Write sends b as binary messages.
 func (c *Conn) Write(b []byte) (int, error) {
 	n, err := c.WriteBuffers(net.Buffers{b})
 	return int(n), err
@@ -405,8 +405,17 @@ func (c *Conn) Write(b []byte) (int, error) {
 
 var deflaters sync.Pool
 
-// WriteBuffers sends the buffers as one binary message (compressed when
-// negotiated and worth it), in frames browsers handle well. It returns
+// Frame size limits of what the server writes. nats.go refuses frames
+// with a 64-bit length over 8 times max_payload, so frames stay under
+// 64 KiB (16-bit length); a compressed message takes at most
+// maxDeflateInput bytes so that it fits one such frame.
+const (
+	maxFrameSize    = 1<<16 - 1
+	maxDeflateInput = 32 * 1024
+)
+
+// WriteBuffers sends the buffers as binary messages (compressed when
+// negotiated and worth it), in frames every client accepts. It returns
 // the payload bytes sent.
 func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
 	total := 0
@@ -422,38 +431,65 @@ func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
 		return 0, net.ErrClosed
 	}
 	var out net.Buffers
+	hdrs := c.whdr[:0] // headers of this write; earlier writes are out
 	if c.compress && total > compressThreshold {
-		z, err := deflate(bufs, total)
-		if err != nil {
-			return 0, err
+		for len(bufs) > 0 {
+			var seg net.Buffers
+			var n int
+			seg, bufs, n = cut(bufs, maxDeflateInput)
+			z, err := deflate(seg, n)
+			if err != nil {
+				return 0, err
+			}
+			defer z.release()
+			out, hdrs = c.frames(out, hdrs, net.Buffers{z.data()}, len(z.data()), true, !c.noFrag)
 		}
-		defer z.release()
-		out = c.frames(net.Buffers{z.data()}, len(z.data()), true, !c.noFrag)
 	} else {
-		out = c.frames(bufs, total, false, false)
+		out, hdrs = c.frames(out, hdrs, bufs, total, false, false)
 	}
+	c.whdr = hdrs[:0]
 	if _, err := out.WriteTo(c.raw); err != nil {
 		return 0, err
 	}
 	return int64(total), nil
 }
 
-// frames puts headers around bufs: one frame, or for a browser frames of
-// browserFrameSize, as continuation frames of one message when fragment
-// is set and as messages of their own otherwise.
-func (c *Conn) frames(bufs net.Buffers, total int, compressed, fragment bool) net.Buffers {
-	if !c.browser || total <= browserFrameSize {
-		h := appendHeader(c.whdr[:0], true, true, compressed, opBinary, total)
-		c.whdr = h[:0]
-		return append(net.Buffers{h}, bufs...)
+// cut splits off the first n bytes of bufs (or all of them) without
+// copying; it returns them, the rest and their size.
+func cut(bufs net.Buffers, n int) (head, rest net.Buffers, size int) {
+	for i, b := range bufs {
+		if size+len(b) <= n {
+			size += len(b)
+			continue
+		}
+		k := n - size
+		head = append(append(net.Buffers(nil), bufs[:i]...), b[:k])
+		rest = append(net.Buffers{b[k:]}, bufs[i+1:]...)
+		return head, rest, n
 	}
-	bufs = append(net.Buffers(nil), bufs...) // split below: keep the caller's intact
-	nf := (total + browserFrameSize - 1) / browserFrameSize
-	hdrs := make([]byte, 0, nf*4)
-	out := make(net.Buffers, 0, nf*2+len(bufs))
-	first := true
-	for len(bufs) > 0 {
-		size := min(total, browserFrameSize)
+	return bufs, nil, size
+}
+
+// frames appends bufs to out with headers (kept in hdrs): one frame when
+// it fits, else frames of browserFrameSize for a browser (or
+// maxFrameSize), as continuation frames of one message when fragment is
+// set and as messages of their own otherwise. A header slice stays valid
+// when hdrs grows: appending never rewrites bytes already there.
+func (c *Conn) frames(out net.Buffers, hdrs []byte, bufs net.Buffers, total int, compressed, fragment bool) (net.Buffers, []byte) {
+	limit := maxFrameSize
+	if c.browser {
+		limit = browserFrameSize
+	}
+	if total <= limit || (compressed && !fragment) {
+		start := len(hdrs)
+		hdrs = appendHeader(hdrs, true, true, compressed, opBinary, total)
+		out = append(out, hdrs[start:len(hdrs):len(hdrs)])
+		return append(out, bufs...), hdrs
+	}
+	for first := true; len(bufs) > 0; first = false {
+		var seg net.Buffers
+		var size int
+		seg, bufs, size = cut(bufs, limit)
 		total -= size
 		start := len(hdrs)
 		if fragment {
@@ -462,21 +498,9 @@ func (c *Conn) frames(bufs net.Buffers, total int, compressed, fragment bool) ne
 			hdrs = appendHeader(hdrs, true, true, compressed, opBinary, size)
 		}
 		out = append(out, hdrs[start:len(hdrs):len(hdrs)])
-		first = false
-		for size > 0 {
-			b := bufs[0]
-			if len(b) <= size {
-				out = append(out, b)
-				size -= len(b)
-				bufs = bufs[1:]
-				continue
-			}
-			out = append(out, b[:size])
-			bufs[0] = b[size:]
-			size = 0
-		}
+		out = append(out, seg...)
 	}
-	return out
+	return out, hdrs
 }
 
 type deflated struct {

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -189,6 +190,9 @@ func decodeServer(t *testing.T, b []byte) (msgs []string, compressedMsgs int, fr
 // when negotiated and worth it.
 func TestWriteFrames(t *testing.T) {
 	big := strings.Repeat("MSG x 1 5\r\nhello\r\n", 1000)
+	rnd := make([]byte, 40000)
+	rand.Read(rnd)
+	noise := string(rnd) // incompressible
 	for _, tc := range []struct {
 		name                     string
 		compress, browser, nofrg bool
@@ -200,7 +204,10 @@ func TestWriteFrames(t *testing.T) {
 		{"browser big", false, true, false, big, (len(big) + 4095) / 4096, 0, (len(big) + 4095) / 4096},
 		{"compressed small stays plain", true, false, false, "PONG\r\n", 1, 0, 1},
 		{"compressed big", true, false, false, big, 1, 1, 1},
-		{"compressed browser", true, true, false, big + strings.Repeat("x", 20000), 1, 1, 1},
+		{"compressed, two segments", true, false, false, big + strings.Repeat("x", 20000), 2, 2, 2},
+		{"compressed browser, fragmented", true, true, false, noise[:20000], 1, 1, 5},
+		{"compressed safari, not fragmented", true, true, true, noise[:20000], 1, 1, 1},
+		{"plain over 64 KiB", false, false, false, noise + noise, 2, 0, 2},
 		{"compressed safari", true, true, true, big, 1, 1, 1},
 	} {
 		fc := &fakeConn{}
@@ -210,7 +217,7 @@ func TestWriteFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		msgs, comp, frames := decodeServer(t, fc.out.Bytes())
-		if strings.Join(msgs, "") != tc.in || len(msgs) != tc.msgs || comp != tc.compMsgs || frames < tc.minFr {
+		if strings.Join(msgs, "") != tc.in || len(msgs) != tc.msgs || comp != tc.compMsgs || frames != tc.minFr {
 			t.Errorf("%s: %d msgs (%d compressed) in %d frames; content ok %v", tc.name, len(msgs), comp, frames, strings.Join(msgs, "") == tc.in)
 		}
 	}
