@@ -201,7 +201,7 @@ func (c *client) run(infoSent bool) {
 	if ao := c.authOpts(); ao.authRequired() {
 		c.authT = time.AfterFunc(ao.AuthTimeout, c.authTimeout)
 	}
-	c.pingT = time.AfterFunc(firstPingInterval(s.getOpts().PingInterval), c.pingTick)
+	c.pingT = time.AfterFunc(firstPingInterval(c.pingInterval()), c.pingTick)
 	s.wg.Add(2)
 	go c.writeLoop()
 

@@ -403,7 +403,7 @@ func (c *client) pingTick() {
 		c.traceSent(pingLine)
 		c.signalFlush()
 	}
-	c.pingT.Reset(c.srv.getOpts().PingInterval)
+	c.pingT.Reset(c.pingInterval())
 }
 
 func (c *client) authTimeout() {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/websocket"
@@ -144,6 +145,16 @@ func (s *Server) authOptsFor(connType string) *Options {
 	view.authIx = view.buildAuthIndex()
 	s.ws.authView.Store(&wsAuthView{base: o, view: &view})
 	return &view
+}
+
+// pingInterval is the server's ping_interval, or the websocket block's
+// for a WebSocket client when it sets one.
+func (c *client) pingInterval() time.Duration {
+	o := c.srv.getOpts()
+	if c.ws != nil && o.Websocket.PingInterval > 0 {
+		return o.Websocket.PingInterval
+	}
+	return o.PingInterval
 }
 
 // authOpts is authOptsFor this client's type.

@@ -42,6 +42,14 @@ func main() {
 			s.stop()
 		}
 	}()
+	// Memory first, on fresh processes: later the heap left by the
+	// throughput runs would absorb the connections.
+	if *idle > 0 {
+		fmt.Printf("resident memory per idle WebSocket connection (%d connections, each CONNECT + SUB + PING):\n", *idle)
+		for _, s := range servers {
+			fmt.Printf("  %-12s %6.1f KiB\n", s.name, idleMemory(s, *idle)/1024)
+		}
+	}
 	payload := bytes.Repeat([]byte("x"), *size)
 	fmt.Printf("%d messages of %d B per run, median of %d alternating runs, msgs/s\n", *msgs, *size, *runs)
 	fmt.Printf("%-34s %14s %14s %7s\n", "workload", "sluice", "nats-server", "ratio")
@@ -58,12 +66,6 @@ func main() {
 			}
 			a, b := median(res[0]), median(res[1])
 			fmt.Printf("%-34s %14.0f %14.0f %7.2f\n", fmt.Sprintf("%s, compression %v", w.name, comp), a, b, a/b)
-		}
-	}
-	if *idle > 0 {
-		fmt.Printf("resident memory per idle WebSocket connection (%d connections, each CONNECT + SUB + PING):\n", *idle)
-		for _, s := range servers {
-			fmt.Printf("  %-12s %6.1f KiB\n", s.name, idleMemory(s, *idle)/1024)
 		}
 	}
 }
@@ -116,7 +118,9 @@ func fail(f string, a ...any) {
 
 func connect(url string, comp bool) *nats.Conn {
 	nc, err := nats.Connect(url, nats.Compression(comp), nats.ReconnectBufSize(-1), nats.NoReconnect(),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { fmt.Fprintf(os.Stderr, "wsbench: %s: async error %v\n", url, err) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			fmt.Fprintf(os.Stderr, "wsbench: %s: async error %v\n", url, err)
+		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "wsbench: %s: disconnected: %v\n", url, err)
@@ -155,7 +159,16 @@ func pubSub(url string, comp bool, n int, p []byte) float64 {
 	sub.SetPendingLimits(-1, -1)
 	sc.Flush()
 	t0 := time.Now()
-	for range n {
+	// A window keeps the publisher at most 50,000 messages ahead: without
+	// it output piles up in the server and nats.go was seen to lose
+	// messages over ws:// from nats-server as well as from sluice.
+	const window = 50000
+	for i := range n {
+		if i%1000 == 0 {
+			for int64(i)-got.Load() > window {
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
 		pc.Publish("bench", p)
 	}
 	pc.Flush()

@@ -385,3 +385,28 @@ trace: false
 		t.Fatal("origin outside allowed_origins accepted")
 	}
 }
+
+// TestPingAndShutdown: the block's ping_interval applies to WebSocket
+// clients (a silent client is found stale), and shutdown closes them with
+// status 1001.
+func TestPingAndShutdown(t *testing.T) {
+	s := runWS(t, func(o *server.Options) {
+		o.Websocket.PingInterval = 50 * time.Millisecond
+		o.MaxPingsOut = 1
+	})
+	w := upgraded(t, s.WebsocketAddr().String())
+	w.readUntil("INFO")
+	w.sendText("CONNECT {\"verbose\":false}\r\n")
+	w.readUntil("PING") // well before the server's 2 minutes
+	st, text := w.closed()
+	if st != 1001 || text != "Stale Connection" {
+		t.Fatalf("stale: close %d %q", st, text)
+	}
+
+	w2 := upgraded(t, s.WebsocketAddr().String())
+	w2.readUntil("INFO")
+	go s.Shutdown()
+	if st, text := w2.closed(); st != 1001 || text != "Server Shutdown" {
+		t.Fatalf("shutdown: close %d %q", st, text)
+	}
+}
