@@ -2,6 +2,7 @@ package websocket_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -315,4 +316,29 @@ func TestFrameViolations(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestInfo compares the INFO a WebSocket client gets with nats-server's:
+// the listener's host and port, its TLS, and auth from its own block.
+func TestInfo(t *testing.T) {
+	infos := map[string]map[string]any{}
+	both(t, `authorization { token: "wstok" }`, func(t *testing.T, tg target) {
+		w := upgraded(t, tg.wsAddr)
+		line := w.readUntil("\r\n")
+		var info map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimSpace(strings.TrimPrefix(line, "INFO "))), &info); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		infos[tg.name] = info
+		_, port, _ := net.SplitHostPort(tg.wsAddr)
+		if fmt.Sprint(info["port"]) != port || info["host"] != "127.0.0.1" || info["auth_required"] != true {
+			t.Errorf("INFO %v", info)
+		}
+		for _, k := range []string{"tls_required", "tls_available", "tls_verify", "connect_urls", "ws_connect_urls"} {
+			if v, ok := info[k]; ok && v != false {
+				t.Errorf("INFO %s = %v", k, v)
+			}
+		}
+	})
+	t.Logf("sluice: %v\nnats-server: %v", infos["sluice"], infos["nats-server"])
 }
