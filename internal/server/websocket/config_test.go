@@ -1,6 +1,8 @@
 package websocket_test
 
 import (
+	"crypto/tls"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sluicehq/sluice/internal/server"
+	"github.com/sluicehq/sluice/internal/server/tlsconf"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
@@ -163,4 +166,70 @@ websocket {
 		t.Fatal("refused reload applied")
 	}
 	serverCert()
+}
+
+// TestReloadPinnedCerts: a reload that takes a connected client's key out
+// of the block's pinned_certs closes it; pins refuse new clients at once.
+func TestReloadPinnedCerts(t *testing.T) {
+	ca := testutil.NewCA(t, "pin-ca")
+	srv, alice, bob := ca.ServerLeaf("server"), ca.ClientLeaf("alice"), ca.ClientLeaf("bob")
+	path := filepath.Join(t.TempDir(), "p.conf")
+	write := func(pins ...*testutil.Leaf) {
+		var ids []string
+		for _, p := range pins {
+			ids = append(ids, `"`+tlsconf.KeyID(p.Cert)+`"`)
+		}
+		os.WriteFile(path, []byte(`listen: "127.0.0.1:-1"
+websocket {
+  listen: "127.0.0.1:-1"
+  tls { cert_file: "`+srv.CertFile+`", key_file: "`+srv.KeyFile+`", ca_file: "`+ca.File+`", verify: true
+        pinned_certs: [`+strings.Join(ids, ", ")+`] }
+}`), 0o600)
+	}
+	load := func() server.Options {
+		var o server.Options
+		if _, err := o.ProcessConfigFile(path, true); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	write(alice, bob)
+	s, err := server.New(load())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	dial := func(l *testutil.Leaf) (*nats.Conn, error) {
+		return nats.Connect(s.WebsocketURL(), nats.NoReconnect(),
+			nats.Secure(&tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{l.Pair}}))
+	}
+	a, err := dial(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := dial(bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	write(alice)
+	if _, err := s.ReloadOptions(load()); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if !b.IsClosed() {
+			return fmt.Errorf("bob still connected")
+		}
+		return nil
+	})
+	if a.IsClosed() {
+		t.Fatal("alice closed")
+	}
+	if _, err := dial(bob); err == nil {
+		t.Fatal("bob connected again")
+	}
 }

@@ -410,3 +410,17 @@ func TestPingAndShutdown(t *testing.T) {
 		t.Fatalf("shutdown: close %d %q", st, text)
 	}
 }
+
+// TestAuthTimeout: the block's authorization timeout applies; the client
+// gets nats-server's -ERR and a close frame with status 1008.
+func TestAuthTimeout(t *testing.T) {
+	s := runWS(t, func(o *server.Options) {
+		o.Websocket.Token, o.Websocket.AuthTimeout = "t", 100*time.Millisecond
+	})
+	w := upgraded(t, s.WebsocketAddr().String())
+	w.readUntil("INFO")
+	w.readUntil("-ERR 'Authentication Timeout'")
+	if st, text := w.closed(); st != 1008 || text != "Authentication Timeout" {
+		t.Fatalf("close %d %q", st, text)
+	}
+}
