@@ -54,7 +54,10 @@ func dialRaw(t *testing.T, addr string, hdr map[string]string, method string) (*
 		h[k] = v
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s / HTTP/1.1\r\n", method)
+	if !strings.Contains(method, " ") {
+		method += " /"
+	}
+	fmt.Fprintf(&sb, "%s HTTP/1.1\r\n", method)
 	for k, v := range h {
 		if v != "" {
 			fmt.Fprintf(&sb, "%s: %s\r\n", k, v)
@@ -206,6 +209,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"no upgrade header", "GET", map[string]string{"Upgrade": ""}, 400},
 		{"no connection header", "GET", map[string]string{"Connection": "keep-alive"}, 400},
 		{"POST", "POST", nil, 405},
+		{"mqtt path without mqtt", "GET /mqtt", nil, 404},
 		{"bad origin", "GET", map[string]string{"Origin": "https://evil.example.com"}, 403},
 		{"allowed origin", "GET", map[string]string{"Origin": "https://good.example.com"}, 101},
 		{"no origin", "GET", nil, 101},
@@ -341,4 +345,19 @@ func TestInfo(t *testing.T) {
 		}
 	})
 	t.Logf("sluice: %v\nnats-server: %v", infos["sluice"], infos["nats-server"])
+}
+
+// TestHandshakeTimeout: a client that never sends its upgrade request is
+// dropped after handshake_timeout.
+func TestHandshakeTimeout(t *testing.T) {
+	tg := startSluice(t, "listen: \"127.0.0.1:-1\"\nwebsocket { listen: \"127.0.0.1:-1\", no_tls: true, handshake_timeout: \"100ms\" }\n")
+	c, err := net.Dial("tcp", tg.wsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
+		t.Fatalf("silent client not dropped: %v", err)
+	}
 }
