@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,6 +213,8 @@ func (s *Server) websocketVarz(o *Options) api.WebsocketOptsVarz {
 	for p := range w.TLSPinnedCerts {
 		v.TLSPinnedCerts = append(v.TLSPinnedCerts, p)
 	}
+	slices.Sort(v.TLSPinnedCerts)
+	v.TLSCertNotAfter = (&Options{TLSConfig: w.TLSConfig}).tlsCertNotAfter()
 	return v
 }
 

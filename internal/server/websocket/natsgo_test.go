@@ -293,6 +293,9 @@ func TestTLS(t *testing.T) {
 		o.Websocket.Host, o.Websocket.Port = "127.0.0.1", -1
 		o.Websocket.TLSConfig, o.Websocket.TLSMap = cfg, true
 	})
+	if v, _ := s.Varz(); v.Websocket.TLSCertNotAfter.IsZero() {
+		t.Error("varz websocket tls_cert_not_after missing")
+	}
 	url := s.WebsocketURL()
 	if url[:6] != "wss://" {
 		t.Fatalf("url %s", url)
