@@ -52,20 +52,24 @@ func main() {
 	}
 	payload := bytes.Repeat([]byte("x"), *size)
 	fmt.Printf("%d messages of %d B per run, median of %d alternating runs, msgs/s\n", *msgs, *size, *runs)
-	fmt.Printf("%-34s %14s %14s %7s\n", "workload", "sluice", "nats-server", "ratio")
+	fmt.Printf("%-34s %14s %14s %7s   %s\n", "workload", "sluice", "nats-server", "ratio", "server CPU per msg, sluice / nats-server")
 	for _, comp := range []bool{false, true} {
 		for _, w := range []struct {
 			name string
 			fn   func(url string, comp bool, n int, p []byte) float64
 		}{{"publish", pubOnly}, {"pub->sub", pubSub}} {
 			res := make([][]float64, len(servers))
+			cpu := make([]float64, len(servers))
 			for range *runs {
 				for i, s := range servers {
+					c0 := cpuSeconds(s.cmd.Process.Pid)
 					res[i] = append(res[i], w.fn(s.wsURL, comp, *msgs, payload))
+					cpu[i] += cpuSeconds(s.cmd.Process.Pid) - c0
 				}
 			}
 			a, b := median(res[0]), median(res[1])
-			fmt.Printf("%-34s %14.0f %14.0f %7.2f\n", fmt.Sprintf("%s, compression %v", w.name, comp), a, b, a/b)
+			per := func(i int) float64 { return cpu[i] / float64(*runs**msgs) * 1e9 }
+			fmt.Printf("%-34s %14.0f %14.0f %7.2f   %.0f / %.0f ns\n", fmt.Sprintf("%s, compression %v", w.name, comp), a, b, a/b, per(0), per(1))
 		}
 	}
 }
@@ -183,6 +187,18 @@ func pubSub(url string, comp bool, n int, p []byte) float64 {
 func median(v []float64) float64 {
 	slices.Sort(v)
 	return v[len(v)/2]
+}
+
+// cpuSeconds is the user and system CPU time of a process so far.
+func cpuSeconds(pid int) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) / 100 // clock ticks (USER_HZ)
 }
 
 func rss(pid int) float64 {
