@@ -2,10 +2,10 @@ package websocket_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
