@@ -427,3 +427,20 @@ func TestAuthTimeout(t *testing.T) {
 		t.Fatalf("close %d %q", st, text)
 	}
 }
+
+// TestForwardedFor: a valid X-Forwarded-For IP is the client's address in
+// /connz, as in nats-server; an invalid one is ignored.
+func TestForwardedFor(t *testing.T) {
+	s := runWS(t)
+	for name, hdr := range map[string]string{"fwd": "203.0.113.7", "bad": "not-an-ip"} {
+		wsConnect(t, s.WebsocketURL(), nats.Name(name), nats.WebSocketConnectionHeaders(http.Header{"X-Forwarded-For": {hdr}}))
+	}
+	cz, _ := s.Connz(nil)
+	ips := map[string]string{}
+	for _, c := range cz.Conns {
+		ips[c.Name] = c.IP
+	}
+	if ips["fwd"] != "203.0.113.7" || ips["bad"] != "127.0.0.1" {
+		t.Fatalf("connz IPs %v", ips)
+	}
+}
