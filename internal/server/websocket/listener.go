@@ -238,10 +238,8 @@ func (l *Listener) upgrade(sock net.Conn, o *Options) (*Conn, net.Conn, error) {
 		}
 		return nil, raw, refuse(http.StatusBadRequest, "%v", err)
 	}
-	switch path := req.URL.EscapedPath(); {
-	case strings.HasSuffix(path, "/leafnode"):
-		return nil, raw, errSilentClose
-	case strings.HasSuffix(path, "/mqtt"):
+	path := req.URL.EscapedPath()
+	if strings.HasSuffix(path, "/mqtt") {
 		return nil, raw, refuse(http.StatusNotFound, "mqtt websocket endpoint not enabled")
 	}
 	u, err := checkRequest(req, o, l.origins, l.tls)
@@ -250,6 +248,11 @@ func (l *Listener) upgrade(sock net.Conn, o *Options) (*Conn, net.Conn, error) {
 	}
 	if _, err := raw.Write(u.response(l.headers)); err != nil {
 		return nil, raw, err
+	}
+	if strings.HasSuffix(path, "/leafnode") {
+		// Upgraded, then closed: leaf nodes are not built yet (nats-server
+		// does the same when it has no leafnodes {} block).
+		return nil, raw, errSilentClose
 	}
 	maxPay := l.broker.MaxPayload()
 	c := &Conn{

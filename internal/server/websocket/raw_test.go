@@ -210,6 +210,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"no connection header", "GET", map[string]string{"Connection": "keep-alive"}, 400},
 		{"POST", "POST", nil, 405},
 		{"mqtt path without mqtt", "GET /mqtt", nil, 404},
+		{"leafnode path without leafnodes (upgraded, then closed)", "GET /leafnode", nil, 101},
 		{"bad origin", "GET", map[string]string{"Origin": "https://evil.example.com"}, 403},
 		{"allowed origin", "GET", map[string]string{"Origin": "https://good.example.com"}, 101},
 		{"no origin", "GET", nil, 101},
