@@ -37,11 +37,7 @@ func main() {
 	flag.Parse()
 
 	servers := []*proc{start("sluice", *sluice, "serve"), start("nats-server", *ref)}
-	defer func() {
-		for _, s := range servers {
-			s.stop()
-		}
-	}()
+	defer stopAll()
 	// Memory first, on fresh processes: later the heap left by the
 	// throughput runs would absorb the connections.
 	if *idle > 0 {
@@ -74,9 +70,19 @@ func main() {
 	}
 }
 
+// started are the servers to stop on any exit, failures included.
+var started []*proc
+
+func stopAll() {
+	for _, p := range started {
+		p.stop()
+	}
+	started = nil
+}
+
 type proc struct {
-	name, wsURL string
-	cmd         *exec.Cmd
+	name, wsURL, dir string
+	cmd              *exec.Cmd
 }
 
 func freePort() int {
@@ -97,7 +103,8 @@ func start(name, bin string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		fail("start %s: %v", bin, err)
 	}
-	p := &proc{name: name, wsURL: fmt.Sprintf("ws://127.0.0.1:%d", ws), cmd: cmd}
+	p := &proc{name: name, wsURL: fmt.Sprintf("ws://127.0.0.1:%d", ws), cmd: cmd, dir: dir}
+	started = append(started, p)
 	fmt.Printf("%s: %s\n", name, p.wsURL)
 	for range 100 {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ws)); err == nil {
@@ -113,9 +120,11 @@ func start(name, bin string, args ...string) *proc {
 func (p *proc) stop() {
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
+	os.RemoveAll(p.dir)
 }
 
 func fail(f string, a ...any) {
+	stopAll()
 	fmt.Fprintf(os.Stderr, "wsbench: "+f+"\n", a...)
 	os.Exit(1)
 }
