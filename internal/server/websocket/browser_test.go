@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,13 +74,14 @@ func TestBrowser(t *testing.T) {
 	cmd := exec.CommandContext(ctx, chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--user-data-dir="+profile, "--remote-debugging-port=0",
 		web.URL+"/index.html?ws="+url.QueryEscape(wsURL))
-	var out strings.Builder
+	var out syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so its helpers go too
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", chrome, err)
 	}
 	defer func() {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 	}()
 	var raw []byte
