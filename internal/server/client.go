@@ -24,8 +24,8 @@ const (
 	maxReadBufSize   = 64 * 1024
 	// Per-connection subject match cache size.
 	maxResultCache = 256
-	// readSlack: a framed stream (WebSocket) hands back a little less than
-	// it read, so a read this close to full counts as full.
+	// readSlack: a WebSocket connection hands back a little less than it
+	// read (frame headers), so a read this close to full counts as full.
 	readSlack = 32
 	// closeFlushDeadline bounds the final flush of a closing connection.
 	closeFlushDeadline = time.Second
@@ -259,7 +259,7 @@ func (c *client) readLoop() {
 		}
 		// Grow when reads fill the buffer, shrink when a busy spell is over.
 		switch {
-		case n > len(buf)-readSlack && len(buf) < maxReadBufSize:
+		case (n == len(buf) || c.ws != nil && n > len(buf)-readSlack) && len(buf) < maxReadBufSize:
 			buf = make([]byte, len(buf)*2)
 			shortReads = 0
 		case n < len(buf)/2 && len(buf) > startReadBufSize:
