@@ -54,7 +54,7 @@ clean:
 	rm -rf bin dist
 
 # A real browser: headless Chromium runs a page using nats.ws (installed
-# from npm on first use) against `sluice serve` over ws://.
+# from npm on first use) against `sluice serve` over ws:// and wss://.
 .PHONY: test-browser
 test-browser: build
 	SLUICE_BIN=$(CURDIR)/$(BIN) $(GO) test -tags browser -count=1 -run TestBrowser ./internal/server/websocket/

@@ -20,14 +20,17 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 // natsWSVersion is the nats.ws release the page runs, from the npm registry.
 const natsWSVersion = "1.30.3"
 
 // TestBrowser loads a page using nats.ws in headless Chromium, connected
-// over ws:// (compression negotiated by the browser, origin checked) to
-// `sluice serve` ($SLUICE_BIN). Run it with `make test-browser`.
+// over ws:// and over wss:// (compression negotiated by the browser,
+// origin checked) to `sluice serve` ($SLUICE_BIN). Run it with
+// `make test-browser`.
 func TestBrowser(t *testing.T) {
 	bin := os.Getenv("SLUICE_BIN")
 	if bin == "" {
@@ -35,6 +38,17 @@ func TestBrowser(t *testing.T) {
 	}
 	chrome := findChrome(t)
 	natsJS := installNatsWS(t)
+	t.Run("ws", func(t *testing.T) { browserRun(t, bin, chrome, natsJS, "") })
+	t.Run("wss", func(t *testing.T) {
+		ca := testutil.NewCA(t, "browser-ca")
+		leaf := ca.ServerLeaf("server")
+		browserRun(t, bin, chrome, natsJS, fmt.Sprintf("tls { cert_file: %q, key_file: %q }", leaf.CertFile, leaf.KeyFile))
+	})
+}
+
+// browserRun serves the page, starts sluice serve with tlsBlock (none:
+// no_tls) in its websocket {} and has Chromium run the page against it.
+func browserRun(t *testing.T, bin, chrome, natsJS, tlsBlock string) {
 
 	results := make(chan []byte, 1)
 	page, _ := os.ReadFile("testdata/browser/index.html")
@@ -54,7 +68,7 @@ func TestBrowser(t *testing.T) {
 	web := httptest.NewServer(mux)
 	defer web.Close()
 
-	wsURL, natsURL, logs := startServe(t, bin, web.URL)
+	wsURL, natsURL, logs := startServe(t, bin, web.URL, tlsBlock)
 
 	// The Go side: a TCP client answering the page's request.
 	nc, err := nats.Connect(natsURL)
@@ -72,7 +86,7 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	profile := t.TempDir()
 	cmd := exec.CommandContext(ctx, chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--user-data-dir="+profile, "--remote-debugging-port=0",
+		"--user-data-dir="+profile, "--ignore-certificate-errors", // the test CA of wss://
 		web.URL+"/index.html?ws="+url.QueryEscape(wsURL))
 	var out syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -168,7 +182,10 @@ func installNatsWS(t *testing.T) string {
 
 // startServe runs `sluice serve` with a websocket listener that accepts
 // the page's origin, and returns its ws:// and nats:// URLs.
-func startServe(t *testing.T, bin, origin string) (string, string, *syncBuf) {
+func startServe(t *testing.T, bin, origin, tlsBlock string) (string, string, *syncBuf) {
+	if tlsBlock == "" {
+		tlsBlock = "no_tls: true"
+	}
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "browser.conf")
 	os.WriteFile(conf, fmt.Appendf(nil, `server_name: browser-test
@@ -176,11 +193,11 @@ listen: 127.0.0.1:-1
 ports_file_dir: %q
 websocket {
   listen: "127.0.0.1:-1"
-  no_tls: true
+  %s
   compression: true
   allowed_origins: [%q]
 }
-`, dir, origin), 0o600)
+`, dir, tlsBlock, origin), 0o600)
 	cmd := exec.Command(bin, "serve", "-D", "-c", conf)
 	logs := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -206,7 +223,7 @@ websocket {
 		if err == nil && json.Unmarshal(b, &p) == nil && len(p.Nats) > 0 && len(p.WebSocket) > 0 {
 			ws, _ := url.Parse(p.WebSocket[0])
 			_, port, _ := net.SplitHostPort(ws.Host)
-			return "ws://127.0.0.1:" + port, p.Nats[0], logs
+			return ws.Scheme + "://127.0.0.1:" + port, p.Nats[0], logs
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
