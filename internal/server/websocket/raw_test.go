@@ -159,6 +159,20 @@ func (w *rawWS) readUntil(want string) string {
 	return got.String()
 }
 
+// tryReadUntil is readUntil that reports a close or EOF instead of
+// failing the test.
+func (w *rawWS) tryReadUntil(want string) bool {
+	var got strings.Builder
+	for !strings.Contains(got.String(), want) {
+		f, err := w.read()
+		if err != nil || f.op == 8 {
+			return false
+		}
+		got.Write(f.payload)
+	}
+	return true
+}
+
 // closed reads until the server's close frame, then checks the socket
 // ends; it returns the close status and text, or 0 when the connection
 // ended without a close frame.
@@ -361,4 +375,41 @@ func TestHandshakeTimeout(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Fatalf("silent client not dropped: %v", err)
 	}
+}
+
+// TestServerCloses compares the close frames of closes the server
+// decides with nats-server's: a refused login, a parse error.
+func TestServerCloses(t *testing.T) {
+	both(t, `authorization { token: "wstok" }`, func(t *testing.T, tg target) {
+		for _, tc := range []struct {
+			name, send, errLine string
+			status             int
+		}{
+			{"bad token", "CONNECT {\"verbose\":false,\"auth_token\":\"bad\"}\r\n", "-ERR 'Authorization Violation'", 1008},
+			{"unknown operation", "CONNECT {\"verbose\":false,\"auth_token\":\"wstok\"}\r\nFOO\r\n", "-ERR 'Unknown Protocol Operation'", 1002},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				w := upgraded(t, tg.wsAddr)
+				w.readUntil("INFO")
+				w.sendText(tc.send)
+				if !w.tryReadUntil(tc.errLine) {
+					// nats-server often closes a connection over a parse
+					// error before its -ERR and close frame are out.
+					if tg.name == "nats-server" {
+						t.Logf("nats-server: closed without %q", tc.errLine)
+						return
+					}
+					t.Fatalf("no %q before the close", tc.errLine)
+				}
+				st, text := w.closed()
+				t.Logf("%s: close %d %q", tg.name, st, text)
+				if st == 0 && tg.name == "nats-server" {
+					return // see TestFrameViolations
+				}
+				if st != tc.status {
+					t.Errorf("close %d %q, want %d", st, text, tc.status)
+				}
+			})
+		}
+	})
 }
