@@ -74,3 +74,15 @@ generate:
 
 clean:
 	rm -rf bin dist
+
+# A real browser: headless Chromium runs a page using nats.ws (installed
+# from npm on first use) against `sluice serve` over ws:// and wss://.
+.PHONY: test-browser
+test-browser: build
+	SLUICE_BIN=$(CURDIR)/$(BIN) $(GO) test -tags browser -count=1 -run TestBrowser ./internal/server/websocket/
+
+# WebSocket throughput (nats.go over ws://, 128 B, compression on and off)
+# and memory per idle WebSocket connection, side by side with nats-server.
+.PHONY: bench-ws-vs-ref
+bench-ws-vs-ref: build
+	$(GO) run ./scripts/wsbench -sluice $(BIN)

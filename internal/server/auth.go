@@ -104,7 +104,7 @@ var (
 // certificate names (verify_and_map), then users, then no_auth_user for a
 // client without credentials, then token, then the single user.
 func (s *Server) authenticate(ci *api.ConnectInfo, nonce []byte, connType string, cert *x509.Certificate) (*identity, error) {
-	o := s.getOpts()
+	o := s.authOptsFor(connType)
 	if !o.authRequired() {
 		return &identity{kind: "none"}, nil
 	}

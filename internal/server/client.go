@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
+	"github.com/sluicehq/sluice/internal/server/websocket"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -24,6 +25,9 @@ const (
 	maxReadBufSize   = 64 * 1024
 	// Per-connection subject match cache size.
 	maxResultCache = 256
+	// readSlack: a WebSocket connection hands back a little less than it
+	// read (frame headers), so a read this close to full counts as full.
+	readSlack = 32
 	// closeFlushDeadline bounds the final flush of a closing connection.
 	closeFlushDeadline = time.Second
 )
@@ -66,6 +70,7 @@ type client struct {
 	// Set before the read and write loops start, read-only afterwards.
 	tlsState *tls.ConnectionState // verified peer chain; nil without TLS
 	tlsFirst bool                 // the TLS handshake came before INFO
+	ws       *websocket.Conn      // nc, for a WebSocket client
 	pre      []byte               // read while telling TLS from plain text
 
 	// Owned by the read loop (acc is also written under mu so that other
@@ -209,10 +214,10 @@ func (c *client) run(infoSent bool) {
 		return
 	}
 	c.acc.numClients.Add(1)
-	if s.getOpts().authRequired() {
-		c.authT = time.AfterFunc(s.getOpts().AuthTimeout, c.authTimeout)
+	if ao := c.authOpts(); ao.authRequired() {
+		c.authT = time.AfterFunc(ao.AuthTimeout, c.authTimeout)
 	}
-	c.pingT = time.AfterFunc(firstPingInterval(s.getOpts().PingInterval), c.pingTick)
+	c.pingT = time.AfterFunc(firstPingInterval(c.pingInterval()), c.pingTick)
 	s.wg.Add(2)
 	go c.writeLoop()
 
@@ -270,7 +275,7 @@ func (c *client) readLoop() {
 		}
 		// Grow when reads fill the buffer, shrink when a busy spell is over.
 		switch {
-		case n == len(buf) && len(buf) < maxReadBufSize:
+		case (n == len(buf) || c.ws != nil && n > len(buf)-readSlack) && len(buf) < maxReadBufSize:
 			buf = make([]byte, len(buf)*2)
 			shortReads = 0
 		case n < len(buf)/2 && len(buf) > startReadBufSize:
@@ -394,7 +399,11 @@ func (c *client) writeLoop() {
 			}
 			c.nc.SetWriteDeadline(time.Now().Add(d))
 			wbufs = append(wbufs[:0], chunks...)
-			_, err = wbufs.WriteTo(c.nc)
+			if c.ws != nil {
+				_, err = c.ws.WriteBuffers(wbufs) // one message per wake-up
+			} else {
+				_, err = wbufs.WriteTo(c.nc)
+			}
 		}
 		releaseChunks(chunks)
 
@@ -463,6 +472,9 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 	}
 	c.mu.closed = true
 	c.mu.reason = reason
+	if c.ws != nil {
+		c.ws.SetCloseReason(string(reason))
+	}
 	c.mu.flushOut = flush
 	if !flush {
 		c.mu.out.drop()

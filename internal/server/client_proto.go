@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/protocol"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -41,7 +40,7 @@ var _ protocol.Handler = (*client)(nil)
 // mustConnectFirst reports (and handles) an operation arriving before
 // CONNECT when the server requires authentication.
 func (c *client) mustConnectFirst() bool {
-	if c.connected.Load() || !c.srv.getOpts().authRequired() {
+	if c.connected.Load() || !c.authOpts().authRequired() {
 		return false
 	}
 	c.authViolation()
@@ -100,7 +99,8 @@ func (c *client) ProcessConnect(arg []byte) error {
 	if ci.Account != "" || ci.NewAccount {
 		return c.refuseConnect(ci)
 	}
-	id, err := c.authenticate(&ci, auth.ConnStandard)
+	c.wsFillCookies(&ci)
+	id, err := c.authenticate(&ci, c.connType())
 	if err != nil || !c.bindIdentity(id) || c.tlsMapRefused() {
 		return c.refuseConnect(ci)
 	}
@@ -432,7 +432,7 @@ func (c *client) pingTick() {
 		c.traceSent(pingLine)
 		c.signalFlush()
 	}
-	c.pingT.Reset(c.srv.getOpts().PingInterval)
+	c.pingT.Reset(c.pingInterval())
 }
 
 func (c *client) authTimeout() {

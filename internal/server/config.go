@@ -366,6 +366,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["allow_non_tls"] = boolOpt(func(o *Options, b bool) { o.AllowNonTLS = b })
 	addMonitorKeys(m)
 	addOperatorKeys(m)
+	alias(m, readWebsocket, "websocket", "ws")
 	// Accepted and meaningless for sluice: its match cache is always on and
 	// error reports are not rate-limited.
 	for _, k := range []string{"disable_sublist_cache", "no_sublist_cache", "connect_error_reports", "reconnect_error_reports"} {
@@ -379,8 +380,7 @@ var topLevelKeys = func() map[string]keyHandler {
 // unbuiltKeys are nats-server options for features not built yet.
 var unbuiltKeys = map[string]string{
 	"ocsp": "TLS", "ocsp_cache": "TLS",
-	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes",
-	"websocket": "WebSocket", "ws": "WebSocket", "mqtt": "MQTT",
+	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes", "mqtt": "MQTT",
 	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",
 	"prof_block_rate": "block profiling",
 	"server_tags":     "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",

@@ -22,7 +22,6 @@ var refusedKeys = map[string]string{
 	"default_sentinel":             "operator mode",
 	"authorization.proxy_required": "trusted proxies",
 	// listeners with their own authorization blocks
-	"websocket": "WebSocket", "ws": "WebSocket",
 	"mqtt":    "MQTT",
 	"cluster": "clustering", "gateway": "gateways",
 	"leaf": "leafnodes", "leafnodes": "leafnodes",

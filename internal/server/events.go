@@ -140,7 +140,7 @@ func (c *client) clientInfo() api.ClientInfo {
 	return api.ClientInfo{
 		Start: &start, Host: c.host, ID: c.cid, Account: c.acc.Name, User: c.mu.user,
 		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, NameTag: c.acc.Name,
-		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: "nats",
+		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: c.clientType(),
 	}
 }
 
@@ -224,7 +224,7 @@ func (c *client) claimedInfo(acc string) api.ClientInfo {
 	return api.ClientInfo{
 		Start: &start, Host: c.host, ID: c.cid, Account: acc, User: c.mu.claimed,
 		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, NameTag: acc,
-		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: "nats",
+		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: c.clientType(),
 	}
 }
 

@@ -32,6 +32,7 @@ func (s *Server) LameDuckMode() {
 	s.log.Noticef("Entering lame duck mode, stop accepting new clients")
 	s.lameDuckEvent()
 	ln.Close()
+	s.stopWebsocket()
 	for _, c := range clients {
 		c.mu.Lock()
 		proto := c.mu.protocol

@@ -202,7 +202,7 @@ func (c *client) fillConnInfoLocked(ci *api.ConnInfo, now time.Time) {
 	*ci = api.ConnInfo{
 		Cid:          c.cid,
 		Kind:         "Client",
-		Type:         "nats",
+		Type:         c.clientType(),
 		IP:           c.host,
 		Port:         c.port,
 		Start:        c.start,

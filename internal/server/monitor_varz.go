@@ -76,6 +76,7 @@ func (s *Server) Varz() (*api.Varz, error) {
 		SluiceVersion:    version.Version,
 		DiskIOWaitStats:  &api.DiskIOWaitStats{},
 		TLSCertNotAfter:  o.tlsCertNotAfter(),
+		Websocket:        s.websocketVarz(o),
 	}
 	if len(info.ConnectURLs) > 0 {
 		v.ClientConnectURLs = append([]string(nil), info.ConnectURLs...)

@@ -9,6 +9,7 @@ import (
 	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
+	"github.com/sluicehq/sluice/internal/server/websocket"
 )
 
 // Defaults, as nats-server has them.
@@ -124,6 +125,9 @@ type Options struct {
 	HTTPBasePath string
 	// ProfPort serves Go's pprof handlers (0 = off, -1 = random).
 	ProfPort int
+
+	// Websocket is the websocket {} block (internal/server/websocket).
+	Websocket websocket.Options
 
 	// ConfigFile is the file the options were read from, re-read on reload.
 	ConfigFile string

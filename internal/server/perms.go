@@ -202,7 +202,7 @@ func (s *Server) reauthenticate(c *client) {
 	if viaCallout {
 		return // the service vouched for this login; asking again is its call
 	}
-	id, err := c.authenticate(&creds, auth.ConnStandard)
+	id, err := c.authenticate(&creds, c.connType())
 	name := globalAccountName
 	if id != nil && id.acc != "" {
 		name = id.acc

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/sluicehq/sluice/internal/server/websocket"
 )
 
 // reloadable lists the options that may change while the server runs.
@@ -25,6 +27,8 @@ var reloadable = map[string]bool{
 	"TLS": true, "TLSVerify": true, "TLSCert": true, "TLSKey": true, "TLSCaCert": true,
 	"TLSConfig": true, "TLSTimeout": true, "TLSMap": true, "TLSPinnedCerts": true,
 	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "AllowNonTLS": true,
+	// Only its TLS may change: websocket.ReloadCheck refuses the rest.
+	"Websocket": true,
 }
 
 // ReloadResult says what a reload did.
@@ -45,6 +49,9 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 		return nil, fmt.Errorf("config reload: %w", err)
 	}
 	cur := s.getOpts()
+	if err := websocket.ReloadCheck(&cur.Websocket, &next.Websocket); err != nil {
+		return nil, err
+	}
 	res := &ReloadResult{}
 	nv, cv := reflect.ValueOf(&next).Elem(), reflect.ValueOf(cur).Elem()
 	for i := 0; i < nv.NumField(); i++ {
@@ -90,6 +97,7 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	if next.MaxConn < cur.MaxConn || (next.MaxSubs > 0 && (cur.MaxSubs == 0 || next.MaxSubs < cur.MaxSubs)) {
 		s.enforceLimits(func(*client) bool { return true }, false) // lowered: cut what is over
 	}
+	s.closeWsUnpinned(&next, clients)
 	if len(res.Kept) > 0 {
 		s.log.Warnf("Reloaded: changes to %s cannot be applied at runtime and were ignored", strings.Join(res.Kept, ", "))
 	}

@@ -51,6 +51,7 @@ type Server struct {
 		ldm      bool   // in lame duck mode
 	}
 	mon     monitorState // HTTP monitoring (monitor_server.go)
+	ws      wsState      // WebSocket listener (websocket.go)
 	prof    profiler     // prof_port (profiling.go)
 	readyCh chan struct{}
 	doneCh  chan struct{}  // closed when shutdown begins
@@ -149,6 +150,9 @@ func (o *Options) validate() error {
 	if err := o.validateMappings(); err != nil {
 		return err
 	}
+	if err := o.validateWebsocket(); err != nil {
+		return err
+	}
 	o.authIx = o.buildAuthIndex()
 	return o.validateMonitor()
 }
@@ -204,6 +208,10 @@ func (s *Server) Start() error {
 		return err
 	}
 	if err := s.startProfiler(); err != nil {
+		s.Shutdown()
+		return err
+	}
+	if err := s.startWebsocket(); err != nil {
 		s.Shutdown()
 		return err
 	}
@@ -334,6 +342,7 @@ func (s *Server) Shutdown() {
 	if ln != nil {
 		ln.Close()
 	}
+	s.stopWebsocket()
 	s.stopMonitoring()
 	s.stopProfiler()
 	for _, c := range clients {
@@ -364,6 +373,9 @@ func (s *Server) infoFor(c *client, connectInfo bool, adjust ...func(*api.Server
 	info.ClientIP = c.host
 	if c.nonce != nil {
 		info.Nonce = string(c.nonce)
+	}
+	if c.ws != nil {
+		s.wsInfo(c, &info)
 	}
 	if c.tlsFirst { // INFO travels over TLS: say so whatever allow_non_tls says
 		info.TLSRequired, info.TLSAvailable = true, false

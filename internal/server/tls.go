@@ -185,7 +185,7 @@ func (c *client) peerCertificate() *x509.Certificate {
 // (allow_non_tls) has none. Finding the user a certificate names
 // (tlsconf.MapIdentities) is the authenticator's job.
 func (c *client) tlsMapRefused() bool {
-	o := c.srv.getOpts()
+	o := c.authOpts()
 	return o.TLSMap && o.TLSConfig != nil && c.peerCertificate() == nil
 }
 
@@ -221,7 +221,7 @@ func (s *Server) closeUnpinned(prev, next *Options, clients []*client) {
 		return
 	}
 	for _, c := range clients {
-		if c.tlsState == nil || next.TLSPinnedCerts.Allows(c.tlsState.PeerCertificates) {
+		if c.tlsState == nil || c.ws != nil || next.TLSPinnedCerts.Allows(c.tlsState.PeerCertificates) {
 			continue
 		}
 		s.log.Noticef("%s - cid:%d - Certificate no longer pinned after reload; closing", c.hostPort(), c.cid)

@@ -35,6 +35,13 @@ func writePortsFile(dir string, s *server.Server) (string, error) {
 		}
 		p.Monitoring = listenURLs(scheme, m)
 	}
+	if w := s.WebsocketAddr(); w != nil {
+		scheme := "ws"
+		if strings.HasPrefix(s.WebsocketURL(), "wss:") {
+			scheme = "wss"
+		}
+		p.WebSocket = listenURLs(scheme, w)
+	}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return "", err
