@@ -16,8 +16,12 @@ type Case struct {
 	Accounts []*Account
 	Users    []*User
 	Mappings []Mapping // top-level mappings (global account)
-	Clients  []ClientSpec
-	Steps    []Step
+	// DefaultPerms apply to users without permissions (authorization
+	// block only); NoAuthUser is who a client without credentials is.
+	DefaultPerms *Perms
+	NoAuthUser   string
+	Clients      []ClientSpec
+	Steps        []Step
 }
 
 // Account is one account of the configuration.
@@ -187,12 +191,21 @@ func Generate(seed uint64, index int) *Case {
 		if g.chance(0.3) {
 			c.Mappings = g.mappings()
 		}
+		if g.chance(0.25) {
+			c.DefaultPerms = g.perms()
+		}
+	}
+	if g.chance(0.15) {
+		c.NoAuthUser = c.Users[g.r.IntN(len(c.Users))].Name
 	}
 	for range 2 + g.r.IntN(3) {
 		u := c.Users[g.r.IntN(len(c.Users))]
 		cs := ClientSpec{User: u.Name, Pass: "p", AutoReply: g.chance(0.4)}
-		if g.chance(0.05) {
+		switch {
+		case g.chance(0.05):
 			cs.Pass = "wrong"
+		case g.chance(0.15):
+			cs.User, cs.Pass = "", "" // anonymous: no_auth_user, or refused
 		}
 		c.Clients = append(c.Clients, cs)
 	}
@@ -307,8 +320,12 @@ func (g gen) steps(c *Case) {
 	nextSID := make([]int, len(c.Clients))
 	queueOwner := map[string]int{} // account/queue -> the one client with members
 	account := func(client int) string {
+		name := c.Clients[client].User
+		if name == "" {
+			name = c.NoAuthUser
+		}
 		for _, u := range c.Users {
-			if u.Name == c.Clients[client].User {
+			if u.Name == name {
 				return u.Account
 			}
 		}
@@ -430,12 +447,19 @@ func (g gen) steps(c *Case) {
 func (c *Case) Config() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# difftest seed %d case %d\n", c.Seed, c.Index)
+	if c.NoAuthUser != "" {
+		fmt.Fprintf(&b, "no_auth_user: %s\n", c.NoAuthUser)
+	}
 	if len(c.Accounts) == 0 {
 		b.WriteString("authorization {\n  users: [\n")
 		for _, u := range c.Users {
 			writeUser(&b, u)
 		}
-		b.WriteString("  ]\n}\n")
+		b.WriteString("  ]\n")
+		if c.DefaultPerms != nil {
+			fmt.Fprintf(&b, "  default_permissions: {%s}\n", permsText(c.DefaultPerms))
+		}
+		b.WriteString("}\n")
 		writeMappings(&b, "", c.Mappings)
 		return b.String()
 	}
@@ -493,39 +517,44 @@ func (c *Case) Config() string {
 
 func writeUser(b *strings.Builder, u *User) {
 	fmt.Fprintf(b, "    {user: %s, password: p", u.Name)
-	if p := u.Perms; p != nil {
-		b.WriteString(", permissions: {")
-		sep := ""
-		for _, sp := range []struct {
-			name        string
-			allow, deny []string
-		}{{"publish", p.PubAllow, p.PubDeny}, {"subscribe", p.SubAllow, p.SubDeny}} {
-			if sp.allow == nil && sp.deny == nil {
-				continue
-			}
-			fmt.Fprintf(b, "%s%s: {", sep, sp.name)
-			if sp.allow != nil {
-				fmt.Fprintf(b, "allow: %s", quoteList(sp.allow))
-			}
-			if sp.deny != nil {
-				if sp.allow != nil {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(b, "deny: %s", quoteList(sp.deny))
-			}
-			b.WriteString("}")
-			sep = ", "
-		}
-		switch p.Responses {
-		case "":
-		case "true":
-			fmt.Fprintf(b, "%sallow_responses: true", sep)
-		default:
-			fmt.Fprintf(b, "%sallow_responses: {max: %s}", sep, p.Responses)
-		}
-		b.WriteString("}")
+	if u.Perms != nil {
+		fmt.Fprintf(b, ", permissions: {%s}", permsText(u.Perms))
 	}
 	b.WriteString("}\n")
+}
+
+// permsText is the inside of a permissions block.
+func permsText(p *Perms) string {
+	var b strings.Builder
+	sep := ""
+	for _, sp := range []struct {
+		name        string
+		allow, deny []string
+	}{{"publish", p.PubAllow, p.PubDeny}, {"subscribe", p.SubAllow, p.SubDeny}} {
+		if sp.allow == nil && sp.deny == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s%s: {", sep, sp.name)
+		if sp.allow != nil {
+			fmt.Fprintf(&b, "allow: %s", quoteList(sp.allow))
+		}
+		if sp.deny != nil {
+			if sp.allow != nil {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "deny: %s", quoteList(sp.deny))
+		}
+		b.WriteString("}")
+		sep = ", "
+	}
+	switch p.Responses {
+	case "":
+	case "true":
+		fmt.Fprintf(&b, "%sallow_responses: true", sep)
+	default:
+		fmt.Fprintf(&b, "%sallow_responses: {max: %s}", sep, p.Responses)
+	}
+	return b.String()
 }
 
 func writeMappings(b *strings.Builder, indent string, ms []Mapping) {

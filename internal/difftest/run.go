@@ -51,7 +51,11 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 		}
 		defer cl.close()
 		clients[i] = cl
-		cl.send(fmt.Sprintf("CONNECT {\"verbose\":false,\"pedantic\":false,\"user\":%q,\"pass\":%q,\"protocol\":1,\"echo\":true}\r\n", spec.User, spec.Pass))
+		creds := ""
+		if spec.User != "" {
+			creds = fmt.Sprintf(",\"user\":%q,\"pass\":%q", spec.User, spec.Pass)
+		}
+		cl.send(fmt.Sprintf("CONNECT {\"verbose\":false,\"pedantic\":false%s,\"protocol\":1,\"echo\":true}\r\n", creds))
 		cl.sync()
 	}
 	tr.Steps = append(tr.Steps, collect(clients))
