@@ -137,12 +137,12 @@ type client struct {
 	// trace is the event of the message being published when it is traced
 	// (Nats-Trace-Dest); nil otherwise.
 	trace    *msgtrace.Trace
-	flushCh     chan struct{}
-	activity    atomic.Bool // client sent something since the last ping tick
-	pingT       *time.Timer
-	authT       *time.Timer
-	expT        *time.Timer                  // JWT expiry (jwt.go); set under mu
-	lim         atomic.Pointer[clientLimits] // a user JWT's own limits; nil: none
+	flushCh  chan struct{}
+	activity atomic.Bool // client sent something since the last ping tick
+	pingT    *time.Timer
+	authT    *time.Timer
+	expT     *time.Timer                  // JWT expiry (jwt.go); set under mu
+	lim      atomic.Pointer[clientLimits] // a user JWT's own limits; nil: none
 
 	// For monitoring (monitor_connz.go): unix nanoseconds of the last
 	// activity, the last round trip and the PING it is timed from, and how

@@ -66,7 +66,7 @@ func TestServeRefusesUnbuiltSecurityBlocks(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range map[string]string{
 		"resolver_tls": "resolver_tls { cert_file: x }\n",
-		"websocket":    "websocket { port: -1, no_tls: true }\n",
+		"mqtt":         "mqtt { port: -1 }\n",
 	} {
 		f := filepath.Join(dir, name+".conf")
 		writeFile(t, f, "host: 127.0.0.1\nport: -1\n"+text)

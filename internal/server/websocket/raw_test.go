@@ -383,7 +383,7 @@ func TestServerCloses(t *testing.T) {
 	both(t, `authorization { token: "wstok" }`, func(t *testing.T, tg target) {
 		for _, tc := range []struct {
 			name, send, errLine string
-			status             int
+			status              int
 		}{
 			{"bad token", "CONNECT {\"verbose\":false,\"auth_token\":\"bad\"}\r\n", "-ERR 'Authorization Violation'", 1008},
 			{"unknown operation", "CONNECT {\"verbose\":false,\"auth_token\":\"wstok\"}\r\nFOO\r\n", "-ERR 'Unknown Protocol Operation'", 1002},
