@@ -234,7 +234,7 @@ func (o *Options) validateWebsocket() error {
 		}
 		return false
 	}
-	return w.Validate(len(o.Users)+len(o.Nkeys) > 0, hasUser, false)
+	return w.Validate(len(o.Users)+len(o.Nkeys) > 0, hasUser, len(o.TrustedOperators)+len(o.TrustedKeys) > 0)
 }
 
 // closeWsUnpinned closes the WebSocket clients whose certificate a reload
