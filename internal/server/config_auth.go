@@ -275,7 +275,9 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 				ac.DefaultPermissions = r.permissions(f.key, f.item)
 			case "mappings", "maps":
 				ac.Mappings = append(ac.Mappings, r.mappings(f.key, f.item)...)
-			case "jetstream", "limits", "nkey", "msg_trace":
+			case "jetstream":
+				r.readAccountJetStream(ac.Name, f.item)
+			case "limits", "nkey", "msg_trace":
 				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
 			default:
 				r.unknown(f.key, f.item, "account "+ac.Name)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
 )
@@ -66,6 +67,10 @@ type Options struct {
 	SystemAccount      string
 	Logger             Logger
 	Debug, Trace       bool
+
+	// JetStream is the jetstream {} block, -js/-sd/--domain and the
+	// accounts' jetstream settings; nil or not Enabled means off.
+	JetStream *jetstream.Config
 
 	// Mappings are the top-level subject mappings: they belong to the
 	// global account ($G), as in nats-server.

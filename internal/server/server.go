@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	intq    *internalQueue // drains callbacks of internal subscriptions
 	sysAcc  *Account
 	sys     *sysSender // nil without a system account
+	js      atomic.Pointer[jetstream.JetStream]
 	ipub    struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
@@ -184,6 +186,10 @@ func (s *Server) Start() error {
 		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
 	}
 	s.startSysSender()
+	if err := s.startJetStream(); err != nil {
+		s.Shutdown()
+		return err
+	}
 	if err := s.startMonitoring(); err != nil {
 		s.Shutdown()
 		return err
@@ -319,6 +325,7 @@ func (s *Server) Shutdown() {
 		c.closeConnection(reasonServerShutdown)
 	}
 	s.wg.Wait()
+	s.stopJetStream()
 	s.intq.stop()
 	if wasRunning {
 		s.log.Noticef("Server Exiting..")
