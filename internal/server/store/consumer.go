@@ -32,3 +32,25 @@ type ConsumerStore interface {
 	// Delete stops and removes the state.
 	Delete() error
 }
+
+// CopyConsumerState returns a deep copy of st.
+func CopyConsumerState(st *ConsumerState) *ConsumerState {
+	if st == nil {
+		return &ConsumerState{}
+	}
+	c := &ConsumerState{Delivered: st.Delivered, AckFloor: st.AckFloor}
+	if len(st.Pending) > 0 {
+		c.Pending = make(map[uint64]*Pending, len(st.Pending))
+		for k, v := range st.Pending {
+			p := *v
+			c.Pending[k] = &p
+		}
+	}
+	if len(st.Redelivered) > 0 {
+		c.Redelivered = make(map[uint64]uint64, len(st.Redelivered))
+		for k, v := range st.Redelivered {
+			c.Redelivered[k] = v
+		}
+	}
+	return c
+}
