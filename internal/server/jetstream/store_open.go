@@ -1,9 +1,8 @@
 package jetstream
 
 import (
-	"errors"
-
 	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/filestore"
 	"github.com/sluicehq/sluice/internal/server/store/memstore"
 )
 
@@ -12,5 +11,5 @@ var openStore = func(dir string, cfg store.Config, log Logger) (store.Store, err
 	if cfg.Storage == store.MemoryStorage {
 		return memstore.New(cfg, log)
 	}
-	return nil, errors.New("file storage is not available yet")
+	return filestore.Open(dir, cfg, filestore.Options{Logger: log})
 }
