@@ -102,13 +102,8 @@ func readJetStream(r *configReader, _ string, it *conf.Item) {
 }
 
 func readStoreDir(r *configReader, key string, it *conf.Item) {
-	if s, ok := r.str(key, it); ok {
-		c := r.jsConfig()
-		if c.StoreDir != "" && c.StoreDir != s {
-			r.errorf(it.Pos, "Duplicate 'store_dir' configuration")
-			return
-		}
-		c.StoreDir = s
+	if s, ok := r.str(key, it); ok && s != "" {
+		r.jsConfig().StoreDir = s
 	}
 }
 
