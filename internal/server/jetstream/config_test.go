@@ -90,7 +90,9 @@ func TestServerConfigForms(t *testing.T) {
 			}},
 		{text: `jetstream { max_file: "12X" }`, err: "sizes defined as strings"},
 		{text: `jetstream { limits { max_ack_pending: 10, duplicate_window: "1m", batch { max_msgs: 5 } } }`, enabled: true,
-			check: func(c Config) bool { return c.Limits.MaxAckPending == 10 && c.Limits.Duplicates == time.Minute && c.Limits.MaxBatchSize == 5 }},
+			check: func(c Config) bool {
+				return c.Limits.MaxAckPending == 10 && c.Limits.Duplicates == time.Minute && c.Limits.MaxBatchSize == 5
+			}},
 		{text: `jetstream { limits { nope: 1 } }`, err: `unknown field "nope"`},
 		{text: `jetstream { bogus: 1 }`, err: `unknown field "bogus"`},
 		{text: `jetstream { request_queue_limit: 0 }`, err: "must be positive"},
