@@ -43,7 +43,8 @@ type stream struct {
 		closed    bool
 	}
 	// Owned by the ingest goroutine.
-	dedupe dedupeState
+	dedupe  dedupeState
+	batches map[string]*atomicBatch
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
