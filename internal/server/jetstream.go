@@ -75,6 +75,17 @@ func (s *Server) stopJetStream() {
 	}
 }
 
+// reloadJetStream applies a new JetStream configuration when only the
+// accounts' limits changed (what nats-server applies at reload); anything
+// else needs a restart and is reported as kept.
+func (s *Server) reloadJetStream(next *jetstream.Config) bool {
+	js := s.js.Load()
+	if js == nil || next == nil {
+		return false
+	}
+	return js.Reload(*next)
+}
+
 // JetStream is the server's JetStream engine, nil when disabled.
 func (s *Server) JetStream() *jetstream.JetStream { return s.js.Load() }
 

@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -49,5 +50,41 @@ accounts {
 	jo, _ := jetstream.New(ops)
 	if _, err := jo.AccountInfo(c); err != jetstream.ErrJetStreamNotEnabledForAccount {
 		t.Fatalf("OPS account info: %v", err)
+	}
+}
+
+// A reload applies new account limits; other JetStream changes need a
+// restart and are kept.
+func TestReloadAccountLimits(t *testing.T) {
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "js.conf")
+	write := func(streams int, domain string) {
+		os.WriteFile(cf, []byte(`
+jetstream { store_dir: "`+dir+`", `+domain+` }
+accounts { HR { jetstream { max_streams: `+strconv.Itoa(streams)+` }, users: [{user: hr, password: hr}] } }`), 0o600)
+	}
+	load := func() server.Options {
+		var o server.Options
+		if _, err := o.ProcessConfigFile(cf, true); err != nil {
+			t.Fatal(err)
+		}
+		o.Host, o.Port = "127.0.0.1", server.RandomPort
+		return o
+	}
+	write(1, "")
+	s := testutil.RunServer(t, func(o *server.Options) { *o = load() })
+	j, _ := jetstream.New(testutil.Connect(t, s, nats.UserInfo("hr", "hr")))
+	c := ctx(t)
+	write(5, "")
+	res, err := s.ReloadOptions(load())
+	if err != nil || len(res.Kept) > 0 {
+		t.Fatalf("reload: %v %+v", err, res)
+	}
+	if ai, err := j.AccountInfo(c); err != nil || ai.Limits.MaxStreams != 5 {
+		t.Fatalf("limits after reload: %v %+v", err, ai)
+	}
+	write(5, "domain: x")
+	if res, err := s.ReloadOptions(load()); err != nil || len(res.Kept) != 1 || res.Kept[0] != "JetStream" {
+		t.Fatalf("domain change at reload: %v %+v", err, res)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -231,4 +232,32 @@ func friendlyBytes(n int64) string {
 // apiStats is the server-wide API figure of /jsz and /varz.
 func (js *JetStream) apiStats() api.JetStreamAPIStats {
 	return api.JetStreamAPIStats{Level: APILevel, Total: js.apiTotal.Load(), Errors: js.apiErrors.Load(), Inflight: js.apiInflight.Load()}
+}
+
+// Reload applies cfg when it differs from the running configuration only
+// in the accounts' limits: existing accounts get their new limits (streams
+// already over them are kept), newly listed accounts are enabled. It
+// returns false, changing nothing, for any other difference.
+func (js *JetStream) Reload(cfg Config) bool {
+	cur, next := js.cfg, cfg.resolved()
+	cur.Accounts, next.Accounts = nil, nil
+	if !reflect.DeepEqual(cur, next) {
+		return false
+	}
+	for name, l := range cfg.Accounts {
+		if l == nil {
+			continue
+		}
+		if a := js.account(name); a != nil {
+			a.limits.Store(l)
+		} else if js.b.SystemAccount() != name {
+			if _, err := js.enableAccount(name, l); err != nil {
+				js.log.Errorf("JetStream: enabling account %q at reload: %v", name, err)
+			}
+		}
+	}
+	js.mu.Lock()
+	js.cfg.Accounts = cfg.Accounts
+	js.mu.Unlock()
+	return true
 }
