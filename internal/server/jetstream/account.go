@@ -17,7 +17,7 @@ import (
 type jsAccount struct {
 	js     *JetStream
 	name   string
-	dir    string // <store_dir>/jetstream/<account>/streams
+	dir    string                        // <store_dir>/jetstream/<account>/streams
 	limits atomic.Pointer[AccountLimits] // replaced whole at reload
 	// createMu serialises create, update and delete of streams.
 	createMu sync.Mutex
