@@ -18,6 +18,7 @@ type inMsg struct {
 	subj, reply string
 	hdr, msg    []byte
 	internal    bool // made by the server (delete markers): no checks
+	tick        bool // the schedule timer fired
 	ttl         int64
 }
 
@@ -149,6 +150,9 @@ type result struct {
 // process checks and stores one message, appending its ack (and
 // republish) to out. It reports whether the store changed.
 func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
+	if m.tick {
+		return s.fireSchedules(out)
+	}
 	cfg := s.config()
 	canRespond := m.reply != "" && !cfg.NoAck
 	if !m.internal && hasHeader(m.hdr, hdrBatchID) {
@@ -200,6 +204,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	var ttl int64
 	var incr *big.Int
 	rollupSub, rollupAll := false, false
+	isSchedule := false
 	msgID := ""
 	if !m.internal {
 		if cfg.Sealed {
@@ -265,8 +270,12 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 					return fail(api.JSStreamWrongLastSequenceErrF.With("seq", last))
 				}
 			}
-			if hasHeader(hdr, hdrSchedule) && !cfg.AllowMsgSchedules {
-				return fail(api.JSMessageSchedulesDisabledErr)
+			if hasHeader(hdr, hdrSchedule) {
+				h, e := s.checkSchedule(cfg, subj, hdr)
+				if e != nil {
+					return fail(e)
+				}
+				hdr, isSchedule = h, true
 			}
 			if v := getHeader(hdr, hdrMsgID); v != nil {
 				msgID = string(v)
@@ -324,6 +333,9 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	}
 	if msgID != "" {
 		s.dedupe.add(msgID, seq, ts)
+	}
+	if isSchedule {
+		s.trackSchedule(seq, hdr, ts)
 	}
 	if rollupSub {
 		s.st.Purge(store.PurgeOpts{Subject: subj, Seq: seq})

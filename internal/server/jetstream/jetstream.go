@@ -13,9 +13,12 @@ import (
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
-// APILevel is the JetStream API level sluice reports (jsm.go v0.5.1 knows
-// up to 3; nats-server v2.15.2 reports 5).
-const APILevel = 3
+// APILevel is the JetStream API level sluice reports: 2 (TTLs and subject
+// delete markers are level 1; counters, atomic batches, schedules and
+// async persistence level 2). Fast batch publish (allow_batched, level 3
+// in jsm.go v0.5.1) is not built, so 3 is not claimed; nats-server v2.15.2
+// reports 5.
+const APILevel = 2
 
 // MsgHandler receives a message of an internal subscription; the slices
 // belong to the handler.

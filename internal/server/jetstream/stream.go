@@ -43,8 +43,10 @@ type stream struct {
 		closed    bool
 	}
 	// Owned by the ingest goroutine.
-	dedupe  dedupeState
-	batches map[string]*atomicBatch
+	dedupe     dedupeState
+	batches    map[string]*atomicBatch
+	sched      []scheduleEntry // stored schedules, soonest first
+	schedTimer *time.Timer
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
@@ -95,6 +97,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 	st.RegisterLostCallback(s.onLost)
 	s.dedupe.rebuild(st, cfg.Duplicates)
 	s.in = newIngestQueue()
+	s.recoverSchedules()
 	go s.ingestLoop()
 	a.mu.Lock()
 	a.mu.streams[cfg.Name] = s
@@ -210,6 +213,9 @@ func (s *stream) stop(remove bool) error {
 	s.unsubscribe()
 	s.in.close()
 	<-s.done
+	if s.schedTimer != nil {
+		s.schedTimer.Stop()
+	}
 	s.acc.mu.Lock()
 	if s.acc.mu.streams[s.name] == s {
 		delete(s.acc.mu.streams, s.name)
