@@ -140,9 +140,15 @@ func (js *JetStream) limitsFor(name string) *AccountLimits {
 }
 
 func (js *JetStream) subscribeAPI(account string) error {
-	prefixes := []string{"$JS.API.>"}
-	if js.cfg.Domain != "" {
-		prefixes = append(prefixes, "$JS."+js.cfg.Domain+".API.>")
+	// Only the API families built: DIRECT.GET belongs to each stream that
+	// allows it, so a get on any other stream finds no responders, as in
+	// nats-server.
+	var prefixes []string
+	for _, pre := range []string{"$JS.API."} {
+		prefixes = append(prefixes, pre+"INFO", pre+"STREAM.>")
+	}
+	if d := js.cfg.Domain; d != "" {
+		prefixes = append(prefixes, "$JS."+d+".API.INFO", "$JS."+d+".API.STREAM.>", "$JS."+d+".API.DIRECT.GET.>")
 	}
 	for _, p := range prefixes {
 		sub, err := js.b.Subscribe(account, p, func(subj, reply string, hdr, msg []byte) {
