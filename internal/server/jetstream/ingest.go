@@ -342,6 +342,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	if msgID != "" {
 		s.dedupe.add(msgID, seq, ts)
 	}
+	s.dedupe.last = msgID // Expected-Last-Msg-Id compares with the last message's id, "" for none
 	if isSchedule {
 		s.trackSchedule(seq, hdr, ts)
 	}
