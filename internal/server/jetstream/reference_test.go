@@ -104,6 +104,22 @@ system_account: SYS
 		{subj: "$JS.API.STREAM.UPDATE.NOPE", body: `{"name":"NOPE"}`},
 		{subj: "$JS.API.STREAM.DELETE.T"},
 		{subj: "$JS.API.STREAM.DELETE.T"},
+		{subj: "$JS.API.STREAM.CREATE.W", body: `{"name":"W","retention":"workqueue","subjects":["w.>"],"storage":"memory","allow_atomic":true,"allow_msg_schedules":true,"allow_msg_ttl":true}`},
+		{subj: "$JS.API.STREAM.UPDATE.W", body: `{"name":"W","retention":"limits","subjects":["w.>"],"storage":"memory"}`},
+		{subj: "$JS.API.STREAM.CREATE.I", body: `{"name":"I","retention":"interest","subjects":["i"],"storage":"memory","discard_new_per_subject":true}`},
+		{subj: "$JS.API.STREAM.CREATE.I", body: `{"name":"I","subjects":["i"],"storage":"memory","subject_delete_marker_ttl":500000000}`},
+		{subj: "$JS.API.STREAM.CREATE.I", body: `{"name":"I","subjects":["i"],"storage":"memory","allow_msg_counter":true,"discard":"new"}`},
+		{subj: "$JS.API.STREAM.CREATE.I", body: `{"name":"I","subjects":["i"],"storage":"memory","persist_mode":"async"}`},
+		{subj: "w.1", body: "a", hdr: map[string]string{"Nats-Batch-Id": "b1", "Nats-Batch-Sequence": "1"}},
+		{subj: "w.2", body: "b", hdr: map[string]string{"Nats-Batch-Id": "b1", "Nats-Batch-Sequence": "2", "Nats-Batch-Commit": "1"}},
+		{subj: "w.3", body: "c", hdr: map[string]string{"Nats-Batch-Id": "b2", "Nats-Batch-Sequence": "2"}},
+		{subj: "w.3", body: "c", hdr: map[string]string{"Nats-Batch-Id": "b3"}},
+		{subj: "w.s", body: "s", hdr: map[string]string{"Nats-Schedule": "@every 1h", "Nats-Schedule-Target": "w.t"}},
+		{subj: "w.s", body: "s", hdr: map[string]string{"Nats-Schedule": "@every 1ms", "Nats-Schedule-Target": "w.t"}},
+		{subj: "w.s", body: "s", hdr: map[string]string{"Nats-Schedule": "@every 1h", "Nats-Schedule-Target": "elsewhere"}},
+		{subj: "w.s", body: "s", hdr: map[string]string{"Nats-Schedule": "@every 1h", "Nats-Schedule-Target": "w.t", "Nats-Schedule-TTL": "x"}},
+		{subj: "w.s", body: "s", hdr: map[string]string{"Nats-Schedule": "0 0 * * * *", "Nats-Schedule-Target": "w.t", "Nats-Schedule-Time-Zone": "Mars/Base"}},
+		{subj: "$JS.API.STREAM.DELETE.W"},
 	}
 	run := func(url string) []string {
 		nc, err := nats.Connect(url, nats.UserInfo("a", "a"))
