@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/store"
-	"github.com/sluicehq/sluice/pkg/api"
 	"github.com/sluicehq/sluice/internal/server/store/memstore"
+	"github.com/sluicehq/sluice/pkg/api"
 )
 
 // eventLog records stores, syncs and acks in the order they happen.
