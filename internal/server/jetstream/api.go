@@ -106,10 +106,9 @@ func (js *JetStream) apiRequest(account, subj, reply string, hdr, msg []byte) {
 type handler func(js *JetStream, a *jsAccount, r *apiReq, tokens []string) any
 
 type route struct {
-	tokens int // number of tokens after $JS.API. (0 = any)
-	h      handler
-	// needsAccount: the account must have JetStream.
-	respType string
+	tokens   int // number of tokens after $JS.API.
+	h        handler
+	respType string // the "type" of every answer, errors included
 }
 
 var routes = map[string]route{

@@ -1,7 +1,6 @@
 package jetstream
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -305,6 +304,3 @@ func (a *jsAccount) subjectsOverlap(name string, subjects []string) bool {
 	}
 	return false
 }
-
-// errNotSupported marks features of other issues.
-var errNotSupported = errors.New("not supported")
