@@ -153,7 +153,12 @@ func (js *JetStream) handleAPI(r *apiReq) {
 		a.apiTotal.Add(1)
 	}
 	var resp any
-	if a == nil {
+	if a == nil && r.account == js.b.SystemAccount() && rt.respType != api.JSApiAccountInfoResponseType {
+		// The system account never has JetStream; nats-server answers
+		// its stream requests with a system response.
+		rt.respType = "io.nats.jetstream.api.v1.system_response"
+		resp = &api.ApiResponse{Error: api.JSNotEnabledForAccountErr}
+	} else if a == nil {
 		resp = notEnabled(rt.respType)
 	} else if lvl := getHeader(r.hdr, hdrRequiredLevel); lvl != nil && !levelOK(lvl) {
 		resp = &api.ApiResponse{Type: rt.respType, Error: api.JSRequiredApiLevelErr}

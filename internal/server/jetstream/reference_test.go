@@ -147,6 +147,26 @@ system_account: SYS
 		return out
 	}
 	got, want := run(sl.ClientURL()), run(ref.URL)
+	// An account without JetStream (here the system account).
+	for _, subj := range []string{"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.CREATE.Q"} {
+		var answers [2]string
+		for i, url := range []string{sl.ClientURL(), ref.URL} {
+			nc, err := nats.Connect(url, nats.UserInfo("sys", "sys"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := nc.Request(subj, []byte(`{"name":"Q"}`), 5*time.Second)
+			if err != nil {
+				answers[i] = "error: " + err.Error()
+			} else {
+				answers[i] = normalize(r.Data)
+			}
+			nc.Close()
+		}
+		if answers[0] != answers[1] {
+			t.Errorf("system account %s\n sluice:      %s\n nats-server: %s", subj, answers[0], answers[1])
+		}
+	}
 	for i := range steps {
 		if got[i] != want[i] {
 			var a, b any
