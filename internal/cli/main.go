@@ -36,7 +36,7 @@ func Run(io *cmdutil.IOStreams, args []string) int {
 // stderr; the connection, if one was made, is closed.
 func RunWith(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	root := NewRoot(f)
-	root.SetArgs(args)
+	root.SetArgs(servecmd.NormalizeArgs(args))
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)

@@ -360,6 +360,8 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["authorization"] = readAuthorization
 	m["prof_port"] = intOpt(-1, 65535, func(o *Options, n int64) { o.ProfPort = int(n) })
 	m["accounts"] = readAccounts
+	m["jetstream"] = readJetStream
+	alias(m, readStoreDir, "store_dir", "storedir")
 	alias(m, readMappings, "mappings", "maps")
 	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
 	m["tls"] = readTLS
@@ -381,9 +383,9 @@ var topLevelKeys = func() map[string]keyHandler {
 var unbuiltKeys = map[string]string{
 	"ocsp": "TLS", "ocsp_cache": "TLS",
 	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes", "mqtt": "MQTT",
-	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream", "default_js_domain": "JetStream",
-	"prof_block_rate": "block profiling",
-	"server_tags":     "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
+	"default_js_domain": "JetStream domains",
+	"prof_block_rate":   "block profiling",
+	"server_tags":       "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",
 	"max_subscription_tokens": "subject token limits", "write_timeout": "write timeout policies",
 	"proxy_protocol": "proxies", "proxies": "proxies", "feature_flags": "feature flags",
 	"no_fast_producer_stall": "fast producer stalls", "trace_headers": "header tracing",

@@ -302,7 +302,7 @@ func readAccounts(r *configReader, key string, it *conf.Item) {
 			case "limits":
 				ac.Limits = r.accountLimits(ac.Name, f.item)
 			case "jetstream":
-				r.warnf(f.item.KeyPos, "'accounts.%s.%s' is not supported yet; ignored", ac.Name, f.key)
+				r.readAccountJetStream(ac.Name, f.item)
 			default:
 				if !r.refuse("accounts."+f.key, f.key, f.item) {
 					r.unknown(f.key, f.item, "account "+ac.Name)

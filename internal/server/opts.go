@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/callout"
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
@@ -69,6 +70,10 @@ type Options struct {
 	SystemAccount      string
 	Logger             Logger
 	Debug, Trace       bool
+
+	// JetStream is the jetstream {} block, -js/-sd/--domain and the
+	// accounts' jetstream settings; nil or not Enabled means off.
+	JetStream *jetstream.Config
 
 	// Mappings are the top-level subject mappings: they belong to the
 	// global account ($G), as in nats-server.

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/sluicehq/sluice/internal/server/callout"
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -34,6 +35,7 @@ type Server struct {
 	callout   *callout.Caller // auth callout (callout.go); nil when off
 	kp        nkeys.KeyPair   // the server's identity; signs callout requests
 	importsMu sync.Mutex      // serializes rewiring of imports
+	js        atomic.Pointer[jetstream.JetStream]
 	ipub      struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
@@ -203,6 +205,10 @@ func (s *Server) Start() error {
 		s.log.Warnf("Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance")
 	}
 	s.startSysSender()
+	if err := s.startJetStream(); err != nil {
+		s.Shutdown()
+		return err
+	}
 	if err := s.startMonitoring(); err != nil {
 		s.Shutdown()
 		return err
@@ -349,6 +355,7 @@ func (s *Server) Shutdown() {
 		c.closeConnection(reasonServerShutdown)
 	}
 	s.wg.Wait()
+	s.stopJetStream()
 	s.intq.stop()
 	if wasRunning {
 		s.log.Noticef("Server Exiting..")

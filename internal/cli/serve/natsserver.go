@@ -20,8 +20,6 @@ var unsupportedFlags = []struct {
 	boolean bool
 	feature string
 }{
-	{[]string{"js", "jetstream"}, true, "JetStream"},
-	{[]string{"sd", "store_dir"}, false, "JetStream"},
 	{[]string{"cluster", "cluster_listen", "cluster_name", "cluster_advertise", "routes"}, false, "clustering"},
 	{[]string{"no_advertise"}, true, "clustering"},
 	{[]string{"connect_retries"}, false, "clustering"},
@@ -80,6 +78,9 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	num(&fo.HTTPSPort, 0, "https-port", "HTTPS monitoring port", "ms", "https_port")
 	str(&fo.HTTPBasePath, "", "http-base-path", "HTTP monitoring base path", "http_base_path")
 	num(&fo.ProfPort, 0, "prof-port", "profiling port", "profile")
+	boolean(&o.jetstream, false, []string{"jetstream"}, "enable JetStream", "js", "jetstream")
+	str(&o.storeDir, "", "store-dir", "JetStream storage directory", "sd", "store_dir")
+	str(&o.domain, "", "domain", "JetStream domain", "domain")
 	str(&fo.PidFile, "", "pid", "pid file", "P", "pid")
 	str(&fo.PortsFileDir, "", "ports-file-dir", "directory for the ports file", "ports_file_dir")
 	boolean(&fo.TLS, false, []string{"tls"}, "enable TLS", "tls")

@@ -2,8 +2,10 @@ package servecmd
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sluicehq/sluice/internal/server"
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 )
 
 // serveOptions is what `serve` was asked to do: flag values, which flags
@@ -16,6 +18,9 @@ type serveOptions struct {
 	lenient    bool // unknown top-level configuration keys only warn
 	strict     bool // the default now; kept so scripts passing it still work
 	signal     string
+	// JetStream flags (-js, -sd, --domain), put over the file's settings
+	jetstream        bool
+	storeDir, domain string
 	// sizes as typed, parsed when the options are built
 	maxPayload, maxPending, logSizeLimit string
 }
@@ -107,6 +112,7 @@ func (o *serveOptions) load() (server.Options, []server.ConfigIssue, error) {
 	if err := o.applyTLSFlags(&opts); err != nil {
 		return opts, warns, err
 	}
+	o.applyJetStreamFlags(&opts)
 	return opts, warns, nil
 }
 
@@ -142,4 +148,47 @@ func (o *serveOptions) applyTLSFlags(opts *server.Options) error {
 		return fmt.Errorf("TLS from command-line flags: %w", err)
 	}
 	return nil
+}
+
+// applyJetStreamFlags puts -js, -sd and --domain over the file's
+// jetstream settings.
+func (o *serveOptions) applyJetStreamFlags(opts *server.Options) {
+	if !o.changed["jetstream"] && !o.changed["store-dir"] && !o.changed["domain"] {
+		return
+	}
+	var c jetstream.Config
+	if opts.JetStream != nil {
+		c = *opts.JetStream
+	}
+	if o.changed["jetstream"] {
+		c.Enabled = o.jetstream
+	}
+	if o.changed["store-dir"] {
+		c.StoreDir = o.storeDir
+	}
+	if o.changed["domain"] {
+		c.Domain = o.domain
+	}
+	opts.JetStream = &c
+}
+
+// NormalizeArgs turns nats-server's single-dash spellings that pflag
+// cannot take (-js, -sd) into sluice serve's long flags.
+func NormalizeArgs(args []string) []string {
+	if len(args) == 0 || args[0] != "serve" {
+		return args
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		switch {
+		case a == "-js":
+			a = "--jetstream"
+		case a == "-sd":
+			a = "--store-dir"
+		case strings.HasPrefix(a, "-sd="):
+			a = "--store-dir=" + a[len("-sd="):]
+		}
+		out[i] = a
+	}
+	return out
 }

@@ -39,6 +39,7 @@ nats-server work.`,
   sluice serve -c nats-server.conf      # an existing nats-server configuration
   sluice serve -c nats-server.conf -t   # check it and exit
   sluice serve --tlscert server.pem --tlskey server-key.pem   # clients must use TLS
+  sluice serve -js -sd /var/lib/sluice   # with JetStream, stored under /var/lib/sluice/jetstream
   sluice serve --signal reload          # reload the running server`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -103,6 +104,9 @@ nats-server work.`,
 	fl.IntVar(&fo.HTTPSPort, "https-port", 0, "HTTPS monitoring port (needs TLS configured)")
 	fl.StringVar(&fo.HTTPBasePath, "http-base-path", "", "path prefix of the monitoring endpoints")
 	fl.IntVar(&fo.ProfPort, "prof-port", 0, "serve Go's pprof profiles on this port (-1 for a random port)")
+	fl.BoolVar(&o.jetstream, "jetstream", false, "enable JetStream (also -js)")
+	fl.StringVar(&o.storeDir, "store-dir", "", "JetStream storage directory (also -sd)")
+	fl.StringVar(&o.domain, "domain", "", "JetStream domain")
 	fl.StringVarP(&fo.PidFile, "pid", "P", "", "write the process id to this file")
 	fl.StringVar(&fo.PortsFileDir, "ports-file-dir", "", "write a <program>_<pid>.ports file listing the listen URLs here")
 	return cmd

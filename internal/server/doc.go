@@ -1,0 +1,21 @@
+// Package server is the broker: the Server, its options and configuration
+// reading, listeners, client connections, accounts, message delivery,
+// internal subscriptions, $SYS services and the monitoring glue. Every
+// subsystem with its own state (jetstream, store, monitor, auth, ...)
+// lives in a subpackage that declares the small interface it needs; this
+// package satisfies those interfaces and does the wiring only.
+//
+// Lock order. A goroutine holding one of these locks may take only locks
+// further down the list, never one above it:
+//
+//  1. Server.mu
+//  2. Account locks (accountRegistry.mu, then Account.imu)
+//  3. client.mu
+//  4. jetstream: JetStream.mu, then account (jsAccount.mu), then stream.mu
+//  5. jetstream: consumer.mu (consumers issue)
+//
+// JetStream never calls back into the server (publish, subscribe) while
+// holding a stream or consumer lock: internal publishes take client and
+// account locks, which sit above them. Internal subscription callbacks run
+// on the server's internal queue goroutine without any server lock held.
+package server

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/sluicehq/sluice/internal/server/jetstream"
+	"github.com/sluicehq/sluice/pkg/conf"
+)
+
+// jsBroker gives the jetstream package what it needs of the server.
+type jsBroker struct{ s *Server }
+
+func (b jsBroker) Subscribe(account, subj string, cb jetstream.MsgHandler) (jetstream.Subscription, error) {
+	acc := b.s.accs.lookup(account)
+	if acc == nil {
+		return nil, errors.New("no account " + account)
+	}
+	return b.s.SubscribeInternal(acc, subj, "", MsgHandler(cb))
+}
+
+func (b jsBroker) Unsubscribe(sub jetstream.Subscription) {
+	if is, ok := sub.(*InternalSub); ok {
+		b.s.UnsubscribeInternal(is)
+	}
+}
+
+func (b jsBroker) Publish(account, subj, reply string, hdr, msg []byte) {
+	if acc := b.s.accs.lookup(account); acc != nil {
+		b.s.PublishInternal(acc, subj, reply, hdr, msg)
+	}
+}
+
+func (b jsBroker) Accounts() []string {
+	var out []string
+	for _, a := range b.s.accs.all() {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+func (b jsBroker) SystemAccount() string {
+	if b.s.sysAcc == nil {
+		return ""
+	}
+	return b.s.sysAcc.Name
+}
+
+func (b jsBroker) ServerID() string   { return b.s.id }
+func (b jsBroker) ServerName() string { return b.s.Name() }
+
+// startJetStream starts JetStream when the options enable it.
+func (s *Server) startJetStream() error {
+	cfg := s.getOpts().JetStream
+	if cfg == nil || !cfg.Enabled {
+		return nil
+	}
+	js, err := jetstream.New(*cfg, jsBroker{s}, s.log)
+	if err != nil {
+		return err
+	}
+	if err := js.Start(); err != nil {
+		return err
+	}
+	s.js.Store(js)
+	s.mu.Lock()
+	s.mu.info.JetStream = true
+	s.mu.info.Domain = js.Config().Domain
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) stopJetStream() {
+	if js := s.js.Load(); js != nil {
+		js.Stop()
+	}
+}
+
+// reloadJetStream applies a new JetStream configuration when only the
+// accounts' limits changed (what nats-server applies at reload); anything
+// else needs a restart and is reported as kept.
+func (s *Server) reloadJetStream(next *jetstream.Config) bool {
+	js := s.js.Load()
+	if js == nil || next == nil {
+		return false
+	}
+	return js.Reload(*next)
+}
+
+// JetStream is the server's JetStream engine, nil when disabled.
+func (s *Server) JetStream() *jetstream.JetStream { return s.js.Load() }
+
+// jsConfig is the options' JetStream configuration, created on first use.
+func (r *configReader) jsConfig() *jetstream.Config {
+	if r.opts.JetStream == nil {
+		r.opts.JetStream = &jetstream.Config{}
+	}
+	return r.opts.JetStream
+}
+
+func (r *configReader) addJSIssues(issues []jetstream.Issue) {
+	for _, is := range issues {
+		if is.Warning {
+			r.warnf(is.Pos, "%s", is.Msg)
+		} else {
+			r.errorf(is.Pos, "%s", is.Msg)
+		}
+	}
+}
+
+// readJetStream hands the jetstream value to the jetstream package.
+func readJetStream(r *configReader, _ string, it *conf.Item) {
+	r.addJSIssues(r.jsConfig().ParseServer(it, r.strict))
+}
+
+func readStoreDir(r *configReader, key string, it *conf.Item) {
+	if s, ok := r.str(key, it); ok && s != "" {
+		r.jsConfig().StoreDir = s
+	}
+}
+
+// readAccountJetStream reads accounts.<name>.jetstream.
+func (r *configReader) readAccountJetStream(account string, it *conf.Item) {
+	l, issues := jetstream.ParseAccount(it, account, r.strict)
+	r.addJSIssues(issues)
+	c := r.jsConfig()
+	if c.Accounts == nil {
+		c.Accounts = map[string]*jetstream.AccountLimits{}
+	}
+	if l != nil {
+		c.Accounts[account] = l
+	}
+}

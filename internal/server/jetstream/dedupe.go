@@ -1,0 +1,81 @@
+package jetstream
+
+import (
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+)
+
+// dedupeState remembers the Nats-Msg-Id of recent messages (within the
+// duplicate window). Owned by the ingest goroutine.
+type dedupeState struct {
+	ids   map[string]dedupeEntry
+	order []dedupeKey // insertion order, for expiry
+	last  string      // the last message id stored
+}
+
+type dedupeEntry struct {
+	seq uint64
+	ts  int64
+}
+
+type dedupeKey struct {
+	id string
+	ts int64
+}
+
+func (d *dedupeState) init() { d.ids = map[string]dedupeEntry{} }
+
+func (d *dedupeState) expire(window time.Duration) {
+	cutoff := time.Now().Add(-window).UnixNano()
+	i := 0
+	for ; i < len(d.order) && d.order[i].ts < cutoff; i++ {
+		if e, ok := d.ids[d.order[i].id]; ok && e.ts == d.order[i].ts {
+			delete(d.ids, d.order[i].id)
+		}
+	}
+	if i > 0 {
+		d.order = append(d.order[:0], d.order[i:]...)
+	}
+}
+
+// lookup returns the sequence of an earlier message with id, or 0.
+func (d *dedupeState) lookup(id string, window time.Duration) uint64 {
+	d.expire(window)
+	if e, ok := d.ids[id]; ok {
+		return e.seq
+	}
+	return 0
+}
+
+func (d *dedupeState) add(id string, seq uint64, ts int64) {
+	d.ids[id] = dedupeEntry{seq, ts}
+	d.order = append(d.order, dedupeKey{id, ts})
+	d.last = id
+}
+
+// rebuild reloads ids of messages inside the window after a restart.
+func (d *dedupeState) rebuild(st store.Store, window time.Duration) {
+	if window <= 0 {
+		return
+	}
+	cutoff := time.Now().Add(-window).UnixNano()
+	var found []*store.Msg
+	last := st.State().LastSeq
+	for seq := last; seq > 0; {
+		m, err := st.LoadPrevious(">", seq)
+		if err != nil || m.Time < cutoff {
+			break
+		}
+		found = append(found, m)
+		seq = m.Seq - 1
+	}
+	for i := len(found) - 1; i >= 0; i-- {
+		if id := getHeader(found[i].Header, hdrMsgID); id != nil {
+			d.add(string(id), found[i].Seq, found[i].Time)
+		}
+	}
+	if len(found) > 0 {
+		d.last = string(getHeader(found[0].Header, hdrMsgID))
+	}
+}

@@ -1,0 +1,23 @@
+// Package jetstream is sluice's JetStream: streams (an internal
+// subscription on their subjects plus a store.Store), the $JS.API request
+// handlers with nats-server's JSON and error codes, publish acks and the
+// publish headers (dedupe, expectations, rollups, TTLs, counters, batches),
+// advisories on $JS.EVENT, per-account limits, and the jetstream {} and
+// per-account configuration.
+//
+// It knows the broker only through the Broker interface (subscribe and
+// publish internally in an account, list accounts, the server's identity);
+// it must not import internal/server. Stores come from package store.
+//
+// Flow of a publish: the stream's internal subscription callback (run on
+// the server's internal queue, never on a client's read loop) appends the
+// message to the stream's ingest queue and returns. The stream's ingest
+// goroutine takes every queued message, checks and stores each, calls
+// store.Sync once for the whole batch (group commit), and only then sends
+// the acks. With persist_mode async, an explicit sync_interval, or memory
+// storage, the Sync is a write without fsync and acks go out at once.
+//
+// Locks: JetStream.mu, then jsAccount.mu, then stream.mu (see
+// internal/server/doc.go). No lock is held while publishing through the
+// Broker.
+package jetstream

@@ -1,0 +1,451 @@
+package jetstream
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+type inMsg struct {
+	subj, reply string
+	hdr, msg    []byte
+	internal    bool // made by the server (delete markers): no checks
+	tick        bool // the schedule timer fired
+	ttl         int64
+}
+
+// ingestQueue holds publishes between the subscription callback and the
+// stream's ingest goroutine. Unbounded: the publisher is never blocked;
+// memory is bounded by the server's per-connection limits upstream.
+type ingestQueue struct {
+	wake chan struct{}
+	mu   struct {
+		sync.Mutex
+		q      []inMsg
+		closed bool
+	}
+}
+
+func newIngestQueue() *ingestQueue { return &ingestQueue{wake: make(chan struct{}, 1)} }
+
+func (q *ingestQueue) push(m inMsg) bool {
+	q.mu.Lock()
+	if q.mu.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.mu.q = append(q.mu.q, m)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take waits for messages and swaps them out; false once closed and empty.
+func (q *ingestQueue) take(buf []inMsg) ([]inMsg, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.mu.q) > 0 {
+			out := q.mu.q
+			q.mu.q = buf[:0]
+			q.mu.Unlock()
+			return out, true
+		}
+		closed := q.mu.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-q.wake
+	}
+}
+
+func (q *ingestQueue) close() {
+	q.mu.Lock()
+	q.mu.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *ingestQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.mu.q)
+}
+
+// enqueue is the subscription callback for the stream's subjects.
+func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
+	s.in.push(inMsg{subj: subj, reply: reply, hdr: hdr, msg: msg})
+}
+
+type outMsg struct {
+	subj, reply string
+	hdr, msg    []byte
+	stored      bool // an ack of a stored message (invalid if Sync fails)
+}
+
+// ingestLoop stores queued publishes a batch at a time: store each, one
+// Sync for all (group commit), then every ack and republish.
+func (s *stream) ingestLoop() {
+	defer close(s.done)
+	var buf []inMsg
+	var out []outMsg
+	for {
+		batch, ok := s.in.take(buf)
+		if !ok {
+			return
+		}
+		out = out[:0]
+		stored := false
+		s.room = s.accountRoom()
+		for i := range batch {
+			var did bool
+			out, did = s.process(&batch[i], out)
+			stored = stored || did
+			batch[i] = inMsg{}
+		}
+		if stored {
+			if err := s.st.Sync(); err != nil {
+				s.js.log.Errorf("JetStream stream '%s > %s' sync failed: %v", s.acc.name, s.name, err)
+				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
+				for i := range out {
+					if out[i].stored {
+						out[i].hdr, out[i].msg = nil, failed
+					}
+				}
+			}
+		}
+		for i := range out {
+			s.js.b.Publish(s.acc.name, out[i].subj, out[i].reply, out[i].hdr, out[i].msg)
+			out[i] = outMsg{}
+		}
+		buf = batch
+	}
+}
+
+func errorAck(stream string, e *api.ApiError) []byte {
+	b, _ := json.Marshal(api.PubAckResponse{Error: e, PubAck: &api.PubAck{Stream: stream}})
+	return b
+}
+
+// result is what storing one message did.
+type result struct {
+	seq, dup  uint64 // dup: the sequence of the original of a duplicate
+	val       string // counter value
+	republish *outMsg
+}
+
+// process checks and stores one message, appending its ack (and
+// republish) to out. It reports whether the store changed.
+func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
+	if m.tick {
+		return s.fireSchedules(out)
+	}
+	cfg := s.config()
+	canRespond := m.reply != "" && !cfg.NoAck
+	if !m.internal && hasHeader(m.hdr, hdrBatchID) {
+		return s.batchMsg(m, out, canRespond)
+	}
+	r, e := s.storeOne(m, false)
+	if e != nil {
+		if canRespond {
+			out = append(out, outMsg{subj: m.reply, msg: errorAck(s.name, e)})
+		}
+		return out, false
+	}
+	if r.dup > 0 {
+		if canRespond {
+			ack := fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"duplicate": true}`, s.name, s.domainField(), r.dup)
+			out = append(out, outMsg{subj: m.reply, msg: ack})
+		}
+		return out, false
+	}
+	if canRespond {
+		var ack []byte
+		if r.val != "" {
+			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"val":%q}`, s.name, s.domainField(), r.seq, r.val)
+		} else {
+			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d}`, s.name, s.domainField(), r.seq)
+		}
+		out = append(out, outMsg{subj: m.reply, msg: ack, stored: true})
+	}
+	if r.republish != nil {
+		out = append(out, *r.republish)
+	}
+	return out, true
+}
+
+// storeOne checks and stores one message. In a batch, a duplicate
+// message id is an error.
+func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
+	s.mu.RLock()
+	cfg := &s.mu.cfg
+	tr, rp := s.mu.transform, s.mu.republish
+	s.mu.RUnlock()
+	fail := func(e *api.ApiError) (result, *api.ApiError) { return result{}, e }
+	subj, hdr, msg := m.subj, m.hdr, m.msg
+	if tr != nil {
+		if mapped, ok := tr.Apply(subj); ok {
+			subj = mapped
+		}
+	}
+	var ttl int64
+	var incr *big.Int
+	rollupSub, rollupAll := false, false
+	isSchedule := false
+	msgID := ""
+	if !m.internal {
+		if cfg.Sealed {
+			return fail(api.JSStreamSealedErr)
+		}
+		if max := int(cfg.MaxMsgSize); max >= 0 && (len(hdr) > max || len(msg) > max-len(hdr)) {
+			return fail(api.JSStreamMessageExceedsMaximumErr)
+		}
+		if len(hdr) > 0xffff {
+			return fail(api.JSStreamHeaderExceedsMaximumErr)
+		}
+		if len(hdr) > 0 {
+			if v := getHeader(hdr, hdrIncr); v != nil {
+				n, ok := new(big.Int).SetString(string(v), 10)
+				if !ok {
+					return fail(api.JSMessageIncrInvalidErr)
+				}
+				if !cfg.AllowMsgCounter {
+					return fail(api.JSMessageIncrDisabledErr)
+				}
+				if len(msg) > 0 {
+					return fail(api.JSMessageIncrPayloadErr)
+				}
+				if hasHeader(hdr, hdrRollup) || hasHeader(hdr, hdrExpStream) || hasHeader(hdr, hdrExpLastMsgID) ||
+					hasHeader(hdr, hdrExpLastSubjSeqTo) || hasHeader(hdr, hdrExpLastSeq) || hasHeader(hdr, hdrExpLastSubjSeq) {
+					return fail(api.JSMessageIncrInvalidErr)
+				}
+				incr = n
+			}
+			if v := getHeader(hdr, hdrExpStream); v != nil && string(v) != s.name {
+				return fail(api.JSStreamNotMatchErr)
+			}
+			if v := getHeader(hdr, hdrTTL); v != nil {
+				t, err := parseTTL(string(v))
+				if err == nil && t != 0 && !cfg.AllowMsgTTL {
+					return fail(api.JSMessageTTLDisabledErr)
+				}
+				if err != nil {
+					if !cfg.AllowMsgTTL {
+						return fail(api.JSMessageTTLDisabledErr)
+					}
+					return fail(api.JSMessageTTLInvalidErr)
+				}
+				ttl = t
+			}
+			if seq, ok := headerUint(hdr, hdrExpLastSubjSeq); ok {
+				filter := subj
+				if v := getHeader(hdr, hdrExpLastSubjSeqTo); v != nil {
+					filter = string(v)
+				}
+				var last uint64
+				if lm, err := s.st.LoadLast(filter); err == nil {
+					last = lm.Seq
+				}
+				if last != seq {
+					return fail(api.JSStreamWrongLastSequenceErrF.With("seq", last))
+				}
+			} else if hasHeader(hdr, hdrExpLastSubjSeqTo) {
+				return fail(api.JSStreamExpectedLastSeqPerSubjectInvalid)
+			}
+			if seq, ok := headerUint(hdr, hdrExpLastSeq); ok {
+				if last := s.st.State().LastSeq; last != seq {
+					return fail(api.JSStreamWrongLastSequenceErrF.With("seq", last))
+				}
+			}
+			if hasHeader(hdr, hdrSchedule) {
+				h, e := s.checkSchedule(cfg, subj, hdr)
+				if e != nil {
+					return fail(e)
+				}
+				hdr, isSchedule = h, true
+			}
+			if v := getHeader(hdr, hdrMsgID); v != nil {
+				msgID = string(v)
+				if seq := s.dedupe.lookup(msgID, cfg.Duplicates); seq > 0 {
+					if inBatch {
+						return fail(api.JSAtomicPublishContainsDuplicateMessageErr)
+					}
+					return result{dup: seq}, nil
+				}
+			}
+			if v := getHeader(hdr, hdrExpLastMsgID); v != nil && string(v) != s.dedupe.last {
+				return fail(api.JSStreamWrongLastMsgIDErrF.With("id", s.dedupe.last))
+			}
+			if v := getHeader(hdr, hdrRollup); v != nil {
+				if !cfg.AllowRollup || cfg.DenyPurge {
+					return fail(api.JSStreamRollupFailedF.With("err", "rollup not permitted"))
+				}
+				switch string(v) {
+				case "sub":
+					rollupSub = true
+				case "all":
+					rollupAll = true
+				default:
+					return fail(api.JSStreamRollupFailedF.With("err", fmt.Sprintf("rollup value invalid: %q", string(v))))
+				}
+			}
+		}
+		if cfg.AllowMsgCounter && incr == nil {
+			return fail(api.JSMessageIncrMissingErr)
+		}
+	} else {
+		ttl = m.ttl
+	}
+	var counterVal string
+	if incr != nil {
+		total := new(big.Int)
+		if lm, err := s.st.LoadLast(subj); err == nil {
+			var prev struct {
+				Val string `json:"val"`
+			}
+			if json.Unmarshal(lm.Data, &prev) != nil {
+				return fail(api.JSMessageCounterBrokenErr)
+			}
+			if _, ok := total.SetString(prev.Val, 10); !ok {
+				return fail(api.JSMessageCounterBrokenErr)
+			}
+		}
+		total.Add(total, incr)
+		counterVal = total.String()
+		msg = fmt.Appendf(nil, `{"val":%q}`, counterVal)
+	}
+	size := int64(len(subj) + len(hdr) + len(msg) + 16)
+	if !m.internal && s.room >= 0 {
+		if size > s.room {
+			return fail(api.JSAccountResourcesExceededErr)
+		}
+		s.room -= size
+	}
+	seq, ts, err := s.st.Store(subj, hdr, msg, ttl)
+	if err != nil {
+		return fail(storeError(err))
+	}
+	if msgID != "" {
+		s.dedupe.add(msgID, seq, ts)
+	}
+	s.dedupe.last = msgID // Expected-Last-Msg-Id compares with the last message's id, "" for none
+	if isSchedule {
+		s.trackSchedule(seq, hdr, ts)
+	}
+	if rollupSub {
+		s.st.Purge(store.PurgeOpts{Subject: subj, Seq: seq})
+	} else if rollupAll {
+		s.st.Purge(store.PurgeOpts{Seq: seq})
+	}
+	r := result{seq: seq, val: counterVal}
+	if rp != nil {
+		if dest, ok := rp.Apply(subj); ok {
+			om := s.republishMsg(dest, subj, hdr, msg, seq, ts)
+			r.republish = &om
+		}
+	}
+	return r, nil
+}
+
+func (s *stream) domainField() string {
+	if d := s.js.cfg.Domain; d != "" {
+		return `"domain":` + strconv.Quote(d) + ","
+	}
+	return ""
+}
+
+func (s *stream) republishMsg(dest, subj string, hdr, msg []byte, seq uint64, ts int64) outMsg {
+	var last uint64
+	if pm, err := s.st.LoadPrevious(subj, seq-1); err == nil && seq > 1 {
+		last = pm.Seq
+	}
+	kv := []string{hdrStream, s.name, hdrSubject, subj, hdrSequence, strconv.FormatUint(seq, 10),
+		hdrTimeStamp, time.Unix(0, ts).UTC().Format(time.RFC3339Nano), hdrLastSeq, strconv.FormatUint(last, 10)}
+	cfg := s.config()
+	if cfg.RePublish != nil && cfg.RePublish.HeadersOnly {
+		kv = append(kv, hdrMsgSize, strconv.Itoa(len(msg)))
+		msg = nil
+	}
+	return outMsg{subj: dest, hdr: appendHeaders(hdr, kv...), msg: msg}
+}
+
+// parseTTL reads a Nats-TTL value: "never", a Go duration of at least a
+// second, or whole seconds.
+func parseTTL(v string) (int64, error) {
+	if strings.EqualFold(v, "never") {
+		return store.TTLNever, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		if d < time.Second {
+			return 0, errors.New("invalid ttl")
+		}
+		return int64(d.Seconds()), nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("invalid ttl")
+	}
+	return n, nil
+}
+
+// storeError maps a store error to the pub ack error nats-server sends.
+func storeError(err error) *api.ApiError {
+	switch {
+	case errors.Is(err, store.ErrMsgTooBig):
+		return api.JSStreamMessageExceedsMaximumErr
+	}
+	return api.JSStreamStoreFailedF.With("err", err)
+}
+
+// onStoreRemove writes a subject delete marker when max_age removed the
+// last message of a subject and the stream asks for markers.
+func (s *stream) onStoreRemove(seq uint64, subj string, _ uint64, reason store.RemoveReason) {
+	cfg := s.config()
+	if cfg.SubjectDeleteMarkerTTL <= 0 || reason != store.RemoveMaxAge {
+		return
+	}
+	if s.st.FilteredState(subj, 0).Msgs > 0 {
+		return
+	}
+	ttl := cfg.SubjectDeleteMarkerTTL
+	hdr := appendHeaders(nil, hdrMarkerReason, "MaxAge", hdrTTL, ttl.String(), hdrRollup, "sub")
+	s.in.push(inMsg{subj: subj, hdr: hdr, internal: true, ttl: int64(ttl / time.Second)})
+}
+
+// accountRoom is how many bytes the account may still store in this
+// stream's kind of storage (-1: no limit), measured once per ingest batch
+// so that unlimited accounts, the common case, pay nothing.
+func (s *stream) accountRoom() int64 {
+	cfg := s.config()
+	l, ok := s.acc.limitsForReplicas(cfg.Replicas)
+	if !ok {
+		return -1
+	}
+	limit := l.MaxStore
+	if cfg.Storage == api.MemoryStorage {
+		limit = l.MaxMemory
+	}
+	if limit < 0 {
+		return -1
+	}
+	mem, file, _, _ := s.acc.usage()
+	used := int64(file)
+	if cfg.Storage == api.MemoryStorage {
+		used = int64(mem)
+	}
+	return max(limit-used, 0)
+}

@@ -1,0 +1,272 @@
+package jetstream
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/pkg/api"
+)
+
+// APILevel is the JetStream API level sluice reports: 2 (TTLs and subject
+// delete markers are level 1; counters, atomic batches, schedules and
+// async persistence level 2). Fast batch publish (allow_batched, level 3
+// in jsm.go v0.5.1) is not built, so 3 is not claimed; nats-server v2.15.2
+// reports 5.
+const APILevel = 2
+
+// MsgHandler receives a message of an internal subscription; the slices
+// belong to the handler.
+type MsgHandler func(subject, reply string, hdr, msg []byte)
+
+// Subscription is an internal subscription handle from the Broker.
+type Subscription any
+
+// Broker is what JetStream needs of the server.
+type Broker interface {
+	// Subscribe registers cb for subj in account. Callbacks must not block.
+	Subscribe(account, subj string, cb MsgHandler) (Subscription, error)
+	Unsubscribe(sub Subscription)
+	// Publish sends a message into account as if a client published it.
+	Publish(account, subj, reply string, hdr, msg []byte)
+	// Accounts lists the names of every account the server knows.
+	Accounts() []string
+	// SystemAccount is the system account's name ("" when none).
+	SystemAccount() string
+	ServerID() string
+	ServerName() string
+}
+
+// Logger is the logging JetStream does.
+type Logger interface {
+	Noticef(format string, v ...any)
+	Warnf(format string, v ...any)
+	Errorf(format string, v ...any)
+	Debugf(format string, v ...any)
+}
+
+// JetStream is the engine of one server.
+type JetStream struct {
+	cfg  Config
+	b    Broker
+	log  Logger
+	apiq *apiQueue
+	// API counters, server-wide; accounts count their own too.
+	apiTotal, apiErrors, apiInflight atomic.Uint64
+	started                          time.Time
+
+	mu struct {
+		sync.Mutex
+		accounts map[string]*jsAccount // JetStream-enabled accounts
+		subs     []Subscription        // $JS.API.> in every account
+		stopped  bool
+	}
+	usage struct {
+		mem, store atomic.Int64 // bytes used, all accounts
+	}
+}
+
+// New prepares JetStream; Start subscribes and opens the streams on disk.
+func New(cfg Config, b Broker, log Logger) (*JetStream, error) {
+	if b == nil || log == nil {
+		return nil, errors.New("jetstream: broker and logger are required")
+	}
+	js := &JetStream{cfg: cfg.resolved(), b: b, log: log}
+	js.mu.accounts = map[string]*jsAccount{}
+	return js, nil
+}
+
+// Config returns the configuration in effect (defaults applied).
+func (js *JetStream) Config() Config { return js.cfg }
+
+// Start creates the store directory, enables the accounts and subscribes
+// the API in every account.
+func (js *JetStream) Start() error {
+	cfg := js.cfg
+	if err := os.MkdirAll(cfg.StoreDir, 0o750); err != nil {
+		return fmt.Errorf("could not create storage directory - %v", err)
+	}
+	js.started = time.Now()
+	js.apiq = newAPIQueue(js, cfg.RequestQueueLimit)
+	js.log.Noticef("Starting JetStream")
+	js.log.Noticef("  Max Memory:      %s", friendlyBytes(js.maxMemory()))
+	js.log.Noticef("  Max Storage:     %s", friendlyBytes(js.maxStore()))
+	js.log.Noticef("  Store Directory: \"%s\"", cfg.StoreDir)
+	if cfg.Domain != "" {
+		js.log.Noticef("  Domain:          %s", cfg.Domain)
+	}
+	if js.cfg.SyncAlways {
+		js.log.Noticef("  Sync:            always (file publishes acknowledged after fsync, group commit)")
+	} else {
+		js.log.Noticef("  Sync Interval:   %v (acknowledged before fsync)", cfg.SyncInterval)
+	}
+	js.log.Noticef("  API Level:       %d", APILevel)
+	sys := js.b.SystemAccount()
+	for _, name := range js.b.Accounts() {
+		if err := js.subscribeAPI(name); err != nil {
+			return err
+		}
+		if name == sys {
+			continue
+		}
+		limits := js.limitsFor(name)
+		if limits == nil {
+			continue
+		}
+		if _, err := js.enableAccount(name, limits); err != nil {
+			return err
+		}
+	}
+	js.log.Noticef("JetStream ready")
+	return nil
+}
+
+// limitsFor says which limits an account gets: its own jetstream setting,
+// or, when no account is configured beyond the global one, unlimited for
+// the global account ($G), as nats-server does.
+func (js *JetStream) limitsFor(name string) *AccountLimits {
+	if l, ok := js.cfg.Accounts[name]; ok {
+		return l
+	}
+	if name == "$G" && len(js.cfg.Accounts) == 0 {
+		return Unlimited()
+	}
+	return nil
+}
+
+func (js *JetStream) subscribeAPI(account string) error {
+	// Only the API families built: DIRECT.GET belongs to each stream that
+	// allows it, so a get on any other stream finds no responders, as in
+	// nats-server.
+	var prefixes []string
+	for _, pre := range []string{"$JS.API."} {
+		prefixes = append(prefixes, pre+"INFO", pre+"STREAM.>")
+	}
+	if d := js.cfg.Domain; d != "" {
+		prefixes = append(prefixes, "$JS."+d+".API.INFO", "$JS."+d+".API.STREAM.>", "$JS."+d+".API.DIRECT.GET.>")
+	}
+	for _, p := range prefixes {
+		sub, err := js.b.Subscribe(account, p, func(subj, reply string, hdr, msg []byte) {
+			js.apiRequest(account, subj, reply, hdr, msg)
+		})
+		if err != nil {
+			return fmt.Errorf("jetstream: subscribe %s in %s: %w", p, account, err)
+		}
+		js.mu.Lock()
+		js.mu.subs = append(js.mu.subs, sub)
+		js.mu.Unlock()
+	}
+	return nil
+}
+
+// Stop stops every stream (flushing file stores) and the API.
+func (js *JetStream) Stop() {
+	js.mu.Lock()
+	if js.mu.stopped {
+		js.mu.Unlock()
+		return
+	}
+	js.mu.stopped = true
+	subs := js.mu.subs
+	accs := make([]*jsAccount, 0, len(js.mu.accounts))
+	for _, a := range js.mu.accounts {
+		accs = append(accs, a)
+	}
+	js.mu.Unlock()
+	for _, s := range subs {
+		js.b.Unsubscribe(s)
+	}
+	if js.apiq != nil {
+		js.apiq.stop()
+	}
+	for _, a := range accs {
+		a.stop()
+	}
+	js.log.Noticef("JetStream stopped")
+}
+
+func (js *JetStream) account(name string) *jsAccount {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	return js.mu.accounts[name]
+}
+
+func (js *JetStream) accountList() []*jsAccount {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	out := make([]*jsAccount, 0, len(js.mu.accounts))
+	for _, a := range js.mu.accounts {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// AccountEnabled reports whether account has JetStream.
+func (js *JetStream) AccountEnabled(account string) bool { return js.account(account) != nil }
+
+func (js *JetStream) maxMemory() int64 {
+	if js.cfg.MaxMemory > 0 {
+		return js.cfg.MaxMemory
+	}
+	return systemMemory() * 3 / 4
+}
+
+func (js *JetStream) maxStore() int64 {
+	if js.cfg.MaxStore > 0 {
+		return js.cfg.MaxStore
+	}
+	return 1 << 40 // 1 TB, nats-server's default when the disk is not measured
+}
+
+func friendlyBytes(n int64) string {
+	f := float64(n)
+	for _, u := range []string{"B", "KB", "MB", "GB", "TB"} {
+		if f < 1024 || u == "TB" {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.2f %s", f, u)
+		}
+		f /= 1024
+	}
+	return ""
+}
+
+// apiStats is the server-wide API figure of /jsz and /varz.
+func (js *JetStream) apiStats() api.JetStreamAPIStats {
+	return api.JetStreamAPIStats{Level: APILevel, Total: js.apiTotal.Load(), Errors: js.apiErrors.Load(), Inflight: js.apiInflight.Load()}
+}
+
+// Reload applies cfg when it differs from the running configuration only
+// in the accounts' limits: existing accounts get their new limits (streams
+// already over them are kept), newly listed accounts are enabled. It
+// returns false, changing nothing, for any other difference.
+func (js *JetStream) Reload(cfg Config) bool {
+	cur, next := js.cfg, cfg.resolved()
+	cur.Accounts, next.Accounts = nil, nil
+	if !reflect.DeepEqual(cur, next) {
+		return false
+	}
+	for name, l := range cfg.Accounts {
+		if l == nil {
+			continue
+		}
+		if a := js.account(name); a != nil {
+			a.limits.Store(l)
+		} else if js.b.SystemAccount() != name {
+			if _, err := js.enableAccount(name, l); err != nil {
+				js.log.Errorf("JetStream: enabling account %q at reload: %v", name, err)
+			}
+		}
+	}
+	js.mu.Lock()
+	js.cfg.Accounts = cfg.Accounts
+	js.mu.Unlock()
+	return true
+}

@@ -1,0 +1,422 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/subject"
+)
+
+// Removed names one message a Backend must forget.
+type Removed[P any] struct {
+	Seq uint64
+	P   P
+}
+
+// Backend keeps the bytes of messages. Every method is called with the
+// engine's lock held (Read with at least the read lock), before the engine
+// changes its state; an error leaves the engine unchanged.
+type Backend[P any] interface {
+	// Append stores a new message (seq is above every stored sequence).
+	Append(seq uint64, ts, ttl int64, subj string, hdr, data []byte) (P, error)
+	// Skip records that sequences seq..seq+n-1 hold no message.
+	Skip(seq, n uint64) error
+	// Read fills m.Header and m.Data (and may check m.Subject and m.Time).
+	// store.ErrCorrupt means the message is lost: the engine drops it and
+	// reports it.
+	Read(seq uint64, p P, m *store.Msg) error
+	// Remove forgets individual messages (erase: overwrite their bytes),
+	// rm sorted by sequence. On error, n says how many of the first ones
+	// were forgotten all the same.
+	Remove(rm []Removed[P], erase bool) (n int, err error)
+	// Compact forgets every message below first; rm lists those still live.
+	Compact(first uint64, rm []Removed[P]) error
+	// Truncate forgets every message above last; rm lists those still live.
+	Truncate(last uint64, rm []Removed[P]) error
+}
+
+type entry[P any] struct {
+	s          *subj // nil: no message at this sequence
+	ts         int64
+	exp        int64  // TTL expiry (unix ns), 0: none (max age applies), -1: never
+	prev, next uint64 // neighbours with the same subject, 0: none
+	size       uint64
+	p          P
+}
+
+// Options are the engine's knobs that are not part of store.Config.
+type Options struct {
+	Logger store.Logger
+	Now    func() int64 // unix ns; time.Now by default
+}
+
+// Engine is the index of one store. It implements most of store.Store; the
+// memstore and filestore types embed it and add the rest.
+type Engine[P any] struct {
+	b   Backend[P]
+	log store.Logger
+	now func() int64
+
+	mu struct {
+		sync.RWMutex
+		cfg         store.Config
+		ents        []entry[P] // ents[i] is sequence base+i
+		base        uint64
+		trimmed     int // entries sliced off the front since the last copy
+		first, last uint64
+		lastTS      int64
+		msgs, bytes uint64
+		subjs       subjects
+		ttls        ttlHeap
+		ageCursor   uint64
+		timer       *time.Timer
+		timerAt     int64
+		expireErr   bool
+		failed      error
+		closed      bool
+		lost        *store.LostData
+		rmCB        store.RemoveCallback
+		lostCB      store.LostCallback
+		pending     []note
+	}
+}
+
+// note is a callback to run once the lock is released.
+type note struct {
+	seq    uint64
+	subj   string
+	size   uint64
+	reason store.RemoveReason
+	lost   *store.LostData
+}
+
+// New returns an empty engine whose sequences start at cfg.FirstSeq (1 by
+// default).
+func New[P any](cfg store.Config, b Backend[P], opts Options) (*Engine[P], error) {
+	if err := CheckConfig(&cfg); err != nil {
+		return nil, err
+	}
+	e := &Engine[P]{b: b, log: opts.Logger, now: opts.Now}
+	if e.log == nil {
+		e.log = store.NopLogger{}
+	}
+	if e.now == nil {
+		e.now = func() int64 { return time.Now().UnixNano() }
+	}
+	e.mu.cfg = cfg
+	e.mu.subjs = newSubjects()
+	first := max(cfg.FirstSeq, 1)
+	e.mu.first, e.mu.last, e.mu.base = first, first-1, first
+	return e, nil
+}
+
+// CheckConfig refuses limits that make no sense.
+func CheckConfig(cfg *store.Config) error {
+	switch {
+	case cfg.MaxAge < 0:
+		return fmt.Errorf("%w: negative max age", store.ErrBadConfig)
+	case cfg.Discard != store.DiscardOld && cfg.Discard != store.DiscardNew:
+		return fmt.Errorf("%w: unknown discard policy %d", store.ErrBadConfig, cfg.Discard)
+	case cfg.SubjectDeleteMarkerTTL < 0:
+		return fmt.Errorf("%w: negative subject delete marker ttl", store.ErrBadConfig)
+	}
+	return nil
+}
+
+// Recovered is one message found by a backend's recovery.
+type Recovered[P any] struct {
+	Seq  uint64
+	Subj string
+	TS   int64
+	TTL  int64
+	Size uint64
+	P    P
+}
+
+// Restore loads recovered state into a new engine: msgs in sequence order,
+// first and last the bounds, lost what recovery dropped (nil: nothing).
+func (e *Engine[P]) Restore(first, last uint64, msgs []Recovered[P], lost *store.LostData) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.mu.first, e.mu.last, e.mu.base = first, last, first
+	e.mu.ents = make([]entry[P], 0, last+1-first+64)
+	for _, r := range msgs {
+		e.insertLocked(r.Seq, r.Subj, r.TS, expiry(r.TS, r.TTL), r.Size, r.P)
+	}
+	e.mu.last = last
+	for len(msgs) > 0 && e.mu.base+uint64(len(e.mu.ents)) <= last {
+		e.mu.ents = append(e.mu.ents, entry[P]{})
+	}
+	e.mu.lost = lost
+	e.advanceFirstLocked()
+	e.armTimerLocked()
+}
+
+func expiry(ts, ttl int64) int64 {
+	switch {
+	case ttl > 0:
+		return ts + ttl*int64(time.Second)
+	case ttl < 0:
+		return -1
+	}
+	return 0
+}
+
+// Config returns the current config.
+func (e *Engine[P]) Config() store.Config {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.mu.cfg
+}
+
+// Backend returns the engine's backend.
+func (e *Engine[P]) Backend() Backend[P] { return e.b }
+
+// Lock and Unlock let a store wrap several engine-level steps (Stop).
+func (e *Engine[P]) Lock()   { e.mu.Lock() }
+func (e *Engine[P]) Unlock() { e.mu.Unlock() }
+
+// Close marks the engine closed and stops its timer. Call with Lock held.
+func (e *Engine[P]) CloseLocked() {
+	e.mu.closed = true
+	if e.mu.timer != nil {
+		e.mu.timer.Stop()
+	}
+}
+
+// ClosedLocked reports whether CloseLocked was called.
+func (e *Engine[P]) ClosedLocked() bool { return e.mu.closed }
+
+// Fail puts the engine in the failed state: writes are refused with err.
+func (e *Engine[P]) Fail(err error) {
+	e.mu.Lock()
+	if e.mu.failed == nil {
+		e.mu.failed = err
+	}
+	e.mu.Unlock()
+}
+
+func (e *Engine[P]) writableLocked() error {
+	if e.mu.closed {
+		return store.ErrStoreClosed
+	}
+	if e.mu.failed != nil {
+		return fmt.Errorf("%w: %v", store.ErrWrite, e.mu.failed)
+	}
+	return nil
+}
+
+// unlock releases the write lock, then runs the callbacks queued under it.
+func (e *Engine[P]) unlock() {
+	ns, rm, lo := e.mu.pending, e.mu.rmCB, e.mu.lostCB
+	e.mu.pending = nil
+	e.mu.Unlock()
+	for _, n := range ns {
+		switch {
+		case n.lost != nil && lo != nil:
+			lo(*n.lost)
+		case n.lost == nil && rm != nil:
+			rm(n.seq, n.subj, n.size, n.reason)
+		}
+	}
+}
+
+// RegisterRemoveCallback sets the callback for removals by limits and expiry.
+func (e *Engine[P]) RegisterRemoveCallback(cb store.RemoveCallback) {
+	e.mu.Lock()
+	e.mu.rmCB = cb
+	e.mu.Unlock()
+}
+
+// RegisterLostCallback sets the callback for data found corrupt.
+func (e *Engine[P]) RegisterLostCallback(cb store.LostCallback) {
+	e.mu.Lock()
+	e.mu.lostCB = cb
+	e.mu.Unlock()
+}
+
+// Store implements store.Store.
+func (e *Engine[P]) Store(subj string, hdr, data []byte, ttl int64) (uint64, int64, error) {
+	e.mu.Lock()
+	defer e.unlock()
+	seq := e.mu.last + 1
+	ts := max(e.now(), e.mu.lastTS)
+	if err := e.storeLocked(subj, hdr, data, seq, ts, ttl); err != nil {
+		return 0, 0, err
+	}
+	return seq, ts, nil
+}
+
+// StoreRaw implements store.Store.
+func (e *Engine[P]) StoreRaw(subj string, hdr, data []byte, seq uint64, ts, ttl int64) error {
+	e.mu.Lock()
+	defer e.unlock()
+	if seq <= e.mu.last || seq == 0 {
+		return fmt.Errorf("%w: sequence %d is not above the last %d", store.ErrSequenceMismatch, seq, e.mu.last)
+	}
+	return e.storeLocked(subj, hdr, data, seq, ts, ttl)
+}
+
+func (e *Engine[P]) storeLocked(subj string, hdr, data []byte, seq uint64, ts, ttl int64) error {
+	if err := e.writableLocked(); err != nil {
+		return err
+	}
+	if !subject.ValidLiteral(subj) {
+		return fmt.Errorf("%w: %q", store.ErrBadSubject, subj)
+	}
+	cfg := &e.mu.cfg
+	if cfg.MaxMsgSize > 0 && len(hdr)+len(data) > int(cfg.MaxMsgSize) {
+		return store.ErrMsgTooBig
+	}
+	size := store.Size(subj, hdr, data)
+	if cfg.MaxBytes > 0 && size > uint64(cfg.MaxBytes) {
+		return store.ErrMaxBytes
+	}
+	s := e.mu.subjs.get(subj)
+	if cfg.Discard == store.DiscardNew {
+		if cfg.MaxMsgs > 0 && e.mu.msgs >= uint64(cfg.MaxMsgs) {
+			return store.ErrMaxMsgs
+		}
+		if cfg.MaxBytes > 0 && e.mu.bytes+size > uint64(cfg.MaxBytes) {
+			return store.ErrMaxBytes
+		}
+		if cfg.DiscardNewPer && cfg.MaxMsgsPer > 0 && s != nil && s.msgs >= uint64(cfg.MaxMsgsPer) {
+			return store.ErrMaxMsgsPerSubject
+		}
+	}
+	p, err := e.b.Append(seq, ts, ttl, subj, hdr, data)
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrWrite, err)
+	}
+	if e.mu.msgs == 0 {
+		// An empty store starts over at seq: no deleted gap before it.
+		e.resetWindowLocked(seq)
+	}
+	e.insertLocked(seq, subj, ts, expiry(ts, ttl), size, p)
+	e.mu.lastTS = max(e.mu.lastTS, ts)
+	e.enforceLocked(e.mu.subjs.get(subj))
+	e.armTimerLocked()
+	return nil
+}
+
+// resetWindowLocked empties the window so that it starts at seq.
+func (e *Engine[P]) resetWindowLocked(seq uint64) {
+	e.mu.ents = e.mu.ents[:0]
+	e.mu.base, e.mu.first = seq, seq
+	e.mu.trimmed = 0
+}
+
+// insertLocked adds a message above every other one.
+func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size uint64, p P) {
+	for e.mu.base+uint64(len(e.mu.ents)) < seq {
+		e.mu.ents = append(e.mu.ents, entry[P]{})
+	}
+	s := e.mu.subjs.get(name)
+	if s == nil {
+		s = e.mu.subjs.add(name)
+	}
+	ent := entry[P]{s: s, ts: ts, exp: exp, size: size, p: p, prev: s.last}
+	if s.last != 0 {
+		e.mu.ents[s.last-e.mu.base].next = seq
+	} else {
+		s.first = seq
+	}
+	s.last = seq
+	s.msgs++
+	e.mu.ents = append(e.mu.ents, ent)
+	e.mu.msgs++
+	e.mu.bytes += size
+	e.mu.last = max(e.mu.last, seq)
+	if exp > 0 {
+		e.mu.ttls.push(exp, seq)
+	}
+}
+
+// at returns the live entry at seq, or nil.
+func (e *Engine[P]) at(seq uint64) *entry[P] {
+	if seq < e.mu.first || seq > e.mu.last || seq < e.mu.base || seq-e.mu.base >= uint64(len(e.mu.ents)) {
+		return nil
+	}
+	ent := &e.mu.ents[seq-e.mu.base]
+	if ent.s == nil {
+		return nil
+	}
+	return ent
+}
+
+// SkipMsg implements store.Store.
+func (e *Engine[P]) SkipMsg(seq uint64) error { return e.SkipMsgs(seq, 1) }
+
+// SkipMsgs implements store.Store.
+func (e *Engine[P]) SkipMsgs(seq, n uint64) error {
+	e.mu.Lock()
+	defer e.unlock()
+	if err := e.writableLocked(); err != nil {
+		return err
+	}
+	if seq != e.mu.last+1 {
+		return fmt.Errorf("%w: skip %d, last is %d", store.ErrSequenceMismatch, seq, e.mu.last)
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := e.b.Skip(seq, n); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrWrite, err)
+	}
+	e.mu.last = seq + n - 1
+	if e.mu.msgs == 0 {
+		e.resetWindowLocked(e.mu.last + 1)
+	} else {
+		// Keep the window covering first..last: a skipped sequence is a
+		// deleted one.
+		for e.mu.base+uint64(len(e.mu.ents)) <= e.mu.last {
+			e.mu.ents = append(e.mu.ents, entry[P]{})
+		}
+	}
+	return nil
+}
+
+// AddLost records lost data found outside a read (recovery) and reports it.
+func (e *Engine[P]) AddLost(lost *store.LostData) {
+	e.mu.Lock()
+	e.addLostLocked(lost)
+	e.unlock()
+}
+
+func (e *Engine[P]) addLostLocked(lost *store.LostData) {
+	if e.mu.lost == nil {
+		e.mu.lost = &store.LostData{}
+	}
+	e.mu.lost.Msgs = append(e.mu.lost.Msgs, lost.Msgs...)
+	e.mu.lost.Bytes += lost.Bytes
+	e.mu.pending = append(e.mu.pending, note{lost: lost})
+}
+
+// Load implements store.Store.
+func (e *Engine[P]) Load(seq uint64) (*store.Msg, error) {
+	for {
+		e.mu.RLock()
+		if e.mu.closed {
+			e.mu.RUnlock()
+			return nil, store.ErrStoreClosed
+		}
+		ent := e.at(seq)
+		if ent == nil {
+			deleted := seq >= e.mu.first && seq <= e.mu.last
+			e.mu.RUnlock()
+			if deleted {
+				return nil, store.ErrDeleted
+			}
+			return nil, store.ErrNotFound
+		}
+		m, err := e.readRLocked(seq, ent)
+		e.mu.RUnlock()
+		if err == store.ErrCorrupt {
+			e.dropCorrupt(seq)
+			continue
+		}
+		return m, err
+	}
+}
