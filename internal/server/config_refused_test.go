@@ -68,8 +68,8 @@ func TestConfigUnknownKeys(t *testing.T) {
 	}
 	// Keys of unbuilt features that cannot let anyone in still only warn.
 	var jo server.Options
-	warns, err = jo.ProcessConfigFile(writeConf(t, "jetstream { store_dir: /tmp/x }\n"), true)
+	warns, err = jo.ProcessConfigFile(writeConf(t, "server_tags: [a]\n"), true)
 	if err != nil || len(warns) != 1 {
-		t.Fatalf("jetstream: %v %v", warns, err)
+		t.Fatalf("server_tags: %v %v", warns, err)
 	}
 }
