@@ -3,6 +3,7 @@ package filestore
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/internal/server/store/internal/engine"
@@ -60,6 +61,20 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 // recover rebuilds the index from the block files.
 func (s *Store) recover() error {
 	b := s.b
+	// A clean stop fsynced everything and left a marker. The marker goes
+	// (durably) before anything is written, so a later crash is never
+	// taken for a clean stop.
+	marker := filepath.Join(b.dir, cleanMarker)
+	_, merr := b.fs.ReadFile(marker)
+	clean := merr == nil
+	if clean {
+		if err := b.fs.Remove(marker); err != nil {
+			return fmt.Errorf("%w: removing the clean-stop marker: %v", store.ErrWrite, err)
+		}
+		if err := b.fs.SyncDir(b.dir); err != nil {
+			return fmt.Errorf("%w: %v", store.ErrWrite, err)
+		}
+	}
 	ids, err := b.sortedIDs()
 	if err != nil {
 		return fmt.Errorf("%w: listing blocks: %v", store.ErrWrite, err)
@@ -182,13 +197,15 @@ func (s *Store) recover() error {
 	}
 	// What recovery serves must be durable: after a crash or a failed
 	// fsync, what the OS shows may not be on disk yet.
-	files := make([]vfs.File, 0, len(b.order))
-	for _, blk := range b.order {
-		files = append(files, blk.f)
-	}
-	if err := syncFiles(b.fs, b.dir, files, true); err != nil {
-		b.closeAll()
-		return fmt.Errorf("%w: syncing recovered blocks: %v", store.ErrWrite, err)
+	if !clean {
+		files := make([]vfs.File, 0, len(b.order))
+		for _, blk := range b.order {
+			files = append(files, blk.f)
+		}
+		if err := syncFiles(b.fs, b.dir, files, true); err != nil {
+			b.closeAll()
+			return fmt.Errorf("%w: syncing recovered blocks: %v", store.ErrWrite, err)
+		}
 	}
 	// Blocks with nothing live left (other than the tail) go.
 	for _, blk := range append([]*block(nil), b.order...) {
