@@ -8,6 +8,7 @@
 //
 //	<dir>/blk/00000001.blk   block files, numbered in write order
 //	<dir>/blk/00000001.idx   index of a block (optional, rebuilt when stale)
+//	<dir>/blk/clean          left by a clean Stop, removed (durably) at open
 //	<dir>/obs/<name>.cs      consumer state
 //
 // Messages are appended to the newest block (the tail) in sequence order; a
@@ -58,6 +59,12 @@
 // skipped by scanning forward for the next valid header. A corrupt record
 // found later by a read is handled the same way. Corrupt tombstones or
 // markers are logged; what they deleted may come back.
+//
+// Unless the clean marker says the last Stop fsynced everything, recovery
+// fsyncs every block before serving it: after a crash or a failed fsync,
+// what the OS shows may not be on disk, and must not be served as if it
+// were. Memory: the index keeps about 64 bytes per message plus each
+// distinct subject once; payloads stay on disk.
 //
 // # Durability
 //
