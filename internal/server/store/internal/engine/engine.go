@@ -40,11 +40,23 @@ type Backend[P any] interface {
 type entry[P any] struct {
 	s          *subj // nil: no message at this sequence
 	ts         int64
-	exp        int64  // TTL expiry (unix ns), 0: none (max age applies), -1: never
 	prev, next uint64 // neighbours with the same subject, 0: none
-	size       uint64
+	sz         uint32 // size, and in the top two bits the TTL kind
 	p          P
 }
+
+// TTL kinds kept in the top bits of entry.sz (the expiry itself is in the
+// heap): the entry stays 48 bytes in the filestore, a million messages
+// cost 48 MB of index.
+const (
+	ttlNone  = 0       // max age applies
+	ttlSet   = 1 << 30 // its own expiry, in the heap
+	ttlNever = 2 << 30
+	ttlMask  = 3 << 30
+)
+
+func (ent *entry[P]) size() uint64    { return uint64(ent.sz &^ ttlMask) }
+func (ent *entry[P]) ttlKind() uint32 { return ent.sz & ttlMask }
 
 // Options are the engine's knobs that are not part of store.Config.
 type Options struct {
@@ -271,6 +283,9 @@ func (e *Engine[P]) storeLocked(subj string, hdr, data []byte, seq uint64, ts, t
 		return store.ErrMsgTooBig
 	}
 	size := store.Size(subj, hdr, data)
+	if size >= ttlSet {
+		return store.ErrMsgTooBig // a record is under 1 GiB
+	}
 	if cfg.MaxBytes > 0 && size > uint64(cfg.MaxBytes) {
 		return store.ErrMaxBytes
 	}
@@ -317,7 +332,14 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	if s == nil {
 		s = e.mu.subjs.add(name)
 	}
-	ent := entry[P]{s: s, ts: ts, exp: exp, size: size, p: p, prev: s.last}
+	kind := uint32(ttlNone)
+	switch {
+	case exp > 0:
+		kind = ttlSet
+	case exp < 0:
+		kind = ttlNever
+	}
+	ent := entry[P]{s: s, ts: ts, sz: uint32(size) | kind, p: p, prev: s.last}
 	if s.last != 0 {
 		e.mu.ents[s.last-e.mu.base].next = seq
 	} else {
@@ -330,7 +352,7 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	e.mu.bytes += size
 	e.mu.last = max(e.mu.last, seq)
 	if exp > 0 {
-		e.mu.ttls.push(exp, seq)
+		e.mu.ttls.push(exp, seq, ts)
 	}
 }
 
