@@ -83,7 +83,7 @@ func (s *Store) recover() error {
 		return nil
 	}
 	var (
-		msgs        []engine.Recovered[loc]
+		hint        int
 		last, floor uint64
 		lost        store.LostData
 		unknownLost uint64
@@ -101,17 +101,17 @@ func (s *Store) recover() error {
 		// File order matters: a tombstone deletes the record of its
 		// sequence written before it in this block (a truncated sequence
 		// may be used again later by a new message).
-		if msgs == nil {
+		if hint == 0 {
 			// Blocks hold about as many records each: size for all.
-			msgs = make([]engine.Recovered[loc], 0, len(res.metas)*len(ids)+len(res.metas)/8+16)
+			hint = len(res.metas)*len(ids) + len(res.metas)/8 + 16
 		}
 		if plainBlock(res.metas) {
 			for _, m := range res.metas {
 				switch m.kind {
 				case kindMsg:
 					last = max(last, m.seq)
-					msgs = append(msgs, engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
-						P: loc{blk: id, off: m.off, len: m.len}})
+					s.Engine.RestoreAdd(engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
+						P: loc{blk: id, off: m.off, len: m.len}}, hint)
 				case kindSkip:
 					last = max(last, m.seq+m.count-1)
 				case kindBase:
@@ -147,9 +147,7 @@ func (s *Store) recover() error {
 			case kindLast:
 				last = m.seq
 				floor = min(floor, m.seq+1)
-				for len(msgs) > 0 && msgs[len(msgs)-1].Seq > m.seq {
-					msgs = msgs[:len(msgs)-1]
-				}
+				s.Engine.RestoreDropAbove(m.seq)
 				for i := range local {
 					if local[i].Seq > m.seq {
 						delete(pos, local[i].Seq)
@@ -160,7 +158,7 @@ func (s *Store) recover() error {
 		}
 		for _, r := range local {
 			if r.Seq != 0 {
-				msgs = append(msgs, r)
+				s.Engine.RestoreAdd(r, hint)
 			}
 		}
 		for _, c := range res.corrupt {
@@ -180,21 +178,17 @@ func (s *Store) recover() error {
 		}
 	}
 	// Messages below the floor are gone (purge, compact).
-	i := 0
-	for i < len(msgs) && msgs[i].Seq < floor {
-		i++
-	}
-	msgs = msgs[i:]
 	b.floor = max(b.floor, floor)
-	first := last + 1
-	if len(msgs) > 0 {
-		first = msgs[0].Seq
-	} else if floor > first {
-		first, last = floor, floor-1
+	var lp *store.LostData
+	if lost.Bytes > 0 {
+		lp = &lost
+		s.recoveryLost = &store.LostData{Msgs: append([]uint64(nil), lost.Msgs...), Bytes: lost.Bytes}
+		if unknownLost > 0 {
+			b.log.Errorf("store %s: %d corrupt records of unknown sequence were dropped", b.name, unknownLost)
+		}
 	}
-	for _, m := range msgs {
-		b.blocks[m.P.blk].live++
-	}
+	s.Engine.RestoreDone(floor, last, lp)
+	s.Engine.EachLive(func(_ uint64, l loc) { b.blocks[l.blk].live++ })
 	// What recovery serves must be durable: after a crash or a failed
 	// fsync, what the OS shows may not be on disk yet.
 	if !clean {
@@ -213,15 +207,6 @@ func (s *Store) recover() error {
 			_ = b.removeBlock(blk)
 		}
 	}
-	var lp *store.LostData
-	if lost.Bytes > 0 {
-		lp = &lost
-		s.recoveryLost = &store.LostData{Msgs: append([]uint64(nil), lost.Msgs...), Bytes: lost.Bytes}
-		if unknownLost > 0 {
-			b.log.Errorf("store %s: %d corrupt records of unknown sequence were dropped", b.name, unknownLost)
-		}
-	}
-	s.Engine.Restore(first, last, msgs, lp)
 	return nil
 }
 

@@ -147,23 +147,73 @@ type Recovered[P any] struct {
 	P    P
 }
 
-// Restore loads recovered state into a new engine: msgs in sequence order,
-// first and last the bounds, lost what recovery dropped (nil: nothing).
-func (e *Engine[P]) Restore(first, last uint64, msgs []Recovered[P], lost *store.LostData) {
+// RestoreAdd adds a recovered message above every other one; hint is the
+// number of messages expected in all (to size the index once). Recovery
+// calls RestoreAdd and RestoreDropAbove, then RestoreDone, before the
+// store is shared.
+func (e *Engine[P]) RestoreAdd(r Recovered[P], hint int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.mu.first, e.mu.last, e.mu.base = first, last, first
-	e.mu.ents = make([]entry[P], 0, last+1-first+64)
-	for _, r := range msgs {
-		e.insertLocked(r.Seq, r.Subj, r.TS, expiry(r.TS, r.TTL), r.Size, r.P)
+	if e.mu.msgs == 0 {
+		if cap(e.mu.ents) == 0 {
+			e.mu.ents = make([]entry[P], 0, hint)
+		}
+		e.resetWindowLocked(r.Seq)
+	}
+	e.insertLocked(r.Seq, r.Subj, r.TS, expiry(r.TS, r.TTL), r.Size, r.P)
+}
+
+// RestoreDropAbove forgets the restored messages above seq (a truncation).
+func (e *Engine[P]) RestoreDropAbove(seq uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.mu.msgs > 0 && len(e.mu.ents) > 0 {
+		top := e.mu.base + uint64(len(e.mu.ents)) - 1
+		if top <= seq {
+			break
+		}
+		if e.mu.ents[top-e.mu.base].s != nil {
+			e.dropLocked(top)
+		}
+		if e.mu.msgs == 0 {
+			break
+		}
+		e.mu.ents = e.mu.ents[:len(e.mu.ents)-1]
+	}
+}
+
+// RestoreDone ends recovery: messages below floor go, last is the last
+// sequence, lost what recovery dropped (nil: nothing).
+func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for seq := e.mu.first; e.mu.msgs > 0 && seq < floor; seq++ {
+		if e.at(seq) != nil {
+			e.dropLocked(seq)
+		}
 	}
 	e.mu.last = last
-	for len(msgs) > 0 && e.mu.base+uint64(len(e.mu.ents)) <= last {
-		e.mu.ents = append(e.mu.ents, entry[P]{})
+	if e.mu.msgs == 0 {
+		e.resetWindowLocked(last + 1)
+	} else {
+		for e.mu.base+uint64(len(e.mu.ents)) <= last {
+			e.mu.ents = append(e.mu.ents, entry[P]{})
+		}
+		e.advanceFirstLocked()
 	}
 	e.mu.lost = lost
-	e.advanceFirstLocked()
 	e.armTimerLocked()
+}
+
+// EachLive calls fn for every message in sequence order.
+func (e *Engine[P]) EachLive(fn func(seq uint64, p P)) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for i := range e.mu.ents {
+		if ent := &e.mu.ents[i]; ent.s != nil {
+			fn(e.mu.base+uint64(i), ent.p)
+		}
+	}
 }
 
 func expiry(ts, ttl int64) int64 {
