@@ -15,7 +15,8 @@
 // new tail is started when it reaches Options.BlockSize. Deleting a message
 // appends a tombstone to the block that holds it, so every block can be read
 // on its own; a block with no live message left (other than the tail) is
-// removed. Purge and compaction append a base marker to the tail instead of
+// removed, and a block whose live records fill less than half of it is
+// rewritten with those only (temporary file, fsync, rename). Purge and compaction append a base marker to the tail instead of
 // one tombstone per message; truncation appends tombstones and a last
 // marker. A new tail starts with a base marker repeating the current floor,
 // so the newest floor survives the removal of older blocks.

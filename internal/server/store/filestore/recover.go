@@ -188,7 +188,11 @@ func (s *Store) recover() error {
 		}
 	}
 	s.Engine.RestoreDone(floor, last, lp)
-	s.Engine.EachLive(func(_ uint64, l loc) { b.blocks[l.blk].live++ })
+	s.Engine.EachLive(func(_ uint64, l loc) {
+		blk := b.blocks[l.blk]
+		blk.live++
+		blk.liveB += int64(l.len)
+	})
 	// What recovery serves must be durable: after a crash or a failed
 	// fsync, what the OS shows may not be on disk yet.
 	if !clean {

@@ -205,6 +205,24 @@ func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
 	e.armTimerLocked()
 }
 
+// PeekLocked returns where the live message at seq is kept. For a Backend,
+// which runs under the engine's lock.
+func (e *Engine[P]) PeekLocked(seq uint64) (P, bool) {
+	if ent := e.at(seq); ent != nil {
+		return ent.p, true
+	}
+	var zero P
+	return zero, false
+}
+
+// RelocateLocked records that the live message at seq moved to p (block
+// compaction). For a Backend, which runs under the engine's lock.
+func (e *Engine[P]) RelocateLocked(seq uint64, p P) {
+	if ent := e.at(seq); ent != nil {
+		ent.p = p
+	}
+}
+
 // EachLive calls fn for every message in sequence order.
 func (e *Engine[P]) EachLive(fn func(seq uint64, p P)) {
 	e.mu.RLock()
