@@ -62,11 +62,34 @@ func (c *client) startTrace(subj []byte, hdrLen int, msg []byte) (skip bool, _ i
 	return false, hdrLen, msg
 }
 
+// OversizeHPub reports a traced message refused for its size, as
+// nats-server does, with what had arrived of its headers.
+func (c *client) OversizeHPub(subj []byte, size int, hdr []byte) {
+	if !c.connected.Load() {
+		return
+	}
+	if _, _, _ = c.startTrace(subj, len(hdr), hdr); c.trace != nil {
+		c.trace.SetMsgSize(size)
+		c.trace.IngressError("maximum payload exceeded")
+		// Queued: the connection is closed before it is sent, so the
+		// publisher's own subscriptions miss it, as with nats-server.
+		c.sendTrace(c.trace, true)
+		c.trace = nil
+	}
+}
+
 // finishTrace publishes the trace event in the tracer's account.
 func (c *client) finishTrace() {
 	t := c.trace
 	c.trace = nil
-	if t == nil || c.srv.sys == nil {
+	if t != nil {
+		c.sendTrace(t, false)
+	}
+}
+
+// sendTrace publishes t's event, at once or through the $SYS send queue.
+func (c *client) sendTrace(t *msgtrace.Trace, queued bool) {
+	if c.srv.sys == nil {
 		return
 	}
 	b, enc, err := t.Encode(c.srv.eventServer())
@@ -78,7 +101,14 @@ func (c *client) finishTrace() {
 	if enc != "" {
 		hdr = fmt.Appendf(nil, "NATS/1.0\r\n%s: %s\r\n\r\n", msgtrace.ContentEncoding, enc)
 	}
-	c.srv.queueSys(sysMsg{acc: c.acc, subj: t.Dest, hdr: hdr, body: b})
+	if queued {
+		c.srv.queueSys(sysMsg{acc: c.acc, subj: t.Dest, hdr: hdr, body: b})
+		return
+	}
+	// Published at once, on the publisher's goroutine, so the event is
+	// queued for its subscribers before anything the publisher sends next
+	// is processed.
+	c.srv.PublishInternal(c.acc, t.Dest, "", hdr, b)
 }
 
 // traceEgress records a delivery (err "") or why one did not happen, to a

@@ -147,6 +147,9 @@ func New(w Wanted, dest string, kind int, cid uint64, name, account, subj string
 
 func base(typ string) Base { return Base{Type: typ, Timestamp: time.Now().UTC()} }
 
+// SetMsgSize sets the size the message announced (header and payload).
+func (t *Trace) SetMsgSize(n int) { t.ev.Request.MsgSize = n }
+
 // IngressError records why the message was refused where it came in.
 func (t *Trace) IngressError(err string) { t.ingress.Error = err }
 

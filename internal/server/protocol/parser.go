@@ -35,6 +35,13 @@ type Handler interface {
 	ProcessErr(arg []byte) error
 }
 
+// OversizeObserver is told of an HPUB refused for its size, with as much
+// of its header block as had arrived, before the parser fails with
+// ErrMaxPayload: a traced message is reported even then.
+type OversizeObserver interface {
+	OversizeHPub(subject []byte, size int, hdr []byte)
+}
+
 // state is where the parser stands in the byte stream; it survives
 // between Parse calls.
 type state uint8
@@ -417,6 +424,9 @@ func (p *Parser) processMsgLine(line []byte, held bool, buf []byte, next int) (i
 		return next, ErrBadArgs
 	}
 	if p.MaxPayload > 0 && size > p.MaxPayload {
+		if o, ok := p.h.(OversizeObserver); ok && hdr > 0 && next < len(buf) {
+			o.OversizeHPub(subject, size, buf[next:min(len(buf), next+hdr)])
+		}
 		return next, ErrMaxPayload
 	}
 
