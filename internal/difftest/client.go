@@ -24,6 +24,7 @@ var serverReply = regexp.MustCompile(`_R_\.[^" ]*`)
 // msg is a message a client received.
 type msg struct {
 	subject, reply, payload string
+	header                  string // normalized (headers.go); "" for MSG
 	sid                     int
 }
 
@@ -96,8 +97,8 @@ func (c *rawClient) read(r *bufio.Reader) {
 		case "+OK", "INFO":
 		case "-ERR":
 			c.record("ERR " + serverReply.ReplaceAllString(rest, "_R_.*"))
-		case "MSG":
-			m, err := c.readMsg(r, strings.Fields(rest))
+		case "MSG", "HMSG":
+			m, err := c.readMsg(r, strings.Fields(rest), op == "HMSG")
 			if err != nil {
 				c.record("BAD " + line)
 				continue
@@ -114,24 +115,35 @@ func (c *rawClient) read(r *bufio.Reader) {
 	}
 }
 
-func (c *rawClient) readMsg(r *bufio.Reader, f []string) (msg, error) {
-	if len(f) < 3 || len(f) > 4 {
+func (c *rawClient) readMsg(r *bufio.Reader, f []string, hasHdr bool) (msg, error) {
+	sizes := 1
+	if hasHdr {
+		sizes = 2
+	}
+	if len(f) < 2+sizes || len(f) > 3+sizes {
 		return msg{}, errors.New("bad MSG")
 	}
 	m := msg{subject: f[0]}
 	m.sid, _ = strconv.Atoi(f[1])
-	if len(f) == 4 {
+	if len(f) == 3+sizes {
 		m.reply = f[2]
 	}
 	n, err := strconv.Atoi(f[len(f)-1])
 	if err != nil {
 		return msg{}, err
 	}
+	hl := 0
+	if hasHdr {
+		if hl, err = strconv.Atoi(f[len(f)-2]); err != nil || hl > n {
+			return msg{}, errors.New("bad HMSG sizes")
+		}
+	}
 	buf := make([]byte, n+2)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return msg{}, err
 	}
-	m.payload = string(buf[:n])
+	m.header = normalizeHeader(string(buf[:hl]))
+	m.payload = normalizePayload(string(buf[hl:n]))
 	return m, nil
 }
 
@@ -146,6 +158,9 @@ func (c *rawClient) describe(m msg) string {
 	}
 	reply := serverReply.ReplaceAllString(m.reply, "_R_.*")
 	subj := serverReply.ReplaceAllString(m.subject, "_R_.*") // a reply seen by a wide subscription
+	if m.header != "" {
+		return fmt.Sprintf("MSG %s to %s reply %q header %q payload %q", subj, to, reply, m.header, m.payload)
+	}
 	return fmt.Sprintf("MSG %s to %s reply %q payload %q", subj, to, reply, m.payload)
 }
 
@@ -174,6 +189,18 @@ func (c *rawClient) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mu.closed
+}
+
+// hasEvent reports whether an event recorded so far starts with prefix.
+func (c *rawClient) hasEvent(prefix string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.mu.events {
+		if strings.HasPrefix(e, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // take returns and clears the events recorded so far.

@@ -81,6 +81,9 @@ type Step struct {
 	Reply   string
 	Payload string
 	SID     int
+	// Trace is "" (none), "deliver" (Nats-Trace-Dest) or "only" (with
+	// Nats-Trace-Only): the trace event goes to tr.c<client>.
+	Trace string
 }
 
 func (s Step) String() string {
@@ -89,6 +92,9 @@ func (s Step) String() string {
 		return fmt.Sprintf("c%d SUB %s %s %d", s.Client, s.Subject, s.Queue, s.SID)
 	case "unsub":
 		return fmt.Sprintf("c%d UNSUB %d", s.Client, s.SID)
+	}
+	if s.Trace != "" {
+		return fmt.Sprintf("c%d PUB %s %s %q trace=%s", s.Client, s.Subject, s.Reply, s.Payload, s.Trace)
 	}
 	return fmt.Sprintf("c%d PUB %s %s %q", s.Client, s.Subject, s.Reply, s.Payload)
 }
@@ -331,6 +337,14 @@ func (g gen) steps(c *Case) {
 		}
 		return ""
 	}
+	limited := func(acc string) bool {
+		for _, a := range c.Accounts {
+			if a.Name == acc && a.Limits != "" {
+				return true
+			}
+		}
+		return false
+	}
 	var patterns []string // subscribed so far, to publish where someone listens
 	// Subjects named by permissions, to probe their edges.
 	var hot []string
@@ -371,6 +385,8 @@ func (g gen) steps(c *Case) {
 			return g.widen(own[g.r.IntN(len(own))])
 		case len(hot) > 0 && g.chance(0.25):
 			return g.widen(hot[g.r.IntN(len(hot))])
+		case g.chance(0.08):
+			return "tr.>" // where traced messages' events go
 		case g.chance(0.15):
 			return fmt.Sprintf("_INBOX.c%d.>", client)
 		case g.chance(0.08):
@@ -436,6 +452,12 @@ func (g gen) steps(c *Case) {
 			st := Step{Op: "pub", Client: cl, Subject: pubSubjects(), Payload: fmt.Sprintf("m%d", i)}
 			if g.chance(0.35) {
 				st.Reply = fmt.Sprintf("_INBOX.c%d.%d", cl, i)
+			}
+			// Not where a payload limit refuses the message: whether the
+			// closing publisher still gets nats-server's queued trace event
+			// is a race there.
+			if g.chance(0.15) && !limited(account(cl)) {
+				st.Trace = g.pick("deliver", "only")
 			}
 			c.Steps = append(c.Steps, st)
 		}

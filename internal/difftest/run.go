@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Target is a server implementation under comparison.
@@ -55,14 +56,16 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 		if spec.User != "" {
 			creds = fmt.Sprintf(",\"user\":%q,\"pass\":%q", spec.User, spec.Pass)
 		}
-		cl.send(fmt.Sprintf("CONNECT {\"verbose\":false,\"pedantic\":false%s,\"protocol\":1,\"echo\":true}\r\n", creds))
+		cl.send(fmt.Sprintf("CONNECT {\"verbose\":false,\"pedantic\":false%s,\"protocol\":1,\"echo\":true,\"headers\":true}\r\n", creds))
 		cl.sync()
 	}
 	tr.Steps = append(tr.Steps, collect(clients))
+	subjects := map[[2]int]string{} // {client, sid} -> subject, for awaitTrace
 	for _, st := range c.Steps {
 		cl := clients[st.Client]
 		switch st.Op {
 		case "sub":
+			subjects[[2]int{st.Client, st.SID}] = st.Subject
 			cl.mu.Lock()
 			cl.subs[st.SID] = st.Queue
 			cl.mu.Unlock()
@@ -72,15 +75,26 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 				cl.send(fmt.Sprintf("SUB %s %d\r\n", st.Subject, st.SID))
 			}
 		case "unsub":
+			delete(subjects, [2]int{st.Client, st.SID})
 			cl.send(fmt.Sprintf("UNSUB %d\r\n", st.SID))
 		case "pub":
-			if st.Reply != "" {
+			if st.Trace != "" {
+				hdr := fmt.Sprintf("NATS/1.0\r\nNats-Trace-Dest: tr.c%d\r\n", st.Client)
+				if st.Trace == "only" {
+					hdr += "Nats-Trace-Only: true\r\n"
+				}
+				hdr += "\r\n"
+				cl.send(fmt.Sprintf("HPUB %s %s %d %d\r\n%s%s\r\n", st.Subject, st.Reply, len(hdr), len(hdr)+len(st.Payload), hdr, st.Payload))
+			} else if st.Reply != "" {
 				cl.send(fmt.Sprintf("PUB %s %s %d\r\n%s\r\n", st.Subject, st.Reply, len(st.Payload), st.Payload))
 			} else {
 				cl.send(fmt.Sprintf("PUB %s %d\r\n%s\r\n", st.Subject, len(st.Payload), st.Payload))
 			}
 		}
 		syncAll(clients, st.Client)
+		if st.Trace != "" {
+			awaitTrace(clients, subjects, fmt.Sprintf("tr.c%d", st.Client))
+		}
 		// Auto-replying clients answer what they received, once.
 		var repliers []int
 		for i, spec := range c.Clients {
@@ -125,6 +139,49 @@ func syncAll(clients []*rawClient, first ...int) {
 
 // collect gathers what each client received since the last call, as a
 // sorted list per client.
+// traceWait bounds the wait for a trace event. nats-server publishes
+// trace events from its internal send loop, so one may arrive after the
+// PONG that ends a step; a server that sends none is waited for in full,
+// and only when some subscription could receive the event.
+const traceWait = 500 * time.Millisecond
+
+// awaitTrace waits until a client has received the event sent to dest,
+// when a subscription of the scenario matches dest.
+func awaitTrace(clients []*rawClient, subjects map[[2]int]string, dest string) {
+	interested := false
+	for _, s := range subjects {
+		interested = interested || subjectMatches(s, dest)
+	}
+	if !interested {
+		return
+	}
+	deadline := time.Now().Add(traceWait)
+	for time.Now().Before(deadline) {
+		for _, cl := range clients {
+			if cl.hasEvent("MSG " + dest + " ") {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// subjectMatches reports whether the literal subject matches pattern.
+func subjectMatches(pattern, subject string) bool {
+	p, s := strings.Split(pattern, "."), strings.Split(subject, ".")
+	for i, tok := range p {
+		switch {
+		case tok == ">":
+			return len(s) > i
+		case i >= len(s):
+			return false
+		case tok != "*" && tok != s[i]:
+			return false
+		}
+	}
+	return len(p) == len(s)
+}
+
 func collect(clients []*rawClient) []string {
 	var out []string
 	for i, cl := range clients {
