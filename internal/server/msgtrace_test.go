@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
+
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 // The configuration the expectations below were taken from, run against
@@ -188,4 +191,30 @@ func TestMessageTrace(t *testing.T) {
 	// A destination the tracer may not publish to stops the message.
 	publish(a, "new.y", "secret.traces", false)
 	nothing("forbidden destination", wild)
+}
+
+// An HPUB refused for its size is still traced, with the ingress error
+// nats-server gives it; the publisher is closed as usual.
+func TestMessageTraceOversize(t *testing.T) {
+	t.Parallel()
+	s := runConf(t, "max_payload: 64\n")
+	watcher := mustDial(t, s)
+	events, _ := watcher.SubscribeSync("traces")
+	watcher.Flush()
+	rc, _ := testutil.NewRawConn(t, s)
+	rc.Connect(`{"verbose":false,"headers":true}`, false)
+	hdr := "NATS/1.0\r\nNats-Trace-Dest: traces\r\n\r\n"
+	rc.Send(fmt.Sprintf("HPUB big %d %d\r\n%s", len(hdr), len(hdr)+100, hdr))
+	rc.Expect("-ERR 'Maximum Payload Violation'\r\n")
+	m, err := events.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatalf("no trace event: %v", err)
+	}
+	var e traceEvent
+	if err := json.Unmarshal(m.Data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.steps(); len(got) != 1 || got[0] != "in acc=$G subj=big error=maximum payload exceeded" || e.Request.MsgSize != len(hdr)+100 {
+		t.Errorf("oversize trace: %q size %d", got, e.Request.MsgSize)
+	}
 }
