@@ -130,6 +130,9 @@ func (s *stream) ingestLoop() {
 			s.js.b.Publish(s.acc.name, out[i].subj, out[i].reply, out[i].hdr, out[i].msg)
 			out[i] = outMsg{}
 		}
+		if stored {
+			s.kickConsumers() // consumers hook: see consumers.go
+		}
 		buf = batch
 	}
 }
@@ -299,6 +302,7 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 	if msgID != "" {
 		s.dedupe.add(msgID, seq, ts)
 	}
+	s.onStored(seq, subj) // consumers hook: see consumers.go
 	if rollupSub {
 		s.st.Purge(store.PurgeOpts{Subject: subj, Seq: seq})
 	} else if rollupAll {

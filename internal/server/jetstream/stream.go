@@ -44,6 +44,7 @@ type stream struct {
 	}
 	// Owned by the ingest goroutine.
 	dedupe dedupeState
+	cons   consumerSet // consumers hook: see consumers.go
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
@@ -102,6 +103,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 		s.stop(true)
 		return nil, err
 	}
+	s.recoverConsumers() // consumers hook: see consumers.go
 	return s, nil
 }
 
@@ -209,6 +211,7 @@ func (s *stream) stop(remove bool) error {
 	s.unsubscribe()
 	s.in.close()
 	<-s.done
+	s.stopConsumers(remove) // consumers hook: see consumers.go
 	s.acc.mu.Lock()
 	if s.acc.mu.streams[s.name] == s {
 		delete(s.acc.mu.streams, s.name)
