@@ -65,6 +65,7 @@ func (s *Server) Accountz(o *api.AccountzOptions) (*api.Accountz, error) {
 		AccountName: a.Name,
 		LastUpdate:  s.configLoadTime().UTC(),
 		IsSystem:    a == s.sysAcc,
+		JetStream:   s.js.Load() != nil && s.js.Load().AccountEnabled(a.Name),
 		Complete:    true,
 		ClientCnt:   a.NumClients(),
 		SubCnt:      st.NumSubs,

@@ -90,6 +90,10 @@ func (s *Server) Varz() (*api.Varz, error) {
 	if s.sysAcc != nil {
 		v.SystemAccount = s.sysAcc.Name
 	}
+	if js := s.js.Load(); js != nil {
+		cfg, stats := js.ConfigInfo(), js.Stats()
+		v.JetStream = api.JetStreamVarz{Config: &cfg, Stats: &stats}
+	}
 	for _, a := range s.accs.sorted() {
 		v.Subscriptions += uint32(a.sl.Count())
 	}
@@ -120,13 +124,17 @@ func (s *Server) Leafz(*api.LeafzOptions) (*api.Leafz, error) {
 // report, from a server that is not it: a 400 over HTTP, silence in $SYS.
 var errNotLeader = fmt.Errorf("%w: not leader", errSkipReply)
 
-// Jsz reports JetStream; sluice has none yet, which nats-server reports as
-// zeros and "disabled": true.
+// Jsz reports JetStream: zeros and "disabled": true when it is off, as
+// nats-server reports.
 func (s *Server) Jsz(o *api.JSzOptions) (*api.JSInfo, error) {
-	if o != nil && o.LeaderOnly {
-		return nil, errNotLeader
+	js := s.js.Load()
+	if js == nil {
+		if o != nil && o.LeaderOnly {
+			return nil, errNotLeader
+		}
+		return &api.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
 	}
-	return &api.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}, nil
+	return js.Jsz(o, s.id), nil
 }
 
 // Ipqueuesz reports sluice's internal queue (callbacks of internal
@@ -148,8 +156,12 @@ func (s *Server) Raftz(*api.RaftzOptions) *api.RaftzStatus {
 }
 
 // jszAccount is one account's JetStream report ($SYS.REQ.ACCOUNT.<acc>.JSZ).
-func (s *Server) jszAccount(*api.JSzOptions) (*api.AccountDetail, error) {
-	return nil, errors.New("jetstream not enabled")
+func (s *Server) jszAccount(o *api.JSzOptions) (*api.AccountDetail, error) {
+	js := s.js.Load()
+	if js == nil {
+		return nil, errors.New("jetstream not enabled")
+	}
+	return js.AccountJsz(o.Account, o)
 }
 
 // Healthz checks that the server accepts connections. The JetStream checks
@@ -178,6 +190,17 @@ func (s *Server) Healthz(o *api.HealthzOptions) *api.HealthStatus {
 	s.mu.Unlock()
 	if !ready {
 		return fail(http.StatusInternalServerError, api.HealthzErrorConn, "failed to be ready for connections: server is not running")
+	}
+	// JetStream: configured and running is all js-enabled-only and
+	// js-server-only ask; an account or stream is looked up.
+	if js := s.js.Load(); js != nil && !o.JSServerOnly && !o.JSEnabledOnly && !o.JSEnabled && o.Account != "" {
+		if err := js.Healthy(o.Account, o.Stream); err != nil {
+			typ := api.HealthzErrorAccount
+			if o.Stream != "" {
+				typ = api.HealthzErrorStream
+			}
+			return fail(http.StatusServiceUnavailable, typ, err.Error())
+		}
 	}
 	return &api.HealthStatus{Status: "ok", StatusCode: http.StatusOK}
 }

@@ -143,17 +143,21 @@ func handleStreamDelete(js *JetStream, a *jsAccount, r *apiReq, t []string) any 
 
 func handleStreamInfo(js *JetStream, a *jsAccount, r *apiReq, t []string) any {
 	var req api.JSApiStreamInfoRequest
+	fail := func(e *api.ApiError) any {
+		return &streamInfoResp{api.JSApiStreamInfoResponse{ApiResponse: api.ApiResponse{Error: e}}}
+	}
 	if e := js.decode(r.msg, &req); e != nil {
-		return errResp(e)
+		return fail(e)
 	}
 	s := a.lookup(t[2])
 	if s == nil {
-		return errResp(api.JSStreamNotFoundErr)
+		return fail(api.JSStreamNotFoundErr)
 	}
 	resp := &streamInfoResp{api.JSApiStreamInfoResponse{StreamInfo: s.info(req.DeletedDetails)}}
+	resp.StreamInfo.Cluster = &api.ClusterInfo{Leader: js.b.ServerName()}
 	if req.SubjectsFilter != "" {
 		if !subject.ValidSubject(req.SubjectsFilter) {
-			return errResp(api.JSStreamInfoMaxSubjectsErr)
+			return fail(api.JSStreamInfoMaxSubjectsErr)
 		}
 		totals := s.st.SubjectsTotals(req.SubjectsFilter)
 		names := make([]string, 0, len(totals))
@@ -284,11 +288,8 @@ func handleMsgDelete(js *JetStream, a *jsAccount, r *apiReq, t []string) any {
 	} else {
 		ok, err = s.st.Erase(req.Seq)
 	}
-	if err == nil && !ok {
-		err = store.ErrNotFound
-	}
-	if errors.Is(err, store.ErrDeleted) {
-		err = store.ErrNotFound
+	if (err == nil && !ok) || errors.Is(err, store.ErrDeleted) || errors.Is(err, store.ErrNotFound) {
+		return errResp(api.JSSequenceNotFoundErrF.With("seq", req.Seq))
 	}
 	if err != nil {
 		return errResp(api.JSStreamMsgDeleteFailedF.With("err", err))

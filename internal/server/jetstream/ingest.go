@@ -177,11 +177,6 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 			return fail(api.JSStreamHeaderExceedsMaximumErr)
 		}
 		if len(hdr) > 0 {
-			if v := getHeader(hdr, hdrRequiredLevel); v != nil {
-				if n, err := strconv.Atoi(string(v)); err != nil || n > APILevel {
-					return fail(api.JSRequiredApiLevelErr)
-				}
-			}
 			if hasHeader(hdr, hdrBatchID) {
 				if !cfg.AllowAtomicPublish {
 					return fail(api.JSAtomicPublishDisabledErr)

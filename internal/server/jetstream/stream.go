@@ -277,6 +277,9 @@ func (s *stream) state(deleted bool) api.StreamState {
 		FirstTime: st.FirstTime.UTC(), LastTime: st.LastTime.UTC(),
 		NumSubjects: st.NumSubjects, NumDeleted: st.NumDeleted, Deleted: st.Deleted, Consumers: st.Consumers,
 	}
+	if st.Msgs == 0 && st.LastSeq == 0 {
+		out.FirstSeq = 0 // an empty, never written stream, as nats-server shows it
+	}
 	if st.Lost != nil {
 		out.Lost = &api.LostStreamData{Msgs: st.Lost.Msgs, Bytes: st.Lost.Bytes}
 	}
@@ -292,7 +295,6 @@ func (s *stream) info(deleted bool) *api.StreamInfo {
 		Created:   s.created.UTC(),
 		State:     s.state(deleted),
 		Domain:    s.js.cfg.Domain,
-		Cluster:   &api.ClusterInfo{Leader: s.js.b.ServerName()},
 		TimeStamp: time.Now().UTC(),
 	}
 }

@@ -170,6 +170,7 @@ func (h *Handler) writeMetrics(p *promWriter) {
 	}
 	p.one(metricsNamespace+"_healthz_status", "0 when /healthz reports ok, 1 otherwise", false, health, "server_id", id)
 
+	h.writeJetStreamMetrics(p, id)
 	if as, err := h.src.AccountStatz(&api.AccountStatzOptions{IncludeUnused: true}); err == nil {
 		h.writeAccountMetrics(p, id, as.Accounts)
 	}

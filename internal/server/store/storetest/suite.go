@@ -107,6 +107,9 @@ func testStoreLoad(t *testing.T, open Opener) {
 	check(t, s, m)
 }
 
+// Trace, when set, sees each random op (debugging).
+var Trace func(desc string)
+
 // RandomOps drives the store and the model with the same random operations
 // and compares them after each.
 func RandomOps(t testing.TB, s store.Store, m *Model, rng *rand.Rand, n int) {
@@ -181,6 +184,9 @@ func RandomOps(t testing.TB, s store.Store, m *Model, rng *rand.Rand, n int) {
 				t.Fatalf("op %d erase: %v %v", i, ok, err)
 			}
 			desc = "erase last"
+		}
+		if Trace != nil {
+			Trace(desc)
 		}
 		if err := Compare(s, m); err != nil {
 			t.Fatalf("op %d (%s): %v", i, desc, err)

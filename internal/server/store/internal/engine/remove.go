@@ -307,4 +307,3 @@ func (e *Engine[P]) UpdateConfig(cfg store.Config) error {
 	e.armTimerLocked()
 	return nil
 }
-

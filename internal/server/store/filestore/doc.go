@@ -1,0 +1,72 @@
+// Package filestore is the durable store.Store: the shared engine's index
+// in memory, the messages in append-only block files of checksummed
+// records. All I/O goes through vfs.FS.
+//
+// # Layout
+//
+// One directory per stream (the caller picks it):
+//
+//	<dir>/blk/00000001.blk   block files, numbered in write order
+//	<dir>/blk/00000001.idx   index of a block (optional, rebuilt when stale)
+//	<dir>/obs/<name>.cs      consumer state
+//
+// Messages are appended to the newest block (the tail) in sequence order; a
+// new tail is started when it reaches Options.BlockSize. Deleting a message
+// appends a tombstone to the block that holds it, so every block can be read
+// on its own; a block with no live message left (other than the tail) is
+// removed. Purge and compaction append a base marker to the tail instead of
+// one tombstone per message; truncation appends tombstones and a last
+// marker. A new tail starts with a base marker repeating the current floor,
+// so the newest floor survives the removal of older blocks.
+//
+// # Record
+//
+// Little endian. The header checksum lets recovery find record boundaries
+// again after a corrupt header; the body checksum makes a flipped bit in a
+// message lose that message alone, with its sequence known.
+//
+//	0       4       8               16  17  18      20      24      28      32
+//	+-------+-------+---------------+---+---+-------+-------+-------+-------+
+//	| magic | len   | seq           | k | 0 | slen  | hlen  | hcrc  | bcrc  |
+//	+-------+-------+---------------+---+---+-------+-------+-------+-------+
+//	body (kind message):  ts int64 | ttl int64 | subject | header | data
+//	body (kind skip):     count uint64
+//	(delete, base, last:  no body; seq is the operand)
+//
+// magic is "SLR1"; len is the whole record; hcrc is CRC-32C of bytes 0..24,
+// bcrc of the body. Kinds: 1 message, 2 delete (tombstone of seq in this
+// block), 3 skip (seq..seq+count-1 hold no message), 4 base (every sequence
+// below seq is gone), 5 last (every sequence above seq is gone).
+//
+// # Index
+//
+// A block's index lists its records without payloads (kind, seq, offset,
+// length, time, ttl, subject), the block length it covers and a CRC-32C of
+// the whole index. It is written, without fsync, when a block stops being
+// the tail and at Stop. Recovery uses it for the bytes it covers and scans
+// the block after them (tombstones appended later); a missing, corrupt or
+// longer-than-the-block index is ignored and the block is scanned whole.
+// The per-subject state is rebuilt from the indexes, which are its snapshot.
+//
+// # Recovery
+//
+// Blocks are read in order. A record that runs past the end of its block (a
+// torn write) ends the block: the file is truncated there, and nothing after
+// it is served. A record whose body checksum fails is lost alone: it is
+// skipped, logged and reported in State().Lost and to the lost callback
+// (unless a tombstone says it was erased). A record whose header fails is
+// skipped by scanning forward for the next valid header. A corrupt record
+// found later by a read is handled the same way. Corrupt tombstones or
+// markers are logged; what they deleted may come back.
+//
+// # Durability
+//
+// Store writes the record to the file before returning (so a write error
+// fails that Store and changes nothing). With Config.SyncAlways, Sync
+// fsyncs every block written since the last Sync and the directory when
+// blocks were created or removed; it is cheap when nothing changed and may
+// run concurrently with Store (group commit: store a batch, Sync once,
+// acknowledge the batch). A failed fsync fails the store for writes until it
+// is reopened. Without SyncAlways, Sync returns at once and a background
+// goroutine syncs every SyncInterval.
+package filestore

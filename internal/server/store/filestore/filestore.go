@@ -1,0 +1,408 @@
+package filestore
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/internal/engine"
+	"github.com/sluicehq/sluice/internal/server/store/vfs"
+)
+
+// Options are the filestore's knobs beyond store.Config.
+type Options struct {
+	FS        vfs.FS       // vfs.OS{} when nil
+	Logger    store.Logger // discards when nil
+	BlockSize int64        // bytes before a new block is started; 8 MiB when 0
+}
+
+const (
+	defaultBlockSize    = 8 << 20
+	defaultSyncInterval = 2 * time.Minute
+)
+
+// loc is where a message's record lives.
+type loc struct {
+	blk uint32
+	off uint32
+	len uint32
+}
+
+// backend implements engine.Backend over block files. Its fields are
+// guarded by the engine's lock (written under the write lock; Read runs
+// under the read lock and only reads).
+type backend struct {
+	fs        vfs.FS
+	dir       string // the blk directory
+	log       store.Logger
+	name      string
+	blockSize int64
+
+	blocks   map[uint32]*block
+	order    []*block // by id; the last is the tail
+	floor    uint64   // newest base marker
+	dirDirty bool
+	toClose  []vfs.File
+	failed   error // a write that could not be undone
+	wbuf     []byte
+	rng      *rand.Rand
+}
+
+// Store is a file store.
+type Store struct {
+	*engine.Engine[loc]
+	b    *backend
+	dir  string
+	fs   vfs.FS
+	log  store.Logger
+	sync sync.Mutex // serialises Sync (see syncNow)
+
+	recoveryLost *store.LostData // reported to the first lost callback
+	stopBG       chan struct{}
+	bgDone       chan struct{}
+
+	cmu       sync.Mutex
+	consumers map[string]*consumerStore
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (recovering) or creates the store kept in dir.
+func Open(dir string, cfg store.Config, opts Options) (*Store, error) {
+	if opts.FS == nil {
+		opts.FS = vfs.OS{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = store.NopLogger{}
+	}
+	if opts.BlockSize <= 0 {
+		opts.BlockSize = defaultBlockSize
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("%w: empty directory", store.ErrBadConfig)
+	}
+	b := &backend{
+		fs: opts.FS, dir: filepath.Join(dir, "blk"), log: opts.Logger, name: cfg.Name,
+		blockSize: opts.BlockSize, blocks: make(map[uint32]*block),
+		floor: max(cfg.FirstSeq, 1), rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)),
+	}
+	e, err := engine.New(cfg, engine.Backend[loc](b), engine.Options{Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.FS.MkdirAll(b.dir); err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrWrite, err)
+	}
+	s := &Store{Engine: e, b: b, dir: dir, fs: opts.FS, log: opts.Logger, consumers: make(map[string]*consumerStore)}
+	if err := s.recover(); err != nil {
+		b.closeAll()
+		return nil, err
+	}
+	s.startBackground()
+	return s, nil
+}
+
+// Type implements store.Store.
+func (*Store) Type() store.StorageType { return store.FileStorage }
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+func (b *backend) tail() *block {
+	if len(b.order) == 0 {
+		return nil
+	}
+	return b.order[len(b.order)-1]
+}
+
+// writeLocked appends rec to blk; on failure it cuts what was written.
+func (b *backend) write(blk *block, rec []byte) error {
+	if b.failed != nil {
+		return b.failed
+	}
+	if _, err := blk.f.WriteAt(rec, blk.size); err != nil {
+		if terr := blk.f.Truncate(blk.size); terr != nil {
+			b.failed = fmt.Errorf("write failed (%v) and could not be undone: %v", err, terr)
+			b.log.Errorf("store %s: %v", b.name, b.failed)
+		}
+		return err
+	}
+	blk.size += int64(len(rec))
+	blk.dirty = true
+	return nil
+}
+
+// tailFor returns the block to append to, starting a new one when needed.
+func (b *backend) tailFor() (*block, error) {
+	t := b.tail()
+	if t != nil && t.size < b.blockSize {
+		return t, nil
+	}
+	if b.failed != nil {
+		return nil, b.failed
+	}
+	id := uint32(1)
+	if t != nil {
+		id = t.id + 1
+	}
+	f, err := b.fs.OpenFile(blockName(b.dir, id), true)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	nb := &block{id: id, f: f}
+	rec := appendCtl(nil, kindBase, b.floor, 0)
+	if err := b.write(nb, rec); err != nil {
+		f.Close()
+		_ = b.fs.Remove(blockName(b.dir, id))
+		return nil, err
+	}
+	nb.metas = append(nb.metas, meta{kind: kindBase, seq: b.floor, len: uint32(len(rec))})
+	b.dirDirty = true
+	if t != nil {
+		b.writeIndex(t)
+		t.metas = nil
+	}
+	b.blocks[id] = nb
+	b.order = append(b.order, nb)
+	return nb, nil
+}
+
+// writeIndex saves blk's index (no fsync: a torn index fails its checksum
+// and the block is scanned instead).
+func (b *backend) writeIndex(blk *block) {
+	data := encodeIndex(blk.id, blk.size, blk.metas)
+	if err := vfs.WriteFileAtomic(b.fs, indexName(b.dir, blk.id), data, false); err != nil {
+		b.log.Warnf("store %s: writing index of block %d: %v", b.name, blk.id, err)
+	}
+}
+
+// Append implements engine.Backend.
+func (b *backend) Append(seq uint64, ts, ttl int64, subj string, hdr, data []byte) (loc, error) {
+	t, err := b.tailFor()
+	if err != nil {
+		return loc{}, err
+	}
+	if t.size+int64(hdrSize+bodyFixed+len(subj)+len(hdr)+len(data)) > 1<<32-1 {
+		return loc{}, errors.New("record does not fit in a block")
+	}
+	b.wbuf = appendMsg(b.wbuf[:0], seq, ts, ttl, subj, hdr, data)
+	off := t.size
+	if err := b.write(t, b.wbuf); err != nil {
+		return loc{}, err
+	}
+	t.live++
+	t.metas = append(t.metas, meta{kind: kindMsg, seq: seq, off: uint32(off), len: uint32(len(b.wbuf)),
+		ts: ts, ttl: ttl, size: store.Size(subj, hdr, data), subj: subj})
+	return loc{blk: t.id, off: uint32(off), len: uint32(len(b.wbuf))}, nil
+}
+
+// appendCtlTail appends a control record to the tail.
+func (b *backend) appendCtlTail(kind byte, seq, count uint64) error {
+	t, err := b.tailFor()
+	if err != nil {
+		return err
+	}
+	b.wbuf = appendCtl(b.wbuf[:0], kind, seq, count)
+	off := t.size
+	if err := b.write(t, b.wbuf); err != nil {
+		return err
+	}
+	t.metas = append(t.metas, meta{kind: kind, seq: seq, count: count, off: uint32(off), len: uint32(len(b.wbuf))})
+	return nil
+}
+
+// Skip implements engine.Backend.
+func (b *backend) Skip(seq, n uint64) error { return b.appendCtlTail(kindSkip, seq, n) }
+
+// Read implements engine.Backend.
+func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
+	blk := b.blocks[l.blk]
+	if blk == nil {
+		return fmt.Errorf("block %d of message %d is gone", l.blk, seq)
+	}
+	r := make([]byte, l.len)
+	if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
+		return fmt.Errorf("reading message %d: %w", seq, err)
+	}
+	h, ok := decodeHeader(r)
+	if !ok || h.len != l.len || h.seq != seq || h.kind != kindMsg || !bodyOK(h, r) {
+		return store.ErrCorrupt
+	}
+	_, _, subj, hdr, data := msgFields(h, r)
+	if string(subj) != m.Subject {
+		return store.ErrCorrupt
+	}
+	if len(hdr) > 0 {
+		m.Header = hdr
+	}
+	m.Data = data
+	return nil
+}
+
+// group sorts removals by block.
+func group(rm []engine.Removed[loc]) map[uint32][]engine.Removed[loc] {
+	g := make(map[uint32][]engine.Removed[loc])
+	for _, r := range rm {
+		g[r.P.blk] = append(g[r.P.blk], r)
+	}
+	return g
+}
+
+// tombstone removes messages of one block: the whole block when nothing
+// else in it is live, tombstones otherwise (erase: and the bodies
+// overwritten).
+func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) error {
+	if blk.live == len(rs) && blk != b.tail() {
+		if err := b.removeBlock(blk); err == nil {
+			return nil
+		}
+	}
+	b.wbuf = b.wbuf[:0]
+	for _, r := range rs {
+		b.wbuf = appendCtl(b.wbuf, kindDelete, r.Seq, 0)
+	}
+	off := blk.size
+	if err := b.write(blk, b.wbuf); err != nil {
+		return err
+	}
+	if blk.metas != nil {
+		for i, r := range rs {
+			blk.metas = append(blk.metas, meta{kind: kindDelete, seq: r.Seq, off: uint32(off) + uint32(i*hdrSize), len: hdrSize})
+		}
+	}
+	blk.live -= len(rs)
+	if erase {
+		for _, r := range rs {
+			junk := make([]byte, r.P.len-hdrSize)
+			for i := range junk {
+				junk[i] = byte(b.rng.Uint32())
+			}
+			if _, err := blk.f.WriteAt(junk, int64(r.P.off)+hdrSize); err != nil {
+				b.log.Warnf("store %s: erasing message %d: %v", b.name, r.Seq, err)
+			}
+		}
+	}
+	return nil
+}
+
+// removeBlock deletes a block's files. The file handle is closed by the
+// next Sync (one may be fsyncing it right now).
+func (b *backend) removeBlock(blk *block) error {
+	if err := b.fs.Remove(blockName(b.dir, blk.id)); err != nil && !vfs.IsNotExist(err) {
+		b.log.Warnf("store %s: removing block %d: %v", b.name, blk.id, err)
+		return err
+	}
+	_ = b.fs.Remove(indexName(b.dir, blk.id))
+	delete(b.blocks, blk.id)
+	for i, o := range b.order {
+		if o == blk {
+			b.order = append(b.order[:i], b.order[i+1:]...)
+			break
+		}
+	}
+	b.toClose = append(b.toClose, blk.f)
+	b.dirDirty = true
+	return nil
+}
+
+// Remove implements engine.Backend.
+func (b *backend) Remove(rm []engine.Removed[loc], erase bool) error {
+	if b.failed != nil {
+		return b.failed
+	}
+	for id, rs := range group(rm) {
+		blk := b.blocks[id]
+		if blk == nil {
+			continue
+		}
+		if err := b.tombstone(blk, rs, erase); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Compact implements engine.Backend: a base marker in the tail covers
+// every message below first, and blocks left empty go.
+func (b *backend) Compact(first uint64, rm []engine.Removed[loc]) error {
+	if b.failed != nil {
+		return b.failed
+	}
+	prev := b.floor
+	b.floor = max(b.floor, first)
+	if err := b.appendCtlTail(kindBase, first, 0); err != nil {
+		b.floor = prev
+		return err
+	}
+	for id, rs := range group(rm) {
+		if blk := b.blocks[id]; blk != nil {
+			blk.live -= len(rs)
+			if blk.live <= 0 && blk != b.tail() {
+				_ = b.removeBlock(blk) // the base marker covers it anyway
+			}
+		}
+	}
+	return nil
+}
+
+// Truncate implements engine.Backend: tombstones for the live messages
+// above last, then a last marker in the tail.
+func (b *backend) Truncate(last uint64, rm []engine.Removed[loc]) error {
+	if err := b.Remove(rm, false); err != nil {
+		return err
+	}
+	if err := b.appendCtlTail(kindLast, last, 0); err != nil {
+		return err
+	}
+	b.floor = min(b.floor, last+1)
+	return nil
+}
+
+func (b *backend) closeAll() {
+	for _, blk := range b.order {
+		blk.f.Close()
+	}
+	for _, f := range b.toClose {
+		f.Close()
+	}
+	b.toClose = nil
+}
+
+// parseBlockName returns the id of a block file name.
+func parseBlockName(n string) (uint32, bool) {
+	id, ok := strings.CutSuffix(n, ".blk")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(id, 10, 32)
+	return uint32(v), err == nil && v > 0
+}
+
+// sortedIDs lists the block ids in dir.
+func (b *backend) sortedIDs() ([]uint32, error) {
+	names, err := b.fs.ReadDir(b.dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []uint32
+	for _, n := range names {
+		if id, ok := parseBlockName(n); ok {
+			ids = append(ids, id)
+		} else if strings.HasSuffix(n, ".tmp") {
+			_ = b.fs.Remove(filepath.Join(b.dir, n))
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}

@@ -1,0 +1,242 @@
+package filestore
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/internal/engine"
+	"github.com/sluicehq/sluice/internal/server/store/vfs"
+)
+
+// loadBlock reads the records of block id: from its index where it is
+// valid, scanning the rest. A torn tail is cut off the file.
+func (b *backend) loadBlock(id uint32) (*block, scanResult, error) {
+	f, err := b.fs.OpenFile(blockName(b.dir, id), false)
+	if err != nil {
+		return nil, scanResult{}, err
+	}
+	size, err := f.Size()
+	if err != nil {
+		f.Close()
+		return nil, scanResult{}, err
+	}
+	var res scanResult
+	from := int64(0)
+	if data, err := b.fs.ReadFile(indexName(b.dir, id)); err == nil {
+		if covered, metas, ok := decodeIndex(data, id); ok && covered <= size {
+			res.metas, from = metas, covered
+		} else {
+			b.log.Noticef("store %s: index of block %d is stale or corrupt, rebuilding it from the block", b.name, id)
+		}
+	}
+	if from < size {
+		buf := make([]byte, size-from)
+		if _, err := f.ReadAt(buf, from); err != nil && err != io.EOF {
+			f.Close()
+			return nil, scanResult{}, err
+		}
+		more := scan(buf, from)
+		res.metas = append(res.metas, more.metas...)
+		res.corrupt = more.corrupt
+		res.end = more.end
+	} else {
+		res.end = size
+	}
+	if res.end < size {
+		b.log.Warnf("store %s: block %d has a torn tail of %d bytes, cutting it", b.name, id, size-res.end)
+		if err := f.Truncate(res.end); err != nil {
+			f.Close()
+			return nil, scanResult{}, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, scanResult{}, err
+		}
+	}
+	return &block{id: id, f: f, size: res.end}, res, nil
+}
+
+// recover rebuilds the index from the block files.
+func (s *Store) recover() error {
+	b := s.b
+	ids, err := b.sortedIDs()
+	if err != nil {
+		return fmt.Errorf("%w: listing blocks: %v", store.ErrWrite, err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var (
+		msgs        []engine.Recovered[loc]
+		last, floor uint64
+		lost        store.LostData
+		unknownLost uint64
+	)
+	for _, id := range ids {
+		blk, res, err := b.loadBlock(id)
+		if err != nil {
+			b.closeAll()
+			return fmt.Errorf("%w: reading block %d: %v", store.ErrWrite, id, err)
+		}
+		b.blocks[id] = blk
+		b.order = append(b.order, blk)
+		// File order matters: a tombstone deletes the record of its
+		// sequence written before it in this block (a truncated sequence
+		// may be used again later by a new message).
+		var local []engine.Recovered[loc]
+		pos := make(map[uint64]int)
+		dels := make(map[uint64]bool)
+		for _, m := range res.metas {
+			switch m.kind {
+			case kindMsg:
+				last = max(last, m.seq)
+				pos[m.seq] = len(local)
+				local = append(local, engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
+					P: loc{blk: id, off: m.off, len: m.len}})
+			case kindDelete:
+				dels[m.seq] = true
+				if i, ok := pos[m.seq]; ok {
+					local[i].Seq = 0
+					delete(pos, m.seq)
+				}
+			case kindSkip:
+				last = max(last, m.seq+m.count-1)
+			case kindBase:
+				floor = max(floor, m.seq)
+				last = max(last, m.seq-1)
+			case kindLast:
+				last = m.seq
+				floor = min(floor, m.seq+1)
+				for len(msgs) > 0 && msgs[len(msgs)-1].Seq > m.seq {
+					msgs = msgs[:len(msgs)-1]
+				}
+				for i := range local {
+					if local[i].Seq > m.seq {
+						delete(pos, local[i].Seq)
+						local[i].Seq = 0
+					}
+				}
+			}
+		}
+		for _, r := range local {
+			if r.Seq != 0 {
+				msgs = append(msgs, r)
+			}
+		}
+		for _, c := range res.corrupt {
+			if c.seq != 0 && dels[c.seq] {
+				continue // erased: its body was overwritten on purpose
+			}
+			b.log.Errorf("store %s: block %d: dropping a corrupt record of %d bytes (sequence %d, 0 if unknown)", b.name, id, c.bytes, c.seq)
+			lost.Bytes += c.bytes
+			if c.seq != 0 {
+				lost.Msgs = append(lost.Msgs, c.seq)
+			} else {
+				unknownLost++
+			}
+		}
+		if t := blk; id == ids[len(ids)-1] {
+			t.metas = res.metas // the tail keeps its metas for its index
+		}
+	}
+	// Messages below the floor are gone (purge, compact).
+	i := 0
+	for i < len(msgs) && msgs[i].Seq < floor {
+		i++
+	}
+	msgs = msgs[i:]
+	b.floor = max(b.floor, floor)
+	first := last + 1
+	if len(msgs) > 0 {
+		first = msgs[0].Seq
+	} else if floor > first {
+		first, last = floor, floor-1
+	}
+	for _, m := range msgs {
+		b.blocks[m.P.blk].live++
+	}
+	// Blocks with nothing live left (other than the tail) go.
+	for _, blk := range append([]*block(nil), b.order...) {
+		if blk.live == 0 && blk != b.tail() {
+			_ = b.removeBlock(blk)
+		}
+	}
+	var lp *store.LostData
+	if lost.Bytes > 0 {
+		lp = &lost
+		s.recoveryLost = &store.LostData{Msgs: append([]uint64(nil), lost.Msgs...), Bytes: lost.Bytes}
+		if unknownLost > 0 {
+			b.log.Errorf("store %s: %d corrupt records of unknown sequence were dropped", b.name, unknownLost)
+		}
+	}
+	s.Engine.Restore(first, last, msgs, lp)
+	return nil
+}
+
+// RegisterLostCallback implements store.Store. Data lost during recovery
+// (before any callback could be registered) is reported to the first
+// callback at once.
+func (s *Store) RegisterLostCallback(cb store.LostCallback) {
+	s.Engine.RegisterLostCallback(cb)
+	s.Lock()
+	lost := s.recoveryLost
+	s.recoveryLost = nil
+	s.Unlock()
+	if lost != nil && cb != nil {
+		cb(*lost)
+	}
+}
+
+// Sync implements store.Store.
+func (s *Store) Sync() error {
+	if !s.Engine.Config().SyncAlways {
+		return nil
+	}
+	return s.syncNow()
+}
+
+// syncNow fsyncs what was written since the last sync. The sync lock is
+// held across the snapshot and the fsyncs, so a second Sync that finds
+// nothing new still returns only after the first one's fsyncs are done.
+func (s *Store) syncNow() error {
+	s.sync.Lock()
+	defer s.sync.Unlock()
+	s.Lock()
+	if s.ClosedLocked() {
+		s.Unlock()
+		return store.ErrStoreClosed
+	}
+	var files []vfs.File
+	for _, blk := range s.b.order {
+		if blk.dirty {
+			files = append(files, blk.f)
+			blk.dirty = false
+		}
+	}
+	dirDirty, closing := s.b.dirDirty, s.b.toClose
+	s.b.dirDirty, s.b.toClose = false, nil
+	s.Unlock()
+	err := syncFiles(s.fs, s.b.dir, files, dirDirty)
+	for _, f := range closing {
+		f.Close()
+	}
+	if err != nil {
+		s.log.Errorf("store %s: fsync failed, refusing writes until restarted: %v", s.b.name, err)
+		s.Engine.Fail(err)
+		return fmt.Errorf("%w: %v", store.ErrWrite, err)
+	}
+	return nil
+}
+
+func syncFiles(fsys vfs.FS, dir string, files []vfs.File, dirDirty bool) error {
+	for _, f := range files {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	if dirDirty {
+		return fsys.SyncDir(dir)
+	}
+	return nil
+}

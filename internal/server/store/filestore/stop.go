@@ -1,0 +1,92 @@
+package filestore
+
+import (
+	"time"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+)
+
+// startBackground starts the periodic fsync of async mode.
+func (s *Store) startBackground() {
+	s.stopBG = make(chan struct{})
+	s.bgDone = make(chan struct{})
+	go func() {
+		defer close(s.bgDone)
+		for {
+			cfg := s.Engine.Config()
+			d := cfg.SyncInterval
+			if d <= 0 {
+				d = defaultSyncInterval
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-s.stopBG:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			if !cfg.SyncAlways {
+				if err := s.syncNow(); err != nil && err != store.ErrStoreClosed {
+					s.log.Errorf("store %s: background sync: %v", cfg.Name, err)
+				}
+			}
+		}
+	}()
+}
+
+// Stop implements store.Store: writes the tail's index, fsyncs and closes.
+func (s *Store) Stop() error {
+	s.Lock()
+	if s.ClosedLocked() {
+		s.Unlock()
+		return store.ErrStoreClosed
+	}
+	s.Unlock()
+	close(s.stopBG)
+	<-s.bgDone
+	err := s.syncNow()
+	s.sync.Lock()
+	defer s.sync.Unlock()
+	s.Lock()
+	defer s.Unlock()
+	if t := s.b.tail(); t != nil && s.b.failed == nil && err == nil {
+		s.b.writeIndex(t)
+	}
+	s.CloseLocked()
+	s.b.closeAll()
+	s.cmu.Lock()
+	for _, c := range s.consumers {
+		c.close()
+	}
+	s.cmu.Unlock()
+	if err == store.ErrStoreClosed {
+		err = nil
+	}
+	return err
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete() error {
+	if err := s.Stop(); err != nil && err != store.ErrStoreClosed {
+		s.log.Warnf("store %s: stopping before delete: %v", s.b.name, err)
+	}
+	return s.fs.RemoveAll(s.dir)
+}
+
+// State adds the consumer count.
+func (s *Store) State() store.State {
+	st := s.Engine.State()
+	s.cmu.Lock()
+	st.Consumers = len(s.consumers)
+	s.cmu.Unlock()
+	return st
+}
+
+// StateWithDeleted adds the consumer count.
+func (s *Store) StateWithDeleted() store.State {
+	st := s.Engine.StateWithDeleted()
+	s.cmu.Lock()
+	st.Consumers = len(s.consumers)
+	s.cmu.Unlock()
+	return st
+}
