@@ -104,6 +104,7 @@ func New(env Env, cfg api.ConsumerConfig, created time.Time, state *store.Consum
 		c.startLocked()
 	}
 	c.recountLocked()
+	c.kick <- struct{}{}
 	go c.run()
 	return c
 }
