@@ -230,8 +230,10 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 		if err := c.env.State.Update(st); err != nil && c.env.Log != nil {
 			c.env.Log.Errorf("JetStream consumer '%s > %s' state: %v", c.env.Stream, c.env.Name, err)
 		}
-		if len(syncWant) > 0 {
-			c.env.State.Sync()
+		// Sync writes the state file: every persist interval, and at
+		// once for an AckSync waiting on it.
+		if err := c.env.State.Sync(); err != nil && c.env.Log != nil {
+			c.env.Log.Errorf("JetStream consumer '%s > %s' state sync: %v", c.env.Stream, c.env.Name, err)
 		}
 	}
 	for _, r := range syncWant {
