@@ -44,6 +44,7 @@ type consumerEntry struct {
 	c    *consumer.Consumer
 	cs   store.ConsumerStore
 	subs []Subscription
+	jr   *ackJournal // file streams only
 }
 
 type consumerMeta struct {
@@ -96,6 +97,16 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 		return nil, err
 	}
 	e := &consumerEntry{s: s, name: name, cs: cs}
+	var journaled []uint64
+	var jr consumer.Journal = noJournal{}
+	if s.dir != "" {
+		e.jr, journaled = openAckJournal(filepath.Join(s.dir, consumerDir), name)
+		if !recovering {
+			e.jr.remove()
+			journaled = nil
+		}
+		jr = e.jr
+	}
 	acc := s.acc.name
 	b := s.js.b
 	send := func(to, subj, reply string, hdr, msg []byte) { b.Publish(acc, to, reply, hdr, msg) }
@@ -108,14 +119,14 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	}
 	env := consumer.Env{
 		Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, HasInterest: interest,
-		Event:  func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
-		Acked:  func(seq uint64) { s.consumerAcked(seq) },
-		Domain: s.js.cfg.Domain, Log: s.js.log,
+		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
+		Acked:   func(seq uint64) { s.consumerAcked(seq) },
+		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log,
 	}
 	if cfg.InactiveThreshold > 0 {
 		env.Inactive = func() { go s.deleteConsumer(name, false) }
 	}
-	e.c = consumer.New(env, cfg, created, state)
+	e.c = consumer.New(env, cfg, created, state, journaled...)
 	if err := e.subscribe(); err != nil {
 		e.c.Stop(true)
 		cs.Delete()
@@ -187,6 +198,9 @@ func (s *stream) deleteConsumer(name string, _ bool) bool {
 	e.unsubscribe()
 	e.c.Stop(true)
 	e.cs.Delete()
+	if e.jr != nil {
+		e.jr.remove()
+	}
 	if s.dir != "" {
 		os.Remove(filepath.Join(s.dir, consumerDir, name+".json"))
 	}
@@ -209,6 +223,9 @@ func (s *stream) stopConsumers(remove bool) {
 			e.cs.Delete()
 		} else {
 			e.cs.Stop()
+		}
+		if e.jr != nil {
+			e.jr.close()
 		}
 	}
 }

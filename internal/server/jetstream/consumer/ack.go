@@ -76,12 +76,33 @@ func (c *Consumer) ProcessAck(subj, reply string, body []byte) {
 		return
 	}
 	wantKick := false
+	direct := false
 	if reply != "" && !isNext {
-		c.mu.syncWant = append(c.mu.syncWant, reply)
-		wantKick = true
+		if c.env.Journal != nil {
+			direct = true
+		} else {
+			c.mu.syncWant = append(c.mu.syncWant, reply)
+			wantKick = true
+		}
 	}
 	wantKick = wantKick || len(acked) > 0 || len(events) > 0
 	c.mu.Unlock()
+	if direct {
+		// The journal holds the ack (it survives the process) before the
+		// client hears of it.
+		ok := true
+		for _, s := range acked {
+			if err := c.env.Journal.Append(s); err != nil {
+				ok = false
+				if c.env.Log != nil {
+					c.env.Log.Errorf("JetStream consumer '%s > %s' ack journal: %v", c.env.Stream, c.env.Name, err)
+				}
+			}
+		}
+		if ok {
+			c.env.Send(reply, reply, "", nil, nil)
+		}
+	}
 	if c.env.Acked != nil {
 		for _, s := range acked {
 			c.env.Acked(s)

@@ -33,8 +33,22 @@ type Env struct {
 	Acked func(seq uint64)
 	// Inactive is called once when inactive_threshold passed.
 	Inactive func()
-	Domain   string
-	Log      Logger
+	// Journal records AckSync acks before they are answered (nil: the
+	// answer waits for State.Sync instead).
+	Journal Journal
+	Domain  string
+	Log     Logger
+}
+
+// Journal is an append-only record of acknowledged stream sequences that
+// survives the process being killed (written, not fsynced): an AckSync is
+// answered once its ack is in it. Rotate starts a new segment when the
+// state is snapshotted; Release(seg) drops the segments the snapshot
+// covers once it is stored.
+type Journal interface {
+	Append(seq uint64) error
+	Rotate() int
+	Release(seg int)
 }
 
 // pend is one delivered, unacknowledged message.
@@ -77,6 +91,7 @@ type Consumer struct {
 		pauseAt  time.Time
 		dirty    bool
 		syncWant []string // AckSync replies waiting for the state to be stored
+		ahead    map[uint64]bool // journaled acks beyond the stored delivered sequence
 		closed   bool
 		sampleN  int // sample_freq percent (0: none)
 		pin      map[string]string
@@ -85,7 +100,7 @@ type Consumer struct {
 
 // New makes a consumer with a checked config and starts its goroutine.
 // state is the persisted state (nil: fresh).
-func New(env Env, cfg api.ConsumerConfig, created time.Time, state *store.ConsumerState) *Consumer {
+func New(env Env, cfg api.ConsumerConfig, created time.Time, state *store.ConsumerState, journaled ...uint64) *Consumer {
 	c := &Consumer{env: env, created: created, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	c.ackPfx = "$JS.ACK." + env.Stream + "." + env.Name + "."
 	c.mu.cfg = cfg
@@ -102,6 +117,17 @@ func New(env Env, cfg api.ConsumerConfig, created time.Time, state *store.Consum
 		c.restoreLocked(state)
 	} else {
 		c.startLocked()
+	}
+	for _, seq := range journaled {
+		if _, ok := c.mu.pending[seq]; ok {
+			c.ackLocked(seq, 0, 0)
+		} else if seq > c.mu.dsLast {
+			if c.mu.ahead == nil {
+				c.mu.ahead = map[uint64]bool{}
+			}
+			c.mu.ahead[seq] = true
+		}
+		c.mu.dirty = true
 	}
 	c.recountLocked()
 	c.kick <- struct{}{}

@@ -211,10 +211,14 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	}
 	var st *store.ConsumerState
 	var syncWant []string
+	seg := -1
 	if c.mu.dirty && c.env.State != nil && (len(c.mu.syncWant) > 0 || now.Sub(*lastPersist) >= persistEvery) {
 		st = c.stateLocked()
 		c.mu.dirty = false
 		*lastPersist = now
+		if c.env.Journal != nil {
+			seg = c.env.Journal.Rotate()
+		}
 	}
 	if len(c.mu.syncWant) > 0 && (st != nil || c.env.State == nil) {
 		syncWant, c.mu.syncWant = c.mu.syncWant, nil
@@ -232,8 +236,12 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 		}
 		// Sync writes the state file: every persist interval, and at
 		// once for an AckSync waiting on it.
-		if err := c.env.State.Sync(); err != nil && c.env.Log != nil {
-			c.env.Log.Errorf("JetStream consumer '%s > %s' state sync: %v", c.env.Stream, c.env.Name, err)
+		if err := c.env.State.Sync(); err != nil {
+			if c.env.Log != nil {
+				c.env.Log.Errorf("JetStream consumer '%s > %s' state sync: %v", c.env.Stream, c.env.Name, err)
+			}
+		} else if seg >= 0 {
+			c.env.Journal.Release(seg)
 		}
 	}
 	for _, r := range syncWant {
@@ -324,13 +332,26 @@ func (c *Consumer) peekLocked() (*store.Msg, int) {
 		c.mu.lps = c.mu.lps[1:]
 	}
 	var best *store.Msg
-	for _, f := range c.filterList() {
-		m, err := c.env.Store.LoadNext(f, c.mu.sseq)
-		if err != nil {
-			continue
+	for {
+		best = nil
+		for _, f := range c.filterList() {
+			m, err := c.env.Store.LoadNext(f, c.mu.sseq)
+			if err != nil {
+				continue
+			}
+			if best == nil || m.Seq < best.Seq {
+				best = m
+			}
 		}
-		if best == nil || m.Seq < best.Seq {
-			best = m
+		if best == nil || !c.mu.ahead[best.Seq] {
+			break
+		}
+		// Acknowledged (journaled) before a crash lost its delivery.
+		delete(c.mu.ahead, best.Seq)
+		c.mu.sseq = best.Seq + 1
+		c.mu.dsLast = max(c.mu.dsLast, best.Seq)
+		if c.mu.npending > 0 {
+			c.mu.npending--
 		}
 	}
 	if best == nil {
