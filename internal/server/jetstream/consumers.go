@@ -21,6 +21,9 @@ type (
 	deliverer interface {
 		Deliver(account, to, subj, reply string, hdr, msg []byte)
 	}
+	batchDeliverer interface {
+		DeliverBatch(account string, n int, at func(i int) (to, subj, reply string, hdr, msg []byte))
+	}
 	interestChecker interface {
 		HasInterest(account, subj string) bool
 	}
@@ -113,15 +116,26 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	if d, ok := b.(deliverer); ok {
 		send = func(to, subj, reply string, hdr, msg []byte) { d.Deliver(acc, to, subj, reply, hdr, msg) }
 	}
+	var sendBatch func([]consumer.Msg)
+	if d, ok := b.(batchDeliverer); ok {
+		sendBatch = func(ms []consumer.Msg) {
+			d.DeliverBatch(acc, len(ms), func(i int) (string, string, string, []byte, []byte) {
+				m := &ms[i]
+				return m.To, m.Subj, m.Reply, m.Hdr, m.Data
+			})
+		}
+	}
 	var interest func(string) bool
 	if ic, ok := b.(interestChecker); ok {
 		interest = func(subj string) bool { return ic.HasInterest(acc, subj) }
 	}
 	env := consumer.Env{
-		Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, HasInterest: interest,
+		Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
 		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
-		Acked:   func(seq uint64) { s.consumerAcked(seq) },
 		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log,
+	}
+	if s.config().Retention != api.LimitsPolicy { // retention can not change on update
+		env.Acked = func(seq uint64) { s.consumerAcked(seq) }
 	}
 	if cfg.InactiveThreshold > 0 {
 		env.Inactive = func() { go s.deleteConsumer(name, false) }

@@ -25,6 +25,8 @@ type Env struct {
 	State        store.ConsumerStore // nil: nothing persisted
 	// Send delivers msg to subscribers of to, showing subj in the MSG line.
 	Send func(to, subj, reply string, hdr, msg []byte)
+	// SendBatch, when set, sends several at once (one flush).
+	SendBatch func([]Msg)
 	// HasInterest reports whether anyone listens on subj (push gating).
 	HasInterest func(subj string) bool
 	// Event publishes an advisory or metric.

@@ -26,11 +26,14 @@ const (
 	hdrPendingByte = "Nats-Pending-Bytes"
 )
 
-// out is one message to send once the lock is released.
-type out struct {
-	to, subj, reply string
-	hdr, msg        []byte
+// Msg is one message to send: to is where, subj what the MSG line shows.
+type Msg struct {
+	To, Subj, Reply string
+	Hdr, Data       []byte
 }
+
+// out is one message to send once the lock is released.
+type out = Msg
 
 func (c *Consumer) run() {
 	defer close(c.done)
@@ -100,11 +103,11 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	kept := c.mu.waiting[:0]
 	for _, r := range c.mu.waiting {
 		if !r.expires.IsZero() && !now.Before(r.expires) {
-			msgs = append(msgs, out{to: r.reply, subj: r.reply, hdr: statusHdr("408 Request Timeout", r)})
+			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("408 Request Timeout", r)})
 			continue
 		}
 		if r.hb > 0 && now.Sub(r.lastSent) >= r.hb {
-			msgs = append(msgs, out{to: r.reply, subj: r.reply, hdr: c.heartbeatLocked("")})
+			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: c.heartbeatLocked("")})
 			r.lastSent = now
 		}
 		kept = append(kept, r)
@@ -145,7 +148,7 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			if m == nil {
 				if r != nil && r.noWait && (r.expires.IsZero() || r.delivered > 0) {
 					c.dropRequestLocked(r)
-					msgs = append(msgs, out{to: r.reply, subj: r.reply, hdr: statusHdr("404 No Messages", nil)})
+					msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("404 No Messages", nil)})
 					continue
 				}
 				break
@@ -153,7 +156,7 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			if src != sourceRedeliv && cfg.AckPolicy != api.AckNone && cfg.MaxAckPending > 0 && len(c.mu.pending) >= cfg.MaxAckPending {
 				if r != nil && r.noWait {
 					c.dropRequestLocked(r)
-					msgs = append(msgs, out{to: r.reply, subj: r.reply, hdr: statusHdr("409 Exceeded MaxAckPending", nil)})
+					msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("409 Exceeded MaxAckPending", nil)})
 					continue
 				}
 				break
@@ -165,7 +168,7 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			size := len(m.Subject) + len(m.Header) + len(m.Data)
 			if r != nil && r.maxBytes > 0 && size > r.maxBytes {
 				c.dropRequestLocked(r)
-				msgs = append(msgs, out{to: r.reply, subj: r.reply, hdr: statusHdr("409 Message Size Exceeds MaxBytes", r)})
+				msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("409 Message Size Exceeds MaxBytes", r)})
 				continue
 			}
 			c.takeLocked(m, src)
@@ -174,7 +177,7 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 				acked = append(acked, m.Seq)
 			}
 			if r != nil {
-				o.to = r.reply
+				o.To = r.reply
 				r.batch--
 				r.delivered++
 				r.lastSent = now
@@ -185,11 +188,11 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 					c.dropRequestLocked(r)
 					if r.hasBytes && r.maxBytes > 0 {
 						msgs = append(msgs, o)
-						o = out{to: r.reply, subj: r.reply, hdr: statusHdr("409 Batch Completed", r)}
+						o = out{To: r.reply, Subj: r.reply, Hdr: statusHdr("409 Batch Completed", r)}
 					}
 				}
 			} else {
-				o.to = cfg.DeliverSubject
+				o.To = cfg.DeliverSubject
 				if cfg.FlowControl {
 					c.mu.fcBytes += size
 				}
@@ -199,14 +202,14 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			c.mu.lastSend = now
 			if push && cfg.FlowControl && c.mu.fcOut == "" && c.mu.fcBytes >= fcThreshold {
 				c.mu.fcOut = "$JS.FC." + c.env.Stream + "." + c.env.Name + "." + randToken()
-				msgs = append(msgs, out{to: cfg.DeliverSubject, subj: cfg.DeliverSubject, reply: c.mu.fcOut, hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
+				msgs = append(msgs, out{To: cfg.DeliverSubject, Subj: cfg.DeliverSubject, Reply: c.mu.fcOut, Hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
 			}
 		}
 		more = n == maxPerRound
 	}
 	// Push idle heartbeat.
 	if push && cfg.Heartbeat > 0 && now.Sub(c.mu.lastSend) >= cfg.Heartbeat && (len(msgs) == 0) {
-		msgs = append(msgs, out{to: cfg.DeliverSubject, subj: cfg.DeliverSubject, hdr: c.heartbeatLocked(c.mu.fcOut)})
+		msgs = append(msgs, out{To: cfg.DeliverSubject, Subj: cfg.DeliverSubject, Hdr: c.heartbeatLocked(c.mu.fcOut)})
 		c.mu.lastSend = now
 	}
 	var st *store.ConsumerState
@@ -226,9 +229,13 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	wake := c.nextWakeLocked(now, push, interest, *lastPersist)
 	c.mu.Unlock()
 
-	for i := range msgs {
-		m := &msgs[i]
-		c.env.Send(m.to, m.subj, m.reply, m.hdr, m.msg)
+	if c.env.SendBatch != nil && len(msgs) > 1 {
+		c.env.SendBatch(msgs)
+	} else {
+		for i := range msgs {
+			m := &msgs[i]
+			c.env.Send(m.To, m.Subj, m.Reply, m.Hdr, m.Data)
+		}
 	}
 	if st != nil {
 		if err := c.env.State.Update(st); err != nil && c.env.Log != nil {
@@ -429,7 +436,7 @@ func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64) (out, bool
 		hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
 		data = nil
 	}
-	return out{subj: m.Subject, reply: string(reply), hdr: hdr, msg: data}, ack
+	return out{Subj: m.Subject, Reply: string(reply), Hdr: hdr, Data: data}, ack
 }
 
 // redeliverLocked queues seq for redelivery, or reports it as having
