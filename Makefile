@@ -38,9 +38,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/server/protocol/ ./internal/server/subject/
 	$(GO) test -run '^$$' -bench 'BenchmarkE2E' -benchtime 2000000x ./internal/server/
 
-# Side by side with nats-server v2.15.2, driven by natscli's `nats bench`.
+# Side by side with nats-server v2.15.2, driven by natscli's `nats bench`:
+# core throughput and JetStream publish and get (scripts/bench-vs-ref).
 bench-vs-ref: build
-	../shared/tools/bench-vs-ref $(BIN)
+	scripts/bench-vs-ref $(BIN)
 
 # Request/reply latency and idle-connection memory, side by side with
 # nats-server v2.15.2 (natscli's `nats bench service` and scripts/idleconns).

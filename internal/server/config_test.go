@@ -78,7 +78,7 @@ func TestConfigMaxConnectionsZeroRefusesAll(t *testing.T) {
 func TestConfigWarnings(t *testing.T) {
 	p := writeConf(t, `
 port: 4222
-jetstream { store_dir: /tmp/js }
+gateway { name: g1 }
 cluster { name: c1, listen: 0.0.0.0:6222 }
 no_such_option: 1
 VAR_ONLY: "abc"
@@ -95,7 +95,7 @@ ping_interval: 60
 		got[i] = w.String()
 	}
 	want := []string{
-		p + ":3:1: 'jetstream' is not supported yet; ignored",
+		p + ":3:1: 'gateway' is not supported yet; ignored",
 		p + ":4:1: 'cluster' is not supported yet; ignored",
 		p + `:5:1: unknown field "no_such_option"; ignored`,
 		p + ":8:16: ping_interval should be converted to a duration",

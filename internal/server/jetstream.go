@@ -75,6 +75,17 @@ func (s *Server) stopJetStream() {
 	}
 }
 
+// reloadJetStream applies a new JetStream configuration when only the
+// accounts' limits changed (what nats-server applies at reload); anything
+// else needs a restart and is reported as kept.
+func (s *Server) reloadJetStream(next *jetstream.Config) bool {
+	js := s.js.Load()
+	if js == nil || next == nil {
+		return false
+	}
+	return js.Reload(*next)
+}
+
 // JetStream is the server's JetStream engine, nil when disabled.
 func (s *Server) JetStream() *jetstream.JetStream { return s.js.Load() }
 
@@ -102,13 +113,8 @@ func readJetStream(r *configReader, _ string, it *conf.Item) {
 }
 
 func readStoreDir(r *configReader, key string, it *conf.Item) {
-	if s, ok := r.str(key, it); ok {
-		c := r.jsConfig()
-		if c.StoreDir != "" && c.StoreDir != s {
-			r.errorf(it.Pos, "Duplicate 'store_dir' configuration")
-			return
-		}
-		c.StoreDir = s
+	if s, ok := r.str(key, it); ok && s != "" {
+		r.jsConfig().StoreDir = s
 	}
 }
 

@@ -55,7 +55,7 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 		if reflect.DeepEqual(nv.Field(i).Interface(), cv.Field(i).Interface()) {
 			continue
 		}
-		if reloadable[f.Name] {
+		if reloadable[f.Name] || (f.Name == "JetStream" && s.reloadJetStream(next.JetStream)) {
 			res.Changed = append(res.Changed, f.Name)
 			continue
 		}

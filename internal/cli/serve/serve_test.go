@@ -171,7 +171,8 @@ func TestNATSServerPersonality(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`^nats-server: v2\.\d+\.\d+`).Match(out) {
 		t.Fatalf("version: %v %q", err, out)
 	}
-	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir=/tmp/x", "-m", "-1", "--max_traced_msg_len=3")
+	sd := t.TempDir()
+	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir="+sd, "--cluster_name=c", "-m", "-1", "--max_traced_msg_len=3")
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +186,8 @@ func TestNATSServerPersonality(t *testing.T) {
 	}
 	got := p.Logs()
 	for _, want := range []string{
-		"flag -js (JetStream) is not supported yet; ignored",
-		"flag -store_dir (JetStream) is not supported yet; ignored",
+		"flag -cluster_name (clustering) is not supported yet; ignored",
+		"Starting JetStream", `Store Directory: "` + filepath.Join(sd, "jetstream") + `"`,
 		"Starting http monitor on 127.0.0.1:",
 		"[DBG]", "[TRC]", `<<- MSG_PAYLOAD: ["hel..."]`, "Server Exiting..",
 	} {

@@ -17,8 +17,8 @@ import (
 type jsAccount struct {
 	js     *JetStream
 	name   string
-	dir    string // <store_dir>/jetstream/<account>/streams
-	limits *AccountLimits
+	dir    string                        // <store_dir>/jetstream/<account>/streams
+	limits atomic.Pointer[AccountLimits] // replaced whole at reload
 	// createMu serialises create, update and delete of streams.
 	createMu sync.Mutex
 
@@ -33,7 +33,8 @@ type jsAccount struct {
 // enableAccount turns JetStream on for an account and opens the file
 // streams it has on disk.
 func (js *JetStream) enableAccount(name string, limits *AccountLimits) (*jsAccount, error) {
-	a := &jsAccount{js: js, name: name, limits: limits, dir: filepath.Join(js.cfg.StoreDir, name, "streams")}
+	a := &jsAccount{js: js, name: name, dir: filepath.Join(js.cfg.StoreDir, name, "streams")}
+	a.limits.Store(limits)
 	a.mu.streams = map[string]*stream{}
 	js.mu.Lock()
 	js.mu.accounts[name] = a
@@ -126,15 +127,16 @@ func (a *jsAccount) usage() (mem, store uint64, streams, consumers int) {
 // info is the body of $JS.API.INFO.
 func (a *jsAccount) info() *api.JetStreamAccountStats {
 	mem, store, ns, nc := a.usage()
-	tier := api.JetStreamTier{Memory: mem, Store: store, Streams: ns, Consumers: nc, Limits: a.limits.JetStreamAccountLimits}
+	lim := a.limits.Load()
+	tier := api.JetStreamTier{Memory: mem, Store: store, Streams: ns, Consumers: nc, Limits: lim.JetStreamAccountLimits}
 	st := &api.JetStreamAccountStats{
 		JetStreamTier: tier,
 		Domain:        a.js.cfg.Domain,
 		API:           api.JetStreamAPIStats{Level: APILevel, Total: a.apiTotal.Load(), Errors: a.apiErrors.Load()},
 	}
-	if len(a.limits.Tiers) > 0 {
+	if len(lim.Tiers) > 0 {
 		st.Tiers = map[string]api.JetStreamTier{}
-		for name, l := range a.limits.Tiers {
+		for name, l := range lim.Tiers {
 			t := api.JetStreamTier{Limits: l}
 			if name == "R1" {
 				t.Memory, t.Store, t.Streams, t.Consumers = mem, store, ns, nc
@@ -148,13 +150,14 @@ func (a *jsAccount) info() *api.JetStreamAccountStats {
 // limitsFor picks the limits that apply to a stream with r replicas: the
 // tier's (R<r>) when tiers are configured, else the account's.
 func (a *jsAccount) limitsForReplicas(r int) (api.JetStreamAccountLimits, bool) {
-	if len(a.limits.Tiers) == 0 {
-		return a.limits.JetStreamAccountLimits, true
+	lim := a.limits.Load()
+	if len(lim.Tiers) == 0 {
+		return lim.JetStreamAccountLimits, true
 	}
 	if r < 1 {
 		r = 1
 	}
-	l, ok := a.limits.Tiers["R"+itoa(r)]
+	l, ok := lim.Tiers["R"+itoa(r)]
 	return l, ok
 }
 

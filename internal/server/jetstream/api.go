@@ -90,9 +90,11 @@ func (js *JetStream) apiRequest(account, subj, reply string, hdr, msg []byte) {
 	}
 	if d := js.cfg.Domain; d != "" && strings.HasPrefix(subj, "$JS."+d+".API.") {
 		subj = "$JS.API." + subj[len("$JS."+d+".API."):]
-	}
-	if strings.HasPrefix(subj, "$JS.API.DIRECT.GET.") {
-		return // answered by the stream's own subscription
+		if strings.HasPrefix(subj, "$JS.API.DIRECT.GET.") {
+			// Forward to the stream's own direct get subscription.
+			js.b.Publish(account, subj, reply, hdr, msg)
+			return
+		}
 	}
 	if !js.apiq.push(apiReq{account: account, subj: subj, reply: reply, hdr: hdr, msg: msg}) {
 		js.log.Warnf("JetStream API queue limit reached, dropping request on %q", subj)

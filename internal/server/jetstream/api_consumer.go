@@ -22,6 +22,17 @@ func init() {
 	routes["CONSUMER.UNPIN"] = route{4, handleConsumerUnpin, api.JSApiConsumerUnpinType}
 }
 
+// consumerAPISubjects are the CONSUMER.* API subjects JetStream listens
+// on under prefix pre ("$JS.API."); MSG.NEXT is each consumer's own, so a
+// request for a missing consumer finds no responders, as in nats-server.
+func consumerAPISubjects(pre string) []string {
+	var out []string
+	for _, f := range []string{"CREATE", "DURABLE.CREATE", "INFO", "DELETE", "NAMES", "LIST", "PAUSE", "UNPIN", "LEADER.STEPDOWN"} {
+		out = append(out, pre+"CONSUMER."+f+".>")
+	}
+	return out
+}
+
 type (
 	consumerInfoResp  struct{ api.JSApiConsumerInfoResponse }
 	consumerNamesResp struct{ api.JSApiConsumerNamesResponse }
@@ -106,7 +117,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		return errResp(api.JSStreamNotFoundErr)
 	}
 	scfg := s.config()
-	accMAP := a.limits.MaxAckPending
+	accMAP := a.limits.Load().MaxAckPending
 	if e := consumer.SetDefaults(&cfg, &scfg, accMAP); e != nil {
 		return errResp(e)
 	}
@@ -144,7 +155,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		return errResp(api.JSConsumerDoesNotExist)
 	}
 	maxc := scfg.MaxConsumers
-	if l := a.limits.MaxConsumers; maxc <= 0 || (l > 0 && l < maxc) {
+	if l := a.limits.Load().MaxConsumers; maxc <= 0 || (l > 0 && l < maxc) {
 		maxc = l
 	}
 	if maxc > 0 && s.numConsumers() >= maxc {

@@ -231,7 +231,9 @@ func (c *Config) serverKey(r *reader, key string, it *conf.Item) {
 			c.MaxBufferedMsgs = int(n)
 		}
 	case "max_buffered_size":
-		if n, ok := num(); ok {
+		if n, err := storageSize(it.Value); err != nil {
+			r.errorf(it.Pos, "max_buffered_size %v", err)
+		} else {
 			c.MaxBufferedSize = n
 		}
 	case "request_queue_limit":
@@ -245,7 +247,8 @@ func (c *Config) serverKey(r *reader, key string, it *conf.Item) {
 	case "limits":
 		c.parseLimits(r, it)
 	case "key", "ek", "encryption_key", "prev_key", "prev_ek", "prev_encryption_key", "cipher", "tpm":
-		r.errorf(it.KeyPos, "'jetstream.%s': encryption at rest is not supported yet", key)
+		r.issues = append(r.issues, Issue{Pos: it.KeyPos, Warning: true,
+			Msg: fmt.Sprintf("'jetstream.%s': encryption at rest is not supported yet; ignored (data is stored unencrypted)", key)})
 	case "extension_hint", "max_outstanding_catchup", "info_queue_limit", "meta_compact", "meta_compact_size",
 		"meta_compact_sync", "max_concurrent_io", "max_catchup":
 		r.issues = append(r.issues, Issue{Pos: it.KeyPos, Msg: fmt.Sprintf("'jetstream.%s' has no effect in sluice; ignored", key), Warning: true})

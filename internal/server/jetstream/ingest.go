@@ -18,6 +18,7 @@ type inMsg struct {
 	subj, reply string
 	hdr, msg    []byte
 	internal    bool // made by the server (delete markers): no checks
+	tick        bool // the schedule timer fired
 	ttl         int64
 }
 
@@ -142,20 +143,61 @@ func errorAck(stream string, e *api.ApiError) []byte {
 	return b
 }
 
+// result is what storing one message did.
+type result struct {
+	seq, dup  uint64 // dup: the sequence of the original of a duplicate
+	val       string // counter value
+	republish *outMsg
+}
+
 // process checks and stores one message, appending its ack (and
 // republish) to out. It reports whether the store changed.
 func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
-	s.mu.RLock()
-	cfg := &s.mu.cfg
-	tr, rp := s.mu.transform, s.mu.republish
-	s.mu.RUnlock()
+	if m.tick {
+		return s.fireSchedules(out)
+	}
+	cfg := s.config()
 	canRespond := m.reply != "" && !cfg.NoAck
-	fail := func(e *api.ApiError) ([]outMsg, bool) {
+	if !m.internal && hasHeader(m.hdr, hdrBatchID) {
+		return s.batchMsg(m, out, canRespond)
+	}
+	r, e := s.storeOne(m, false)
+	if e != nil {
 		if canRespond {
 			out = append(out, outMsg{subj: m.reply, msg: errorAck(s.name, e)})
 		}
 		return out, false
 	}
+	if r.dup > 0 {
+		if canRespond {
+			ack := fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"duplicate": true}`, s.name, s.domainField(), r.dup)
+			out = append(out, outMsg{subj: m.reply, msg: ack})
+		}
+		return out, false
+	}
+	if canRespond {
+		var ack []byte
+		if r.val != "" {
+			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"val":%q}`, s.name, s.domainField(), r.seq, r.val)
+		} else {
+			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d}`, s.name, s.domainField(), r.seq)
+		}
+		out = append(out, outMsg{subj: m.reply, msg: ack, stored: true})
+	}
+	if r.republish != nil {
+		out = append(out, *r.republish)
+	}
+	return out, true
+}
+
+// storeOne checks and stores one message. In a batch, a duplicate
+// message id is an error.
+func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
+	s.mu.RLock()
+	cfg := &s.mu.cfg
+	tr, rp := s.mu.transform, s.mu.republish
+	s.mu.RUnlock()
+	fail := func(e *api.ApiError) (result, *api.ApiError) { return result{}, e }
 	subj, hdr, msg := m.subj, m.hdr, m.msg
 	if tr != nil {
 		if mapped, ok := tr.Apply(subj); ok {
@@ -165,6 +207,7 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 	var ttl int64
 	var incr *big.Int
 	rollupSub, rollupAll := false, false
+	isSchedule := false
 	msgID := ""
 	if !m.internal {
 		if cfg.Sealed {
@@ -177,12 +220,6 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 			return fail(api.JSStreamHeaderExceedsMaximumErr)
 		}
 		if len(hdr) > 0 {
-			if hasHeader(hdr, hdrBatchID) {
-				if !cfg.AllowAtomicPublish {
-					return fail(api.JSAtomicPublishDisabledErr)
-				}
-				return fail(api.JSAtomicPublishDisabledErr.With()) // not built yet: refuse, store nothing
-			}
 			if v := getHeader(hdr, hdrIncr); v != nil {
 				n, ok := new(big.Int).SetString(string(v), 10)
 				if !ok {
@@ -236,17 +273,20 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 					return fail(api.JSStreamWrongLastSequenceErrF.With("seq", last))
 				}
 			}
-			if hasHeader(hdr, hdrSchedule) && !cfg.AllowMsgSchedules {
-				return fail(api.JSMessageSchedulesDisabledErr)
+			if hasHeader(hdr, hdrSchedule) {
+				h, e := s.checkSchedule(cfg, subj, hdr)
+				if e != nil {
+					return fail(e)
+				}
+				hdr, isSchedule = h, true
 			}
 			if v := getHeader(hdr, hdrMsgID); v != nil {
 				msgID = string(v)
 				if seq := s.dedupe.lookup(msgID, cfg.Duplicates); seq > 0 {
-					if canRespond {
-						ack := fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"duplicate": true}`, s.name, s.domainField(), seq)
-						out = append(out, outMsg{subj: m.reply, msg: ack})
+					if inBatch {
+						return fail(api.JSAtomicPublishContainsDuplicateMessageErr)
 					}
-					return out, false
+					return result{dup: seq}, nil
 				}
 			}
 			if v := getHeader(hdr, hdrExpLastMsgID); v != nil && string(v) != s.dedupe.last {
@@ -298,26 +338,22 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 		s.dedupe.add(msgID, seq, ts)
 	}
 	s.onStored(seq, subj) // consumers hook: see consumers.go
+	if isSchedule {
+		s.trackSchedule(seq, hdr, ts)
+	}
 	if rollupSub {
 		s.st.Purge(store.PurgeOpts{Subject: subj, Seq: seq})
 	} else if rollupAll {
 		s.st.Purge(store.PurgeOpts{Seq: seq})
 	}
-	if canRespond {
-		var ack []byte
-		if counterVal != "" {
-			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"val":%q}`, s.name, s.domainField(), seq, counterVal)
-		} else {
-			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d}`, s.name, s.domainField(), seq)
-		}
-		out = append(out, outMsg{subj: m.reply, msg: ack, stored: true})
-	}
+	r := result{seq: seq, val: counterVal}
 	if rp != nil {
 		if dest, ok := rp.Apply(subj); ok {
-			out = append(out, s.republishMsg(dest, subj, hdr, msg, seq, ts))
+			om := s.republishMsg(dest, subj, hdr, msg, seq, ts)
+			r.republish = &om
 		}
 	}
-	return out, true
+	return r, nil
 }
 
 func (s *stream) domainField() string {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -12,9 +13,12 @@ import (
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
-// APILevel is the JetStream API level sluice reports (jsm.go v0.5.1 knows
-// up to 3; nats-server v2.15.2 reports 5).
-const APILevel = 3
+// APILevel is the JetStream API level sluice reports: 2 (TTLs and subject
+// delete markers are level 1; counters, atomic batches, schedules and
+// async persistence level 2). Fast batch publish (allow_batched, level 3
+// in jsm.go v0.5.1) is not built, so 3 is not claimed; nats-server v2.15.2
+// reports 5.
+const APILevel = 2
 
 // MsgHandler receives a message of an internal subscription; the slices
 // belong to the handler.
@@ -136,9 +140,17 @@ func (js *JetStream) limitsFor(name string) *AccountLimits {
 }
 
 func (js *JetStream) subscribeAPI(account string) error {
-	prefixes := []string{"$JS.API.>"}
-	if js.cfg.Domain != "" {
-		prefixes = append(prefixes, "$JS."+js.cfg.Domain+".API.>")
+	// Only the API families built: DIRECT.GET belongs to each stream that
+	// allows it, so a get on any other stream finds no responders, as in
+	// nats-server.
+	var prefixes []string
+	for _, pre := range []string{"$JS.API."} {
+		prefixes = append(prefixes, pre+"INFO", pre+"STREAM.>")
+		prefixes = append(prefixes, consumerAPISubjects(pre)...) // consumers hook: see api_consumer.go
+	}
+	if d := js.cfg.Domain; d != "" {
+		prefixes = append(prefixes, "$JS."+d+".API.INFO", "$JS."+d+".API.STREAM.>", "$JS."+d+".API.DIRECT.GET.>")
+		prefixes = append(prefixes, consumerAPISubjects("$JS."+d+".API.")...) // consumers hook: see api_consumer.go
 	}
 	for _, p := range prefixes {
 		sub, err := js.b.Subscribe(account, p, func(subj, reply string, hdr, msg []byte) {
@@ -231,4 +243,32 @@ func friendlyBytes(n int64) string {
 // apiStats is the server-wide API figure of /jsz and /varz.
 func (js *JetStream) apiStats() api.JetStreamAPIStats {
 	return api.JetStreamAPIStats{Level: APILevel, Total: js.apiTotal.Load(), Errors: js.apiErrors.Load(), Inflight: js.apiInflight.Load()}
+}
+
+// Reload applies cfg when it differs from the running configuration only
+// in the accounts' limits: existing accounts get their new limits (streams
+// already over them are kept), newly listed accounts are enabled. It
+// returns false, changing nothing, for any other difference.
+func (js *JetStream) Reload(cfg Config) bool {
+	cur, next := js.cfg, cfg.resolved()
+	cur.Accounts, next.Accounts = nil, nil
+	if !reflect.DeepEqual(cur, next) {
+		return false
+	}
+	for name, l := range cfg.Accounts {
+		if l == nil {
+			continue
+		}
+		if a := js.account(name); a != nil {
+			a.limits.Store(l)
+		} else if js.b.SystemAccount() != name {
+			if _, err := js.enableAccount(name, l); err != nil {
+				js.log.Errorf("JetStream: enabling account %q at reload: %v", name, err)
+			}
+		}
+	}
+	js.mu.Lock()
+	js.cfg.Accounts = cfg.Accounts
+	js.mu.Unlock()
+	return true
 }

@@ -43,8 +43,11 @@ type stream struct {
 		closed    bool
 	}
 	// Owned by the ingest goroutine.
-	dedupe dedupeState
-	cons   consumerSet // consumers hook: see consumers.go
+	dedupe     dedupeState
+	batches    map[string]*atomicBatch
+	sched      []scheduleEntry // stored schedules, soonest first
+	schedTimer *time.Timer
+	cons       consumerSet // consumers hook: see consumers.go
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
@@ -95,6 +98,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 	st.RegisterLostCallback(s.onLost)
 	s.dedupe.rebuild(st, cfg.Duplicates)
 	s.in = newIngestQueue()
+	s.recoverSchedules()
 	go s.ingestLoop()
 	a.mu.Lock()
 	a.mu.streams[cfg.Name] = s
@@ -212,6 +216,9 @@ func (s *stream) stop(remove bool) error {
 	s.in.close()
 	<-s.done
 	s.stopConsumers(remove) // consumers hook: see consumers.go
+	if s.schedTimer != nil {
+		s.schedTimer.Stop()
+	}
 	s.acc.mu.Lock()
 	if s.acc.mu.streams[s.name] == s {
 		delete(s.acc.mu.streams, s.name)

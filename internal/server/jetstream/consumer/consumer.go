@@ -92,7 +92,7 @@ type Consumer struct {
 		fcBytes  int
 		pauseAt  time.Time
 		dirty    bool
-		syncWant []string // AckSync replies waiting for the state to be stored
+		syncWant []string        // AckSync replies waiting for the state to be stored
 		ahead    map[uint64]bool // journaled acks beyond the stored delivered sequence
 		closed   bool
 		sampleN  int // sample_freq percent (0: none)
