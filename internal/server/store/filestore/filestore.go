@@ -65,6 +65,7 @@ type Store struct {
 	sync sync.Mutex // serialises Sync (see syncNow)
 
 	recoveryLost *store.LostData // reported to the first lost callback
+	syncErr      error           // a failed fsync: never retried as if the data were safe
 	stopBG       chan struct{}
 	bgDone       chan struct{}
 
@@ -128,7 +129,14 @@ func (b *backend) write(blk *block, rec []byte) error {
 		return b.failed
 	}
 	if _, err := blk.f.WriteAt(rec, blk.size); err != nil {
-		if terr := blk.f.Truncate(blk.size); terr != nil {
+		// Cut what part of the write landed, durably: a batch of
+		// tombstones may hold whole records that must not survive a
+		// crash after this call failed.
+		terr := blk.f.Truncate(blk.size)
+		if terr == nil {
+			terr = blk.f.Sync()
+		}
+		if terr != nil {
 			b.failed = fmt.Errorf("write failed (%v) and could not be undone: %v", err, terr)
 			b.log.Errorf("store %s: %v", b.name, b.failed)
 		}
@@ -250,13 +258,23 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 	return nil
 }
 
-// group sorts removals by block.
-func group(rm []engine.Removed[loc]) map[uint32][]engine.Removed[loc] {
+// group splits removals by block, in block order (so that writes happen
+// in the same order on every run).
+func group(rm []engine.Removed[loc]) [][]engine.Removed[loc] {
 	g := make(map[uint32][]engine.Removed[loc])
+	var ids []uint32
 	for _, r := range rm {
+		if g[r.P.blk] == nil {
+			ids = append(ids, r.P.blk)
+		}
 		g[r.P.blk] = append(g[r.P.blk], r)
 	}
-	return g
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([][]engine.Removed[loc], len(ids))
+	for i, id := range ids {
+		out[i] = g[id]
+	}
+	return out
 }
 
 // tombstone removes messages of one block: the whole block when nothing
@@ -317,20 +335,20 @@ func (b *backend) removeBlock(blk *block) error {
 }
 
 // Remove implements engine.Backend.
-func (b *backend) Remove(rm []engine.Removed[loc], erase bool) error {
+func (b *backend) Remove(rm []engine.Removed[loc], erase bool) (int, error) {
 	if b.failed != nil {
-		return b.failed
+		return 0, b.failed
 	}
-	for id, rs := range group(rm) {
-		blk := b.blocks[id]
-		if blk == nil {
-			continue
+	done := 0
+	for _, rs := range group(rm) {
+		if blk := b.blocks[rs[0].P.blk]; blk != nil {
+			if err := b.tombstone(blk, rs, erase); err != nil {
+				return done, err
+			}
 		}
-		if err := b.tombstone(blk, rs, erase); err != nil {
-			return err
-		}
+		done += len(rs)
 	}
-	return nil
+	return done, nil
 }
 
 // Compact implements engine.Backend: a base marker in the tail covers
@@ -339,14 +357,14 @@ func (b *backend) Compact(first uint64, rm []engine.Removed[loc]) error {
 	if b.failed != nil {
 		return b.failed
 	}
-	prev := b.floor
-	b.floor = max(b.floor, first)
+	// The floor moves only once the marker is written: a new tail
+	// started on the way must not carry the new floor yet.
 	if err := b.appendCtlTail(kindBase, first, 0); err != nil {
-		b.floor = prev
 		return err
 	}
-	for id, rs := range group(rm) {
-		if blk := b.blocks[id]; blk != nil {
+	b.floor = max(b.floor, first)
+	for _, rs := range group(rm) {
+		if blk := b.blocks[rs[0].P.blk]; blk != nil {
 			blk.live -= len(rs)
 			if blk.live <= 0 && blk != b.tail() {
 				_ = b.removeBlock(blk) // the base marker covers it anyway
@@ -359,10 +377,16 @@ func (b *backend) Compact(first uint64, rm []engine.Removed[loc]) error {
 // Truncate implements engine.Backend: tombstones for the live messages
 // above last, then a last marker in the tail.
 func (b *backend) Truncate(last uint64, rm []engine.Removed[loc]) error {
-	if err := b.Remove(rm, false); err != nil {
+	if n, err := b.Remove(rm, false); err != nil {
+		if n > 0 {
+			b.failed = fmt.Errorf("truncate half done: %v", err)
+		}
 		return err
 	}
 	if err := b.appendCtlTail(kindLast, last, 0); err != nil {
+		if len(rm) > 0 {
+			b.failed = fmt.Errorf("truncate half done: %v", err)
+		}
 		return err
 	}
 	b.floor = min(b.floor, last+1)

@@ -156,6 +156,16 @@ func (s *Store) recover() error {
 	for _, m := range msgs {
 		b.blocks[m.P.blk].live++
 	}
+	// What recovery serves must be durable: after a crash or a failed
+	// fsync, what the OS shows may not be on disk yet.
+	files := make([]vfs.File, 0, len(b.order))
+	for _, blk := range b.order {
+		files = append(files, blk.f)
+	}
+	if err := syncFiles(b.fs, b.dir, files, true); err != nil {
+		b.closeAll()
+		return fmt.Errorf("%w: syncing recovered blocks: %v", store.ErrWrite, err)
+	}
 	// Blocks with nothing live left (other than the tail) go.
 	for _, blk := range append([]*block(nil), b.order...) {
 		if blk.live == 0 && blk != b.tail() {
@@ -207,6 +217,10 @@ func (s *Store) syncNow() error {
 		s.Unlock()
 		return store.ErrStoreClosed
 	}
+	if s.syncErr != nil {
+		s.Unlock()
+		return fmt.Errorf("%w: an earlier fsync failed: %v", store.ErrWrite, s.syncErr)
+	}
 	var files []vfs.File
 	for _, blk := range s.b.order {
 		if blk.dirty {
@@ -224,6 +238,9 @@ func (s *Store) syncNow() error {
 	if err != nil {
 		s.log.Errorf("store %s: fsync failed, refusing writes until restarted: %v", s.b.name, err)
 		s.Engine.Fail(err)
+		s.Lock()
+		s.syncErr = err
+		s.Unlock()
 		return fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
 	return nil

@@ -44,6 +44,11 @@ func (s *Store) Stop() error {
 	s.Unlock()
 	close(s.stopBG)
 	<-s.bgDone
+	s.cmu.Lock()
+	for _, c := range s.consumers {
+		c.close()
+	}
+	s.cmu.Unlock()
 	err := s.syncNow()
 	s.sync.Lock()
 	defer s.sync.Unlock()
@@ -54,11 +59,6 @@ func (s *Store) Stop() error {
 	}
 	s.CloseLocked()
 	s.b.closeAll()
-	s.cmu.Lock()
-	for _, c := range s.consumers {
-		c.close()
-	}
-	s.cmu.Unlock()
 	if err == store.ErrStoreClosed {
 		err = nil
 	}

@@ -83,7 +83,13 @@ func (f *FaultFS) Crash() {
 	defer f.mu.Unlock()
 	f.gen++
 	files := make(map[string]*node, len(f.durable))
-	for name, n := range f.durable {
+	names := make([]string, 0, len(f.durable))
+	for name := range f.durable {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same random choices on every run of a seed
+	for _, name := range names {
+		n := f.durable[name]
 		data := append([]byte(nil), n.durable...)
 		keep := 0
 		if len(n.log) > 0 {

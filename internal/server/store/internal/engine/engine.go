@@ -27,8 +27,10 @@ type Backend[P any] interface {
 	// store.ErrCorrupt means the message is lost: the engine drops it and
 	// reports it.
 	Read(seq uint64, p P, m *store.Msg) error
-	// Remove forgets individual messages (erase: overwrite their bytes).
-	Remove(rm []Removed[P], erase bool) error
+	// Remove forgets individual messages (erase: overwrite their bytes),
+	// rm sorted by sequence. On error, n says how many of the first ones
+	// were forgotten all the same.
+	Remove(rm []Removed[P], erase bool) (n int, err error)
 	// Compact forgets every message below first; rm lists those still live.
 	Compact(first uint64, rm []Removed[P]) error
 	// Truncate forgets every message above last; rm lists those still live.

@@ -68,7 +68,11 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	for _, seq := range seqs {
 		rm = append(rm, Removed[P]{Seq: seq, P: e.mu.ents[seq-e.mu.base].p})
 	}
-	if err := e.b.Remove(rm, erase); err != nil {
+	n, err := e.b.Remove(rm, erase)
+	if err != nil {
+		for _, seq := range seqs[:n] {
+			e.dropLocked(seq)
+		}
 		return fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
 	for _, seq := range seqs {
