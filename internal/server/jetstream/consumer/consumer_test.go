@@ -123,7 +123,7 @@ func TestPullBatchAndStatus(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		`{"batch":1,"expires":1000000,"idle_heartbeat":1000000}`: "400 Bad Request - heartbeat value too large",
-		`{"batch":`:              "400 Bad Request - unexpected end of JSON input",
+		`{"batch":`:               "400 Bad Request - unexpected end of JSON input",
 		`{"batch":1,"group":"x"}`: "",
 	} {
 		c.ProcessPull("in", []byte(body))
