@@ -69,10 +69,10 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 	if req.Stream != "" && req.Stream != streamName {
 		return errResp(api.JSStreamMismatchErr)
 	}
-	if req.Config == nil {
-		return errResp(api.JSConsumerConfigRequiredErr)
+	var cfg api.ConsumerConfig // a missing config is an empty one, as in nats-server
+	if req.Config != nil {
+		cfg = *req.Config
 	}
-	cfg := *req.Config
 	switch {
 	case durableAPI:
 		if cfg.Durable == "" {
@@ -110,7 +110,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 	switch req.Action {
 	case "", "create", "update":
 	default:
-		return errResp(api.JSBadRequestErr)
+		return errResp(api.JSInvalidJSONErr.With("err", `unknown consumer action: "`+req.Action+`"`))
 	}
 	s := a.lookup(streamName)
 	if s == nil {
@@ -127,16 +127,17 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 	if cfg.Name == "" && cfg.Durable != "" {
 		cfg.Name = cfg.Durable
 	}
+	setConsumerMetadata(&cfg)
 	a.createMu.Lock()
 	defer a.createMu.Unlock()
 	if cfg.Name != "" {
 		if e := s.consumer(cfg.Name); e != nil {
 			old := e.c.Config()
 			if req.Action == "create" {
-				if !reflect.DeepEqual(withoutPause(old), withoutPause(cfg)) {
+				if !reflect.DeepEqual(old, cfg) {
 					return errResp(api.JSConsumerAlreadyExists)
 				}
-				return &consumerInfoResp{api.JSApiConsumerInfoResponse{ConsumerInfo: e.c.Info()}}
+				return infoWithVersion(e)
 			}
 			if scfg.Retention == api.WorkQueuePolicy && !s.partitionUnique(cfg.Name, consumer.Filters(&cfg)) {
 				return errResp(api.JSConsumerWQConsumerNotUniqueErr)
@@ -148,7 +149,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 			if cfg.Durable != "" && s.dir != "" {
 				s.writeConsumerMeta(cfg.Name, consumerMeta{Config: cfg, Created: e.c.Created()})
 			}
-			return &consumerInfoResp{api.JSApiConsumerInfoResponse{ConsumerInfo: e.c.Info()}}
+			return infoWithVersion(e)
 		}
 	}
 	if req.Action == "update" {
@@ -186,13 +187,32 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		return errResp(api.JSConsumerStoreFailedErrF.With("err", err))
 	}
 	js.consumerAdvisory(a, s.name, e.name, "create", &cfg)
-	return &consumerInfoResp{api.JSApiConsumerInfoResponse{ConsumerInfo: e.c.Info()}}
+	return infoWithVersion(e)
 }
 
-func withoutPause(c api.ConsumerConfig) api.ConsumerConfig {
-	c.PauseUntil = nil
-	c.Metadata = nil
-	return c
+// setConsumerMetadata keeps the required API level in the stored config
+// and drops the version keys a client may echo back.
+func setConsumerMetadata(cfg *api.ConsumerConfig) {
+	m := make(map[string]string, len(cfg.Metadata)+1)
+	for k, v := range cfg.Metadata {
+		if k != metaVersion && k != metaLevel {
+			m[k] = v
+		}
+	}
+	lvl := "0"
+	if cfg.PauseUntil != nil || cfg.PriorityPolicy != api.PriorityNone {
+		lvl = "1"
+	}
+	m[metaReqLevel] = lvl
+	cfg.Metadata = m
+}
+
+// infoWithVersion is the consumer's info with the server's version keys in
+// its metadata, as CREATE and INFO answer.
+func infoWithVersion(e *consumerEntry) *consumerInfoResp {
+	ci := e.c.Info()
+	ci.Config.Metadata = withVersionMetadata(ci.Config.Metadata, 0)
+	return &consumerInfoResp{api.JSApiConsumerInfoResponse{ConsumerInfo: ci}}
 }
 
 // partitionUnique reports whether filters overlap no other consumer's
@@ -245,7 +265,7 @@ func handleConsumerInfo(_ *JetStream, a *jsAccount, _ *apiReq, t []string) any {
 	if err != nil {
 		return errResp(err)
 	}
-	return &consumerInfoResp{api.JSApiConsumerInfoResponse{ConsumerInfo: e.c.Info()}}
+	return infoWithVersion(e)
 }
 
 func handleConsumerDelete(_ *JetStream, a *jsAccount, _ *apiReq, t []string) any {

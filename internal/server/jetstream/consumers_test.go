@@ -251,7 +251,6 @@ func TestConsumerAPIErrors(t *testing.T) {
 		{"$JS.API.CONSUMER.CREATE.S", `{"stream_name":"S","config":{"durable_name":"X"}}`, `"err_code":10020`},
 		{"$JS.API.CONSUMER.CREATE.S.C", `{"stream_name":"S","config":{"durable_name":"X"}}`, `"err_code":10017`},
 		{"$JS.API.CONSUMER.CREATE.S.C.s.b", `{"stream_name":"S","config":{"filter_subject":"s.a"}}`, `"err_code":10131`},
-		{"$JS.API.CONSUMER.CREATE.S.C", `{"stream_name":"S"}`, `"err_code":10078`},
 		{"$JS.API.CONSUMER.CREATE.NOPE.C", `{"stream_name":"NOPE","config":{}}`, `"err_code":10059`},
 		{"$JS.API.CONSUMER.DURABLE.CREATE.S.C", `{"stream_name":"S","config":{}}`, `"err_code":10018`},
 		{"$JS.API.CONSUMER.CREATE.S.C", `{"stream_name":"S","config":{"deliver_subject":"x","flow_control":true}}`, `"err_code":10108`},

@@ -265,6 +265,9 @@ func checkDeliverPolicy(cfg *api.ConsumerConfig) *api.ApiError {
 		if tm {
 			return also(p, "time")
 		}
+		if cfg.DeliverPolicy == api.DeliverLastPerSubject && cfg.FilterSubject == "" && len(cfg.FilterSubjects) == 0 {
+			return unset(p, "filter subject")
+		}
 	case api.DeliverByStartSequence:
 		if !seq {
 			return unset("by start sequence", "start sequence")

@@ -227,7 +227,7 @@ func TestPushInterestGatingAndHeartbeat(t *testing.T) {
 
 func TestLastPerSubjectAndHeadersOnly(t *testing.T) {
 	st := newStore(t, 6)
-	c, r := start(t, st, api.ConsumerConfig{AckPolicy: api.AckNone, DeliverPolicy: api.DeliverLastPerSubject, FilterSubject: ">", HeadersOnly: true})
+	c, r := start(t, st, api.ConsumerConfig{AckPolicy: api.AckNone, DeliverPolicy: api.DeliverLastPerSubject, FilterSubjects: []string{"a", "b"}, HeadersOnly: true})
 	if p := c.Info().NumPending; p != 2 {
 		t.Fatalf("pending %d", p)
 	}
