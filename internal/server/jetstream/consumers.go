@@ -384,3 +384,20 @@ func (js *JetStream) consumerAdvisory(a *jsAccount, stream, name, action string,
 	}
 	js.publishEvent(a.name, "$JS.EVENT.ADVISORY.CONSUMER."+subj+"."+stream+"."+name, ev)
 }
+
+// consumerDetails is what /jsz?consumers=1 shows of each consumer.
+func (s *stream) consumerDetails(withConfig bool) []json.RawMessage {
+	var out []json.RawMessage
+	for _, e := range s.consumerList() {
+		ci := e.c.Info()
+		ci.Cluster = &api.ClusterInfo{Leader: s.js.b.ServerName()}
+		if !withConfig {
+			ci.Config = nil
+		}
+		b, err := json.Marshal(ci)
+		if err == nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
