@@ -36,9 +36,13 @@ func TestConsumerJszAndInactive(t *testing.T) {
 		t.Fatalf("jsz %s", body)
 	}
 	var ci api.ConsumerInfo
-	json.Unmarshal(jz.AccountDetails[0].Streams[0].Consumer[0], &ci)
+	for _, raw := range jz.AccountDetails[0].Streams[0].Consumer {
+		if json.Unmarshal(raw, &ci); ci.Name == "D" {
+			break
+		}
+	}
 	if ci.Name != "D" || ci.NumPending != 3 || ci.Config == nil {
-		t.Fatalf("consumer detail %s", jz.AccountDetails[0].Streams[0].Consumer[0])
+		t.Fatalf("consumer detail %+v", ci)
 	}
 	name := eph.CachedInfo().Name
 	testutil.CheckFor(t, 3*time.Second, 20*time.Millisecond, func() error {

@@ -33,16 +33,23 @@ func (c *Consumer) ProcessAck(subj, reply string, body []byte) {
 	if !strings.HasPrefix(subj, c.ackPfx) {
 		return
 	}
-	toks := strings.Split(subj[len(c.ackPfx):], ".")
-	if len(toks) < 5 {
+	var nums [3]uint64
+	rest := subj[len(c.ackPfx):]
+	for i := range nums {
+		tok, more, ok := strings.Cut(rest, ".")
+		if !ok {
+			return // fewer than five tokens
+		}
+		n, err := strconv.ParseUint(tok, 10, 64)
+		if err != nil {
+			return
+		}
+		nums[i], rest = n, more
+	}
+	if !strings.Contains(rest, ".") {
 		return
 	}
-	dc, _ := strconv.ParseUint(toks[0], 10, 64)
-	sseq, err1 := strconv.ParseUint(toks[1], 10, 64)
-	dseq, err2 := strconv.ParseUint(toks[2], 10, 64)
-	if err1 != nil || err2 != nil {
-		return
-	}
+	dc, sseq, dseq := nums[0], nums[1], nums[2]
 	body = bytes.TrimSpace(body)
 	var events []event
 	var acked []uint64
