@@ -88,3 +88,30 @@ accounts { HR { jetstream { max_streams: `+strconv.Itoa(streams)+` }, users: [{u
 		t.Fatalf("domain change at reload: %v %+v", err, res)
 	}
 }
+
+// An account over its storage limit gets 10002 in the pub ack.
+func TestAccountStorageLimit(t *testing.T) {
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "js.conf")
+	os.WriteFile(cf, []byte(`
+jetstream { store_dir: "`+dir+`" }
+accounts { A { jetstream { max_mem: 1000 }, users: [{user: a, password: a}] } }`), 0o600)
+	var opts server.Options
+	if _, err := opts.ProcessConfigFile(cf, true); err != nil {
+		t.Fatal(err)
+	}
+	opts.Host, opts.Port = "127.0.0.1", server.RandomPort
+	s := testutil.RunServer(t, func(o *server.Options) { *o = opts })
+	j, _ := jetstream.New(testutil.Connect(t, s, nats.UserInfo("a", "a")))
+	c := ctx(t)
+	if _, err := j.CreateStream(c, jetstream.StreamConfig{Name: "L", Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		_, err = j.Publish(c, "L", make([]byte, 100))
+	}
+	if apiErrCode(err) != 10002 {
+		t.Fatalf("over the account limit: %v", err)
+	}
+}

@@ -106,10 +106,9 @@ func (js *JetStream) apiRequest(account, subj, reply string, hdr, msg []byte) {
 type handler func(js *JetStream, a *jsAccount, r *apiReq, tokens []string) any
 
 type route struct {
-	tokens int // number of tokens after $JS.API. (0 = any)
-	h      handler
-	// needsAccount: the account must have JetStream.
-	respType string
+	tokens   int // number of tokens after $JS.API.
+	h        handler
+	respType string // the "type" of every answer, errors included
 }
 
 var routes = map[string]route{
@@ -154,7 +153,12 @@ func (js *JetStream) handleAPI(r *apiReq) {
 		a.apiTotal.Add(1)
 	}
 	var resp any
-	if a == nil {
+	if a == nil && r.account == js.b.SystemAccount() && rt.respType != api.JSApiAccountInfoResponseType {
+		// The system account never has JetStream; nats-server answers
+		// its stream requests with a system response.
+		rt.respType = "io.nats.jetstream.api.v1.system_response"
+		resp = &api.ApiResponse{Error: api.JSNotEnabledForAccountErr}
+	} else if a == nil {
 		resp = notEnabled(rt.respType)
 	} else if lvl := getHeader(r.hdr, hdrRequiredLevel); lvl != nil && !levelOK(lvl) {
 		resp = &api.ApiResponse{Type: rt.respType, Error: api.JSRequiredApiLevelErr}

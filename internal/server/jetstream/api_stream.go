@@ -2,6 +2,8 @@ package jetstream
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"time"
@@ -50,6 +52,9 @@ func handleStreamCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) any 
 	}
 	s, err := a.openStream(checked, time.Now().UTC())
 	if err != nil {
+		if checked.Storage == api.FileStorage {
+			os.RemoveAll(filepath.Join(a.dir, name)) // no half-made stream to recover later
+		}
 		return errResp(api.JSStreamCreateErrF.With("err", err))
 	}
 	js.streamAdvisory(a, name, "create")

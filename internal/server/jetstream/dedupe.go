@@ -75,4 +75,7 @@ func (d *dedupeState) rebuild(st store.Store, window time.Duration) {
 			d.add(string(id), found[i].Seq, found[i].Time)
 		}
 	}
+	if len(found) > 0 {
+		d.last = string(getHeader(found[0].Header, hdrMsgID))
+	}
 }

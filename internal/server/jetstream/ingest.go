@@ -110,6 +110,7 @@ func (s *stream) ingestLoop() {
 		}
 		out = out[:0]
 		stored := false
+		s.room = s.accountRoom()
 		for i := range batch {
 			var did bool
 			out, did = s.process(&batch[i], out)
@@ -330,6 +331,13 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 		counterVal = total.String()
 		msg = fmt.Appendf(nil, `{"val":%q}`, counterVal)
 	}
+	size := int64(len(subj) + len(hdr) + len(msg) + 16)
+	if !m.internal && s.room >= 0 {
+		if size > s.room {
+			return fail(api.JSAccountResourcesExceededErr)
+		}
+		s.room -= size
+	}
 	seq, ts, err := s.st.Store(subj, hdr, msg, ttl)
 	if err != nil {
 		return fail(storeError(err))
@@ -337,6 +345,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	if msgID != "" {
 		s.dedupe.add(msgID, seq, ts)
 	}
+	s.dedupe.last = msgID // Expected-Last-Msg-Id compares with the last message's id, "" for none
 	s.onStored(seq, subj) // consumers hook: see consumers.go
 	if isSchedule {
 		s.trackSchedule(seq, hdr, ts)
@@ -419,4 +428,28 @@ func (s *stream) onStoreRemove(seq uint64, subj string, _ uint64, reason store.R
 	ttl := cfg.SubjectDeleteMarkerTTL
 	hdr := appendHeaders(nil, hdrMarkerReason, "MaxAge", hdrTTL, ttl.String(), hdrRollup, "sub")
 	s.in.push(inMsg{subj: subj, hdr: hdr, internal: true, ttl: int64(ttl / time.Second)})
+}
+
+// accountRoom is how many bytes the account may still store in this
+// stream's kind of storage (-1: no limit), measured once per ingest batch
+// so that unlimited accounts, the common case, pay nothing.
+func (s *stream) accountRoom() int64 {
+	cfg := s.config()
+	l, ok := s.acc.limitsForReplicas(cfg.Replicas)
+	if !ok {
+		return -1
+	}
+	limit := l.MaxStore
+	if cfg.Storage == api.MemoryStorage {
+		limit = l.MaxMemory
+	}
+	if limit < 0 {
+		return -1
+	}
+	mem, file, _, _ := s.acc.usage()
+	used := int64(file)
+	if cfg.Storage == api.MemoryStorage {
+		used = int64(mem)
+	}
+	return max(limit-used, 0)
 }

@@ -64,3 +64,31 @@ func TestMessageSchedules(t *testing.T) {
 	})
 	_ = nc
 }
+
+// max_age removing the last message of a subject leaves a delete marker.
+func TestSubjectDeleteMarker(t *testing.T) {
+	s := runJS(t)
+	_, j := connectJS(t, s)
+	c := ctx(t)
+	st, err := j.CreateStream(c, jetstream.StreamConfig{Name: "SDM", Storage: jetstream.MemoryStorage, MaxAge: time.Second, SubjectDeleteMarkerTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := st.Info(c)
+	if !info.Config.AllowMsgTTL || !info.Config.AllowRollup {
+		t.Fatalf("sdm did not force ttl and rollups: %+v", info.Config)
+	}
+	if _, err := j.Publish(c, "SDM", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 5*time.Second, 50*time.Millisecond, func() error {
+		m, err := st.GetLastMsgForSubject(c, "SDM")
+		if err != nil {
+			return err
+		}
+		if m.Header.Get("Nats-Marker-Reason") != "MaxAge" {
+			return errors.New("no marker yet")
+		}
+		return nil
+	})
+}

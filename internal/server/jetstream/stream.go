@@ -47,6 +47,7 @@ type stream struct {
 	batches    map[string]*atomicBatch
 	sched      []scheduleEntry // stored schedules, soonest first
 	schedTimer *time.Timer
+	room       int64       // bytes the account may still store, -1 unlimited
 	cons       consumerSet // consumers hook: see consumers.go
 }
 

@@ -1,7 +1,6 @@
 package jetstream
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -150,6 +149,11 @@ func (a *jsAccount) checkStreamConfig(in *api.StreamConfig) (api.StreamConfig, *
 		case cfg.AllowAtomicPublish:
 			return api.StreamConfig{}, invalidConfig("async persist mode is not supported with atomic batch publish")
 		}
+	}
+	if cfg.AllowBatchPublish {
+		// Fast batch publish (API level 4 in nats-server) is not built:
+		// refuse the flag rather than store fast batches one by one.
+		return api.StreamConfig{}, invalidConfig("fast batch publish (allow_batched) is not supported yet")
 	}
 	if cfg.Mirror != nil || len(cfg.Sources) > 0 {
 		// Mirrors and sources are built by a later issue: refuse them
@@ -300,6 +304,3 @@ func (a *jsAccount) subjectsOverlap(name string, subjects []string) bool {
 	}
 	return false
 }
-
-// errNotSupported marks features of other issues.
-var errNotSupported = errors.New("not supported")

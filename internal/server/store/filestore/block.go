@@ -53,7 +53,8 @@ func encodeIndex(id uint32, n int64, metas []meta) []byte {
 }
 
 // decodeIndex reads an index; ok false when it is corrupt or not block id's.
-func decodeIndex(b []byte, id uint32) (covered int64, metas []meta, ok bool) {
+// intern shares subject strings across blocks (nil: no sharing).
+func decodeIndex(b []byte, id uint32, intern map[string]string) (covered int64, metas []meta, ok bool) {
 	le := binary.LittleEndian
 	if len(b) < 24 || le.Uint32(b[len(b)-4:]) != crc32.Checksum(b[:len(b)-4], castagnoli) {
 		return 0, nil, false
@@ -84,7 +85,17 @@ func decodeIndex(b []byte, id uint32) (covered int64, metas []meta, ok bool) {
 		if p+sl > end {
 			return 0, nil, false
 		}
-		m.subj = string(b[p : p+sl])
+		if intern != nil {
+			sb := b[p : p+sl]
+			if v, ok := intern[string(sb)]; ok {
+				m.subj = v
+			} else {
+				m.subj = string(sb)
+				intern[m.subj] = m.subj
+			}
+		} else {
+			m.subj = string(b[p : p+sl])
+		}
 		p += sl
 		metas = append(metas, m)
 	}

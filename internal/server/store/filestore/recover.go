@@ -11,7 +11,7 @@ import (
 
 // loadBlock reads the records of block id: from its index where it is
 // valid, scanning the rest. A torn tail is cut off the file.
-func (b *backend) loadBlock(id uint32) (*block, scanResult, error) {
+func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanResult, error) {
 	f, err := b.fs.OpenFile(blockName(b.dir, id), false)
 	if err != nil {
 		return nil, scanResult{}, err
@@ -24,7 +24,7 @@ func (b *backend) loadBlock(id uint32) (*block, scanResult, error) {
 	var res scanResult
 	from := int64(0)
 	if data, err := b.fs.ReadFile(indexName(b.dir, id)); err == nil {
-		if covered, metas, ok := decodeIndex(data, id); ok && covered <= size {
+		if covered, metas, ok := decodeIndex(data, id, intern); ok && covered <= size {
 			res.metas, from = metas, covered
 		} else {
 			b.log.Noticef("store %s: index of block %d is stale or corrupt, rebuilding it from the block", b.name, id)
@@ -73,20 +73,44 @@ func (s *Store) recover() error {
 		lost        store.LostData
 		unknownLost uint64
 	)
+	intern := make(map[string]string)
 	for _, id := range ids {
-		blk, res, err := b.loadBlock(id)
+		blk, res, err := b.loadBlock(id, intern)
 		if err != nil {
 			b.closeAll()
 			return fmt.Errorf("%w: reading block %d: %v", store.ErrWrite, id, err)
 		}
 		b.blocks[id] = blk
 		b.order = append(b.order, blk)
+		tailMetas := res.metas
 		// File order matters: a tombstone deletes the record of its
 		// sequence written before it in this block (a truncated sequence
 		// may be used again later by a new message).
+		if msgs == nil {
+			// Blocks hold about as many records each: size for all.
+			msgs = make([]engine.Recovered[loc], 0, len(res.metas)*len(ids)+len(res.metas)/8+16)
+		}
+		if plainBlock(res.metas) {
+			for _, m := range res.metas {
+				switch m.kind {
+				case kindMsg:
+					last = max(last, m.seq)
+					msgs = append(msgs, engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
+						P: loc{blk: id, off: m.off, len: m.len}})
+				case kindSkip:
+					last = max(last, m.seq+m.count-1)
+				case kindBase:
+					floor = max(floor, m.seq)
+					last = max(last, m.seq-1)
+				}
+			}
+		}
 		var local []engine.Recovered[loc]
 		pos := make(map[uint64]int)
 		dels := make(map[uint64]bool)
+		if plainBlock(res.metas) {
+			res.metas = res.metas[:0:0]
+		}
 		for _, m := range res.metas {
 			switch m.kind {
 			case kindMsg:
@@ -136,8 +160,8 @@ func (s *Store) recover() error {
 				unknownLost++
 			}
 		}
-		if t := blk; id == ids[len(ids)-1] {
-			t.metas = res.metas // the tail keeps its metas for its index
+		if id == ids[len(ids)-1] {
+			blk.metas = tailMetas // the tail keeps its metas for its index
 		}
 	}
 	// Messages below the floor are gone (purge, compact).
@@ -256,4 +280,16 @@ func syncFiles(fsys vfs.FS, dir string, files []vfs.File, dirDirty bool) error {
 		return fsys.SyncDir(dir)
 	}
 	return nil
+}
+
+// plainBlock reports whether a block holds only messages, skips and base
+// markers (no tombstone or last marker), the common case recovery handles
+// without per-block bookkeeping.
+func plainBlock(metas []meta) bool {
+	for _, m := range metas {
+		if m.kind == kindDelete || m.kind == kindLast {
+			return false
+		}
+	}
+	return true
 }

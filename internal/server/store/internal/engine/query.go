@@ -161,20 +161,25 @@ func (e *Engine[P]) prevLocked(f *matcher, start uint64) uint64 {
 			return s.last
 		}
 	}
+	if !f.all && !f.literal && start == e.mu.last && f.toks[0] != "*" && f.toks[0] != ">" {
+		// The newest match of a wildcard with a literal first token: the
+		// highest last over the matching subjects, when they are few.
+		var best uint64
+		visited := 0
+		e.mu.subjs.each(f, func(s *subj) bool {
+			best = max(best, s.last)
+			visited++
+			return visited <= 4*scanLimit
+		})
+		if visited <= 4*scanLimit {
+			return best
+		}
+	}
 	var cache map[*subj]bool
-	for seq, n := start, 0; seq >= e.mu.first; seq, n = seq-1, n+1 {
+	for seq := start; seq >= e.mu.first; seq-- {
 		ent := &e.mu.ents[seq-e.mu.base]
 		if ent.s != nil && e.matchCached(f, ent.s, &cache) {
 			return seq
-		}
-		if n == scanLimit && !f.all && start == e.mu.last {
-			// The newest match of a wildcard: the highest subject last.
-			var best uint64
-			e.mu.subjs.each(f, func(s *subj) bool {
-				best = max(best, s.last)
-				return true
-			})
-			return best
 		}
 	}
 	return 0
