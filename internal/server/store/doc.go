@@ -2,6 +2,13 @@
 // in-memory implementation (memstore) and a durable file implementation
 // (filestore) that both pass one conformance suite (storetest).
 //
+// Packages: memstore.New(cfg, logger) and filestore.Open(dir, cfg,
+// filestore.Options{FS, Logger, BlockSize}) make stores; vfs is the
+// filesystem interface with its fault-injecting test implementation;
+// storetest holds the conformance suite (storetest.Run), the reference
+// model and the shared benchmarks. internal/engine is the in-memory index
+// both stores share.
+//
 // A Store holds the messages of one stream in sequence order. It knows
 // nothing of accounts, clients or the JetStream API: the stream (package
 // jetstream) validates requests, maps the sentinel errors below to API error

@@ -15,6 +15,7 @@ type block struct {
 	f     vfs.File
 	size  int64  // next append offset
 	live  int    // live messages
+	liveB int64  // bytes of their records
 	dirty bool   // written since the last fsync
 	metas []meta // records, kept for the tail only (to write its index)
 }

@@ -8,13 +8,15 @@
 //
 //	<dir>/blk/00000001.blk   block files, numbered in write order
 //	<dir>/blk/00000001.idx   index of a block (optional, rebuilt when stale)
+//	<dir>/blk/clean          left by a clean Stop, removed (durably) at open
 //	<dir>/obs/<name>.cs      consumer state
 //
 // Messages are appended to the newest block (the tail) in sequence order; a
 // new tail is started when it reaches Options.BlockSize. Deleting a message
 // appends a tombstone to the block that holds it, so every block can be read
 // on its own; a block with no live message left (other than the tail) is
-// removed. Purge and compaction append a base marker to the tail instead of
+// removed, and a block whose live records fill less than half of it is
+// rewritten with those only (temporary file, fsync, rename). Purge and compaction append a base marker to the tail instead of
 // one tombstone per message; truncation appends tombstones and a last
 // marker. A new tail starts with a base marker repeating the current floor,
 // so the newest floor survives the removal of older blocks.
@@ -58,6 +60,12 @@
 // skipped by scanning forward for the next valid header. A corrupt record
 // found later by a read is handled the same way. Corrupt tombstones or
 // markers are logged; what they deleted may come back.
+//
+// Unless the clean marker says the last Stop fsynced everything, recovery
+// fsyncs every block before serving it: after a crash or a failed fsync,
+// what the OS shows may not be on disk, and must not be served as if it
+// were. Memory: the index keeps about 64 bytes per message plus each
+// distinct subject once; payloads stay on disk.
 //
 // # Durability
 //

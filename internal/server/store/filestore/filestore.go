@@ -53,6 +53,7 @@ type backend struct {
 	failed   error // a write that could not be undone
 	wbuf     []byte
 	rng      *rand.Rand
+	eng      *engine.Engine[loc] // for block compaction (under its lock)
 }
 
 // Store is a file store.
@@ -101,6 +102,7 @@ func Open(dir string, cfg store.Config, opts Options) (*Store, error) {
 	if err := opts.FS.MkdirAll(b.dir); err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
+	b.eng = e
 	s := &Store{Engine: e, b: b, dir: dir, fs: opts.FS, log: opts.Logger, consumers: make(map[string]*consumerStore)}
 	if err := s.recover(); err != nil {
 		b.closeAll()
@@ -210,6 +212,7 @@ func (b *backend) Append(seq uint64, ts, ttl int64, subj string, hdr, data []byt
 		return loc{}, err
 	}
 	t.live++
+	t.liveB += int64(len(b.wbuf))
 	t.metas = append(t.metas, meta{kind: kindMsg, seq: seq, off: uint32(off), len: uint32(len(b.wbuf)),
 		ts: ts, ttl: ttl, size: store.Size(subj, hdr, data), subj: subj})
 	return loc{blk: t.id, off: uint32(off), len: uint32(len(b.wbuf))}, nil
@@ -300,6 +303,9 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 		}
 	}
 	blk.live -= len(rs)
+	for _, r := range rs {
+		blk.liveB -= int64(r.P.len)
+	}
 	if erase {
 		for _, r := range rs {
 			junk := make([]byte, r.P.len-hdrSize)
@@ -311,7 +317,83 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 			}
 		}
 	}
+	if blk != b.tail() && blk.live > 0 && blk.liveB*2 < blk.size && blk.size >= b.blockSize/4 {
+		gone := make(map[uint64]bool, len(rs))
+		for _, r := range rs {
+			gone[r.Seq] = true
+		}
+		b.compactBlock(blk, gone)
+	}
 	return nil
+}
+
+// compactBlock rewrites a block that is mostly deleted with its live
+// records only (through a temporary file, fsynced, renamed over it), so
+// the space of removed messages comes back even when a few messages keep
+// the block alive. On any failure the old block stays as it is.
+// gone lists messages being removed right now (still in the engine's
+// index until this call returns).
+func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
+	buf := make([]byte, blk.size)
+	if _, err := blk.f.ReadAt(buf, 0); err != nil {
+		return
+	}
+	out := appendCtl(nil, kindBase, b.floor, 0)
+	type moved struct {
+		seq uint64
+		l   loc
+	}
+	var mv []moved
+	for _, m := range scan(buf, 0).metas {
+		if m.kind != kindMsg || gone[m.seq] {
+			continue
+		}
+		if l, ok := b.eng.PeekLocked(m.seq); !ok || l.blk != blk.id || l.off != m.off {
+			continue
+		}
+		mv = append(mv, moved{m.seq, loc{blk: blk.id, off: uint32(len(out)), len: m.len}})
+		out = append(out, buf[m.off:m.off+m.len]...)
+	}
+	if len(mv) != blk.live {
+		return // something live did not read back: leave the block alone
+	}
+	name := blockName(b.dir, blk.id)
+	tmp := name + ".tmp"
+	tf, err := b.fs.OpenFile(tmp, true)
+	if err == nil {
+		err = tf.Truncate(0)
+		if err == nil {
+			_, err = tf.WriteAt(out, 0)
+		}
+		if err == nil {
+			err = tf.Sync()
+		}
+		if cerr := tf.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = b.fs.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = b.fs.Remove(tmp)
+		b.log.Warnf("store %s: compacting block %d: %v", b.name, blk.id, err)
+		return
+	}
+	// From here the compacted file is the block, whatever happens next;
+	// the next Sync makes the rename durable.
+	b.dirDirty = true
+	_ = b.fs.Remove(indexName(b.dir, blk.id))
+	f, err := b.fs.OpenFile(name, false)
+	if err != nil {
+		b.failed = fmt.Errorf("reopening compacted block %d: %v", blk.id, err)
+		return
+	}
+	b.toClose = append(b.toClose, blk.f)
+	blk.f, blk.size, blk.dirty, blk.liveB = f, int64(len(out)), false, int64(len(out))-hdrSize
+	for _, m := range mv {
+		b.eng.RelocateLocked(m.seq, m.l)
+	}
 }
 
 // removeBlock deletes a block's files. The file handle is closed by the
@@ -366,6 +448,9 @@ func (b *backend) Compact(first uint64, rm []engine.Removed[loc]) error {
 	for _, rs := range group(rm) {
 		if blk := b.blocks[rs[0].P.blk]; blk != nil {
 			blk.live -= len(rs)
+			for _, r := range rs {
+				blk.liveB -= int64(r.P.len)
+			}
 			if blk.live <= 0 && blk != b.tail() {
 				_ = b.removeBlock(blk) // the base marker covers it anyway
 			}

@@ -3,6 +3,7 @@ package filestore
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/internal/server/store/internal/engine"
@@ -60,6 +61,20 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 // recover rebuilds the index from the block files.
 func (s *Store) recover() error {
 	b := s.b
+	// A clean stop fsynced everything and left a marker. The marker goes
+	// (durably) before anything is written, so a later crash is never
+	// taken for a clean stop.
+	marker := filepath.Join(b.dir, cleanMarker)
+	_, merr := b.fs.ReadFile(marker)
+	clean := merr == nil
+	if clean {
+		if err := b.fs.Remove(marker); err != nil {
+			return fmt.Errorf("%w: removing the clean-stop marker: %v", store.ErrWrite, err)
+		}
+		if err := b.fs.SyncDir(b.dir); err != nil {
+			return fmt.Errorf("%w: %v", store.ErrWrite, err)
+		}
+	}
 	ids, err := b.sortedIDs()
 	if err != nil {
 		return fmt.Errorf("%w: listing blocks: %v", store.ErrWrite, err)
@@ -68,7 +83,7 @@ func (s *Store) recover() error {
 		return nil
 	}
 	var (
-		msgs        []engine.Recovered[loc]
+		hint        int
 		last, floor uint64
 		lost        store.LostData
 		unknownLost uint64
@@ -86,17 +101,17 @@ func (s *Store) recover() error {
 		// File order matters: a tombstone deletes the record of its
 		// sequence written before it in this block (a truncated sequence
 		// may be used again later by a new message).
-		if msgs == nil {
+		if hint == 0 {
 			// Blocks hold about as many records each: size for all.
-			msgs = make([]engine.Recovered[loc], 0, len(res.metas)*len(ids)+len(res.metas)/8+16)
+			hint = len(res.metas)*len(ids) + len(res.metas)/8 + 16
 		}
 		if plainBlock(res.metas) {
 			for _, m := range res.metas {
 				switch m.kind {
 				case kindMsg:
 					last = max(last, m.seq)
-					msgs = append(msgs, engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
-						P: loc{blk: id, off: m.off, len: m.len}})
+					s.Engine.RestoreAdd(engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
+						P: loc{blk: id, off: m.off, len: m.len}}, hint)
 				case kindSkip:
 					last = max(last, m.seq+m.count-1)
 				case kindBase:
@@ -132,9 +147,7 @@ func (s *Store) recover() error {
 			case kindLast:
 				last = m.seq
 				floor = min(floor, m.seq+1)
-				for len(msgs) > 0 && msgs[len(msgs)-1].Seq > m.seq {
-					msgs = msgs[:len(msgs)-1]
-				}
+				s.Engine.RestoreDropAbove(m.seq)
 				for i := range local {
 					if local[i].Seq > m.seq {
 						delete(pos, local[i].Seq)
@@ -145,7 +158,7 @@ func (s *Store) recover() error {
 		}
 		for _, r := range local {
 			if r.Seq != 0 {
-				msgs = append(msgs, r)
+				s.Engine.RestoreAdd(r, hint)
 			}
 		}
 		for _, c := range res.corrupt {
@@ -165,37 +178,7 @@ func (s *Store) recover() error {
 		}
 	}
 	// Messages below the floor are gone (purge, compact).
-	i := 0
-	for i < len(msgs) && msgs[i].Seq < floor {
-		i++
-	}
-	msgs = msgs[i:]
 	b.floor = max(b.floor, floor)
-	first := last + 1
-	if len(msgs) > 0 {
-		first = msgs[0].Seq
-	} else if floor > first {
-		first, last = floor, floor-1
-	}
-	for _, m := range msgs {
-		b.blocks[m.P.blk].live++
-	}
-	// What recovery serves must be durable: after a crash or a failed
-	// fsync, what the OS shows may not be on disk yet.
-	files := make([]vfs.File, 0, len(b.order))
-	for _, blk := range b.order {
-		files = append(files, blk.f)
-	}
-	if err := syncFiles(b.fs, b.dir, files, true); err != nil {
-		b.closeAll()
-		return fmt.Errorf("%w: syncing recovered blocks: %v", store.ErrWrite, err)
-	}
-	// Blocks with nothing live left (other than the tail) go.
-	for _, blk := range append([]*block(nil), b.order...) {
-		if blk.live == 0 && blk != b.tail() {
-			_ = b.removeBlock(blk)
-		}
-	}
 	var lp *store.LostData
 	if lost.Bytes > 0 {
 		lp = &lost
@@ -204,7 +187,30 @@ func (s *Store) recover() error {
 			b.log.Errorf("store %s: %d corrupt records of unknown sequence were dropped", b.name, unknownLost)
 		}
 	}
-	s.Engine.Restore(first, last, msgs, lp)
+	s.Engine.RestoreDone(floor, last, lp)
+	s.Engine.EachLive(func(_ uint64, l loc) {
+		blk := b.blocks[l.blk]
+		blk.live++
+		blk.liveB += int64(l.len)
+	})
+	// What recovery serves must be durable: after a crash or a failed
+	// fsync, what the OS shows may not be on disk yet.
+	if !clean {
+		files := make([]vfs.File, 0, len(b.order))
+		for _, blk := range b.order {
+			files = append(files, blk.f)
+		}
+		if err := syncFiles(b.fs, b.dir, files, true); err != nil {
+			b.closeAll()
+			return fmt.Errorf("%w: syncing recovered blocks: %v", store.ErrWrite, err)
+		}
+	}
+	// Blocks with nothing live left (other than the tail) go.
+	for _, blk := range append([]*block(nil), b.order...) {
+		if blk.live == 0 && blk != b.tail() {
+			_ = b.removeBlock(blk)
+		}
+	}
 	return nil
 }
 

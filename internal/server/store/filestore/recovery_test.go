@@ -314,3 +314,47 @@ func TestDeleteRemovesEverything(t *testing.T) {
 		t.Fatalf("directory left: %v", err)
 	}
 }
+
+// TestBlockCompaction: a block that is mostly removed is rewritten with
+// its live messages only; they stay readable, before and after a crash.
+func TestBlockCompaction(t *testing.T) {
+	fsys := vfs.NewFaultFS(7)
+	opts := Options{FS: fsys, BlockSize: 2048}
+	s := openT(t, "/k", testCfg, opts)
+	fillN(t, s, 200)
+	before, _ := fsys.Contents("/k/blk/00000001.blk")
+	var keep []uint64
+	for seq := uint64(1); seq <= 200; seq++ {
+		m, _ := s.Load(seq)
+		if m != nil && len(before) > 0 && seq%9 != 0 {
+			if _, err := s.Remove(seq); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			keep = append(keep, seq)
+		}
+	}
+	after, _ := fsys.Contents("/k/blk/00000001.blk")
+	if len(after) >= len(before)/2 {
+		t.Fatalf("block 1 not compacted: %d bytes, was %d", len(after), len(before))
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, seq := range keep {
+			if m, err := s.Load(seq); err != nil || string(m.Data) != fmt.Sprintf("payload-%04d", seq-1) {
+				t.Fatalf("message %d after compaction: %v %v", seq, m, err)
+			}
+		}
+		if st := s.State(); st.Msgs != uint64(len(keep)) {
+			t.Fatalf("state %+v, want %d msgs", st, len(keep))
+		}
+	}
+	check(s)
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	fsys.Crash()
+	s2 := openT(t, "/k", testCfg, opts)
+	defer s2.Stop()
+	check(s2)
+}

@@ -219,6 +219,10 @@ func (sm *sim) step(step int) error {
 				}
 			}
 		}
+		if sm.rng.IntN(2) == 0 {
+			sm.logf("crash after stop")
+			sm.fsys.Crash()
+		}
 		return sm.reopen()
 	case r < 95:
 		ops := []vfs.Op{vfs.OpWrite, vfs.OpWrite, vfs.OpSync, vfs.OpOpen, vfs.OpSyncDir}

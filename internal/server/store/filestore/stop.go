@@ -1,10 +1,15 @@
 package filestore
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/vfs"
 )
+
+// cleanMarker is the file a clean Stop leaves in the blk directory.
+const cleanMarker = "clean"
 
 // startBackground starts the periodic fsync of async mode.
 func (s *Store) startBackground() {
@@ -56,6 +61,12 @@ func (s *Store) Stop() error {
 	defer s.Unlock()
 	if t := s.b.tail(); t != nil && s.b.failed == nil && err == nil {
 		s.b.writeIndex(t)
+	}
+	if s.b.failed == nil && err == nil {
+		// Everything is fsynced: the next open need not fsync it again.
+		if merr := vfs.WriteFileAtomic(s.fs, filepath.Join(s.b.dir, cleanMarker), []byte("clean\n"), true); merr != nil {
+			s.log.Warnf("store %s: writing the clean-stop marker: %v", s.b.name, merr)
+		}
 	}
 	s.CloseLocked()
 	s.b.closeAll()

@@ -40,11 +40,23 @@ type Backend[P any] interface {
 type entry[P any] struct {
 	s          *subj // nil: no message at this sequence
 	ts         int64
-	exp        int64  // TTL expiry (unix ns), 0: none (max age applies), -1: never
 	prev, next uint64 // neighbours with the same subject, 0: none
-	size       uint64
+	sz         uint32 // size, and in the top two bits the TTL kind
 	p          P
 }
+
+// TTL kinds kept in the top bits of entry.sz (the expiry itself is in the
+// heap): the entry stays 48 bytes in the filestore, a million messages
+// cost 48 MB of index.
+const (
+	ttlNone  = 0       // max age applies
+	ttlSet   = 1 << 30 // its own expiry, in the heap
+	ttlNever = 2 << 30
+	ttlMask  = 3 << 30
+)
+
+func (ent *entry[P]) size() uint64    { return uint64(ent.sz &^ ttlMask) }
+func (ent *entry[P]) ttlKind() uint32 { return ent.sz & ttlMask }
 
 // Options are the engine's knobs that are not part of store.Config.
 type Options struct {
@@ -135,23 +147,91 @@ type Recovered[P any] struct {
 	P    P
 }
 
-// Restore loads recovered state into a new engine: msgs in sequence order,
-// first and last the bounds, lost what recovery dropped (nil: nothing).
-func (e *Engine[P]) Restore(first, last uint64, msgs []Recovered[P], lost *store.LostData) {
+// RestoreAdd adds a recovered message above every other one; hint is the
+// number of messages expected in all (to size the index once). Recovery
+// calls RestoreAdd and RestoreDropAbove, then RestoreDone, before the
+// store is shared.
+func (e *Engine[P]) RestoreAdd(r Recovered[P], hint int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.mu.first, e.mu.last, e.mu.base = first, last, first
-	e.mu.ents = make([]entry[P], 0, last+1-first+64)
-	for _, r := range msgs {
-		e.insertLocked(r.Seq, r.Subj, r.TS, expiry(r.TS, r.TTL), r.Size, r.P)
+	if e.mu.msgs == 0 {
+		if cap(e.mu.ents) == 0 {
+			e.mu.ents = make([]entry[P], 0, hint)
+		}
+		e.resetWindowLocked(r.Seq)
+	}
+	e.insertLocked(r.Seq, r.Subj, r.TS, expiry(r.TS, r.TTL), r.Size, r.P)
+}
+
+// RestoreDropAbove forgets the restored messages above seq (a truncation).
+func (e *Engine[P]) RestoreDropAbove(seq uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.mu.msgs > 0 && len(e.mu.ents) > 0 {
+		top := e.mu.base + uint64(len(e.mu.ents)) - 1
+		if top <= seq {
+			break
+		}
+		if e.mu.ents[top-e.mu.base].s != nil {
+			e.dropLocked(top)
+		}
+		if e.mu.msgs == 0 {
+			break
+		}
+		e.mu.ents = e.mu.ents[:len(e.mu.ents)-1]
+	}
+}
+
+// RestoreDone ends recovery: messages below floor go, last is the last
+// sequence, lost what recovery dropped (nil: nothing).
+func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for seq := e.mu.first; e.mu.msgs > 0 && seq < floor; seq++ {
+		if e.at(seq) != nil {
+			e.dropLocked(seq)
+		}
 	}
 	e.mu.last = last
-	for len(msgs) > 0 && e.mu.base+uint64(len(e.mu.ents)) <= last {
-		e.mu.ents = append(e.mu.ents, entry[P]{})
+	if e.mu.msgs == 0 {
+		e.resetWindowLocked(last + 1)
+	} else {
+		for e.mu.base+uint64(len(e.mu.ents)) <= last {
+			e.mu.ents = append(e.mu.ents, entry[P]{})
+		}
+		e.advanceFirstLocked()
 	}
 	e.mu.lost = lost
-	e.advanceFirstLocked()
 	e.armTimerLocked()
+}
+
+// PeekLocked returns where the live message at seq is kept. For a Backend,
+// which runs under the engine's lock.
+func (e *Engine[P]) PeekLocked(seq uint64) (P, bool) {
+	if ent := e.at(seq); ent != nil {
+		return ent.p, true
+	}
+	var zero P
+	return zero, false
+}
+
+// RelocateLocked records that the live message at seq moved to p (block
+// compaction). For a Backend, which runs under the engine's lock.
+func (e *Engine[P]) RelocateLocked(seq uint64, p P) {
+	if ent := e.at(seq); ent != nil {
+		ent.p = p
+	}
+}
+
+// EachLive calls fn for every message in sequence order.
+func (e *Engine[P]) EachLive(fn func(seq uint64, p P)) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for i := range e.mu.ents {
+		if ent := &e.mu.ents[i]; ent.s != nil {
+			fn(e.mu.base+uint64(i), ent.p)
+		}
+	}
 }
 
 func expiry(ts, ttl int64) int64 {
@@ -271,6 +351,9 @@ func (e *Engine[P]) storeLocked(subj string, hdr, data []byte, seq uint64, ts, t
 		return store.ErrMsgTooBig
 	}
 	size := store.Size(subj, hdr, data)
+	if size >= ttlSet {
+		return store.ErrMsgTooBig // a record is under 1 GiB
+	}
 	if cfg.MaxBytes > 0 && size > uint64(cfg.MaxBytes) {
 		return store.ErrMaxBytes
 	}
@@ -317,7 +400,14 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	if s == nil {
 		s = e.mu.subjs.add(name)
 	}
-	ent := entry[P]{s: s, ts: ts, exp: exp, size: size, p: p, prev: s.last}
+	kind := uint32(ttlNone)
+	switch {
+	case exp > 0:
+		kind = ttlSet
+	case exp < 0:
+		kind = ttlNever
+	}
+	ent := entry[P]{s: s, ts: ts, sz: uint32(size) | kind, p: p, prev: s.last}
 	if s.last != 0 {
 		e.mu.ents[s.last-e.mu.base].next = seq
 	} else {
@@ -330,7 +420,7 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	e.mu.bytes += size
 	e.mu.last = max(e.mu.last, seq)
 	if exp > 0 {
-		e.mu.ttls.push(exp, seq)
+		e.mu.ttls.push(exp, seq, ts)
 	}
 }
 

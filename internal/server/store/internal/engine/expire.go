@@ -14,6 +14,7 @@ type ttlHeap []ttlItem
 type ttlItem struct {
 	exp int64
 	seq uint64
+	ts  int64 // tells the message from a later one at the same sequence
 }
 
 func (h ttlHeap) Len() int           { return len(h) }
@@ -27,7 +28,7 @@ func (h *ttlHeap) Pop() any {
 	return it
 }
 
-func (h *ttlHeap) push(exp int64, seq uint64) { heap.Push(h, ttlItem{exp, seq}) }
+func (h *ttlHeap) push(exp int64, seq uint64, ts int64) { heap.Push(h, ttlItem{exp, seq, ts}) }
 
 // expireLocked removes what TTLs and max age say is due.
 func (e *Engine[P]) expireLocked() {
@@ -38,7 +39,7 @@ func (e *Engine[P]) expireLocked() {
 	now := e.now()
 	for len(e.mu.ttls) > 0 && e.mu.ttls[0].exp <= now {
 		it := heap.Pop(&e.mu.ttls).(ttlItem)
-		if ent := e.at(it.seq); ent != nil && ent.exp == it.exp {
+		if ent := e.at(it.seq); ent != nil && ent.ttlKind() == ttlSet && ent.ts == it.ts {
 			if !e.removeOneLocked(it.seq, store.RemoveTTL) {
 				heap.Push(&e.mu.ttls, it)
 				e.mu.expireErr = true
@@ -53,7 +54,7 @@ func (e *Engine[P]) expireLocked() {
 	seq := max(e.mu.ageCursor, e.mu.first)
 	for ; seq <= e.mu.last && e.mu.msgs > 0; seq++ {
 		ent := e.at(seq)
-		if ent == nil || ent.exp != 0 {
+		if ent == nil || ent.ttlKind() != ttlNone {
 			continue
 		}
 		if ent.ts > cutoff {
@@ -75,7 +76,7 @@ func (e *Engine[P]) nextExpiryLocked() int64 {
 	}
 	if e.mu.cfg.MaxAge > 0 {
 		for seq := max(e.mu.ageCursor, e.mu.first); seq <= e.mu.last && e.mu.msgs > 0; seq++ {
-			if ent := e.at(seq); ent != nil && ent.exp == 0 {
+			if ent := e.at(seq); ent != nil && ent.ttlKind() == ttlNone {
 				at := ent.ts + int64(e.mu.cfg.MaxAge)
 				if next == 0 || at < next {
 					next = at

@@ -28,7 +28,7 @@ func (e *Engine[P]) dropCorrupt(seq uint64) {
 	defer e.unlock()
 	if ent := e.at(seq); ent != nil {
 		e.log.Errorf("store %s: message %d is corrupt on disk and is dropped", e.mu.cfg.Name, seq)
-		e.addLostLocked(&store.LostData{Msgs: []uint64{seq}, Bytes: ent.size})
+		e.addLostLocked(&store.LostData{Msgs: []uint64{seq}, Bytes: ent.size()})
 		e.dropLocked(seq)
 	}
 }

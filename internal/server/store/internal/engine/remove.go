@@ -27,7 +27,7 @@ func (e *Engine[P]) dropLocked(seq uint64) {
 		e.mu.subjs.remove(s)
 	}
 	e.mu.msgs--
-	e.mu.bytes -= ent.size
+	e.mu.bytes -= ent.size()
 	*ent = entry[P]{}
 	if seq == e.mu.first {
 		e.advanceFirstLocked()
@@ -78,7 +78,7 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	for _, seq := range seqs {
 		if notify {
 			ent := &e.mu.ents[seq-e.mu.base]
-			e.mu.pending = append(e.mu.pending, note{seq: seq, subj: ent.s.name, size: ent.size, reason: reason})
+			e.mu.pending = append(e.mu.pending, note{seq: seq, subj: ent.s.name, size: ent.size(), reason: reason})
 		}
 		e.dropLocked(seq)
 	}
