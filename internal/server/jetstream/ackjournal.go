@@ -31,30 +31,37 @@ func (noJournal) Append(uint64) error { return nil }
 func (noJournal) Rotate() int         { return -1 }
 func (noJournal) Release(int)         {}
 
-// openAckJournal reads the segments an earlier run left and returns the
-// journal and the sequences they hold.
-func openAckJournal(dir, name string) (*ackJournal, []uint64) {
+// openAckJournal reads the segments segs an earlier run left and returns
+// the journal and the sequences they hold.
+func openAckJournal(dir, name string, segs []int) (*ackJournal, []uint64) {
 	j := &ackJournal{dir: dir, name: name}
-	pfx := name + ".acks."
-	ents, _ := os.ReadDir(dir)
 	var seqs []uint64
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), pfx) {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), pfx))
-		if err != nil {
-			continue
-		}
+	sort.Ints(segs)
+	for _, n := range segs {
 		j.mu.old = append(j.mu.old, n)
 		j.mu.seg = max(j.mu.seg, n+1)
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		b, _ := os.ReadFile(j.path(n))
 		for i := 0; i+8 <= len(b); i += 8 { // a torn last record is ignored
 			seqs = append(seqs, binary.LittleEndian.Uint64(b[i:]))
 		}
 	}
-	sort.Ints(j.mu.old)
 	return j, seqs
+}
+
+// journalSegments maps consumer names to the ack journal segments found
+// in a directory listing.
+func journalSegments(ents []os.DirEntry) map[string][]int {
+	out := map[string][]int{}
+	for _, e := range ents {
+		name, num, ok := strings.Cut(e.Name(), ".acks.")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(num); err == nil {
+			out[name] = append(out[name], n)
+		}
+	}
+	return out
 }
 
 func (j *ackJournal) path(seg int) string {
@@ -115,12 +122,11 @@ func (j *ackJournal) remove() {
 		j.mu.f.Close()
 		j.mu.f = nil
 	}
+	segs := append(j.mu.old, j.mu.seg)
+	j.mu.old = nil
 	j.mu.Unlock()
-	ents, _ := os.ReadDir(j.dir)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), j.name+".acks.") {
-			os.Remove(filepath.Join(j.dir, e.Name()))
-		}
+	for _, n := range segs {
+		os.Remove(j.path(n))
 	}
 }
 
