@@ -132,7 +132,7 @@ var routes = map[string]route{
 func lookupRoute(rest string) (route, []string, bool) {
 	tokens := strings.Split(rest, ".")
 	for n := min(len(tokens), 3); n >= 1; n-- {
-		if r, ok := routes[strings.Join(tokens[:n], ".")]; ok && r.tokens == len(tokens) {
+		if r, ok := routes[strings.Join(tokens[:n], ".")]; ok && (r.tokens == len(tokens) || r.tokens == 0 && len(tokens) > n) { // consumers hook: 0 = any count
 			return r, tokens, true
 		}
 	}

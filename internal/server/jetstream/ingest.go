@@ -132,6 +132,9 @@ func (s *stream) ingestLoop() {
 			s.js.b.Publish(s.acc.name, out[i].subj, out[i].reply, out[i].hdr, out[i].msg)
 			out[i] = outMsg{}
 		}
+		if stored {
+			s.kickConsumers() // consumers hook: see consumers.go
+		}
 		buf = batch
 	}
 }
@@ -343,6 +346,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 		s.dedupe.add(msgID, seq, ts)
 	}
 	s.dedupe.last = msgID // Expected-Last-Msg-Id compares with the last message's id, "" for none
+	s.onStored(seq, subj) // consumers hook: see consumers.go
 	if isSchedule {
 		s.trackSchedule(seq, hdr, ts)
 	}

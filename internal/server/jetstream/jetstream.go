@@ -146,9 +146,11 @@ func (js *JetStream) subscribeAPI(account string) error {
 	var prefixes []string
 	for _, pre := range []string{"$JS.API."} {
 		prefixes = append(prefixes, pre+"INFO", pre+"STREAM.>")
+		prefixes = append(prefixes, consumerAPISubjects(pre)...) // consumers hook: see api_consumer.go
 	}
 	if d := js.cfg.Domain; d != "" {
 		prefixes = append(prefixes, "$JS."+d+".API.INFO", "$JS."+d+".API.STREAM.>", "$JS."+d+".API.DIRECT.GET.>")
+		prefixes = append(prefixes, consumerAPISubjects("$JS."+d+".API.")...) // consumers hook: see api_consumer.go
 	}
 	for _, p := range prefixes {
 		sub, err := js.b.Subscribe(account, p, func(subj, reply string, hdr, msg []byte) {

@@ -47,6 +47,11 @@ func (js *JetStream) Jsz(o *api.JSzOptions, serverID string) *api.JSInfo {
 	if o == nil {
 		o = &api.JSzOptions{}
 	}
+	if o.Consumer && !o.Streams { // consumers hook: consumers=1 implies streams, as in nats-server
+		c := *o
+		c.Streams = true
+		o = &c
+	}
 	info := &api.JSInfo{ID: serverID, Now: time.Now().UTC(), Config: js.ConfigInfo(), JetStreamStats: js.Stats()}
 	lim := js.cfg.Limits
 	info.Limits = &lim
@@ -95,6 +100,9 @@ func (js *JetStream) accountDetail(a *jsAccount, o *api.JSzOptions) *api.Account
 		}
 		sd.State, _ = json.Marshal(s.state(false))
 		sd.Cluster, _ = json.Marshal(api.ClusterInfo{Leader: js.b.ServerName()})
+		if o.Consumer {
+			sd.Consumer = s.consumerDetails(o.Config) // consumers hook: see consumers.go
+		}
 		d.Streams = append(d.Streams, sd)
 	}
 	return d

@@ -47,7 +47,8 @@ type stream struct {
 	batches    map[string]*atomicBatch
 	sched      []scheduleEntry // stored schedules, soonest first
 	schedTimer *time.Timer
-	room       int64 // bytes the account may still store, -1 unlimited
+	room       int64       // bytes the account may still store, -1 unlimited
+	cons       consumerSet // consumers hook: see consumers.go
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
@@ -107,6 +108,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 		s.stop(true)
 		return nil, err
 	}
+	s.recoverConsumers() // consumers hook: see consumers.go
 	return s, nil
 }
 
@@ -214,6 +216,7 @@ func (s *stream) stop(remove bool) error {
 	s.unsubscribe()
 	s.in.close()
 	<-s.done
+	s.stopConsumers(remove) // consumers hook: see consumers.go
 	if s.schedTimer != nil {
 		s.schedTimer.Stop()
 	}
