@@ -43,6 +43,8 @@ type rawClient struct {
 		closed bool
 	}
 	subs map[int]string // sid -> queue group ("" for none)
+	// noTraces is set when the client may not subscribe to trace events.
+	noTraces bool
 }
 
 func dialClient(addr string) (*rawClient, error) {
@@ -102,6 +104,9 @@ func (c *rawClient) read(r *bufio.Reader) {
 			if err != nil {
 				c.record("BAD " + line)
 				continue
+			}
+			if strings.HasPrefix(m.subject, "_TR.") && m.sid != traceSID {
+				continue // trace events reach only the harness's own subscription (run.go)
 			}
 			c.mu.Lock()
 			c.mu.events = append(c.mu.events, c.describe(m))

@@ -82,7 +82,7 @@ type Step struct {
 	Payload string
 	SID     int
 	// Trace is "" (none), "deliver" (Nats-Trace-Dest) or "only" (with
-	// Nats-Trace-Only): the trace event goes to tr.c<client>.
+	// Nats-Trace-Only): the trace event goes to _TR.c<client> (run.go).
 	Trace string
 }
 
@@ -385,8 +385,6 @@ func (g gen) steps(c *Case) {
 			return g.widen(own[g.r.IntN(len(own))])
 		case len(hot) > 0 && g.chance(0.25):
 			return g.widen(hot[g.r.IntN(len(hot))])
-		case g.chance(0.08):
-			return "tr.>" // where traced messages' events go
 		case g.chance(0.15):
 			return fmt.Sprintf("_INBOX.c%d.>", client)
 		case g.chance(0.08):

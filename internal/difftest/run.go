@@ -57,15 +57,16 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 			creds = fmt.Sprintf(",\"user\":%q,\"pass\":%q", spec.User, spec.Pass)
 		}
 		cl.send(fmt.Sprintf("CONNECT {\"verbose\":false,\"pedantic\":false%s,\"protocol\":1,\"echo\":true,\"headers\":true}\r\n", creds))
+		cl.subs[traceSID] = ""
+		cl.send(fmt.Sprintf("SUB %s %d\r\n", traceSubs, traceSID))
 		cl.sync()
+		cl.noTraces = cl.hasEvent("ERR 'Permissions Violation for Subscription to \"" + traceSubs)
 	}
 	tr.Steps = append(tr.Steps, collect(clients))
-	subjects := map[[2]int]string{} // {client, sid} -> subject, for awaitTrace
 	for _, st := range c.Steps {
 		cl := clients[st.Client]
 		switch st.Op {
 		case "sub":
-			subjects[[2]int{st.Client, st.SID}] = st.Subject
 			cl.mu.Lock()
 			cl.subs[st.SID] = st.Queue
 			cl.mu.Unlock()
@@ -75,11 +76,10 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 				cl.send(fmt.Sprintf("SUB %s %d\r\n", st.Subject, st.SID))
 			}
 		case "unsub":
-			delete(subjects, [2]int{st.Client, st.SID})
 			cl.send(fmt.Sprintf("UNSUB %d\r\n", st.SID))
 		case "pub":
 			if st.Trace != "" {
-				hdr := fmt.Sprintf("NATS/1.0\r\nNats-Trace-Dest: tr.c%d\r\n", st.Client)
+				hdr := fmt.Sprintf("NATS/1.0\r\nNats-Trace-Dest: %s\r\n", traceDest(st.Client))
 				if st.Trace == "only" {
 					hdr += "Nats-Trace-Only: true\r\n"
 				}
@@ -92,8 +92,8 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 			}
 		}
 		syncAll(clients, st.Client)
-		if st.Trace != "" {
-			awaitTrace(clients, subjects, fmt.Sprintf("tr.c%d", st.Client))
+		if st.Trace != "" && awaitTrace(cl, receiver(c, clients, st.Client), traceDest(st.Client)) {
+			syncAll(clients) // the event's other receivers
 		}
 		// Auto-replying clients answer what they received, once.
 		var repliers []int
@@ -139,47 +139,59 @@ func syncAll(clients []*rawClient, first ...int) {
 
 // collect gathers what each client received since the last call, as a
 // sorted list per client.
-// traceWait bounds the wait for a trace event. nats-server publishes
-// trace events from its internal send loop, so one may arrive after the
-// PONG that ends a step; a server that sends none is waited for in full,
-// and only when some subscription could receive the event.
-const traceWait = 500 * time.Millisecond
+// Trace events go to _TR.c<publisher> in the publisher's account, where
+// every client subscribes to _TR.> (sid traceSID) before the scenario
+// starts; deliveries of _TR. subjects to the scenario's own subscriptions
+// are not recorded. nats-server publishes trace events from its internal
+// send loop, after the PONG that ends a step, so a subscription made later
+// would race with them; this one is there from the start.
+const (
+	traceSubs = "_TR.>"
+	traceSID  = 1000
+	// traceWait bounds the wait for an event that must come.
+	traceWait = 5 * time.Second
+)
 
-// awaitTrace waits until a client has received the event sent to dest,
-// when a subscription of the scenario matches dest.
-func awaitTrace(clients []*rawClient, subjects map[[2]int]string, dest string) {
-	interested := false
-	for _, s := range subjects {
-		interested = interested || subjectMatches(s, dest)
+func traceDest(client int) string { return fmt.Sprintf("_TR.c%d", client) }
+
+// receiver is a client that gets the trace events of client pub: one of
+// the same account whose _TR.> subscription was accepted; nil if none.
+func receiver(c *Case, clients []*rawClient, pub int) *rawClient {
+	account := func(i int) string {
+		name := c.Clients[i].User
+		if name == "" {
+			name = c.NoAuthUser
+		}
+		for _, u := range c.Users {
+			if u.Name == name {
+				return u.Account
+			}
+		}
+		return ""
 	}
-	if !interested {
-		return
+	for i, cl := range clients {
+		if account(i) == account(pub) && !cl.noTraces && !cl.isClosed() {
+			return cl
+		}
+	}
+	return nil
+}
+
+// awaitTrace waits until rcv has the trace event publisher cl sent to
+// dest, when one must come: there is a receiver and the publish to dest
+// was not refused. It reports whether the event came.
+func awaitTrace(cl, rcv *rawClient, dest string) bool {
+	if rcv == nil || cl.isClosed() || cl.hasEvent("ERR 'Permissions Violation for Publish to \""+dest) {
+		return false
 	}
 	deadline := time.Now().Add(traceWait)
 	for time.Now().Before(deadline) {
-		for _, cl := range clients {
-			if cl.hasEvent("MSG " + dest + " ") {
-				return
-			}
+		if rcv.hasEvent(fmt.Sprintf("MSG %s to sid %d ", dest, traceSID)) {
+			return true
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-// subjectMatches reports whether the literal subject matches pattern.
-func subjectMatches(pattern, subject string) bool {
-	p, s := strings.Split(pattern, "."), strings.Split(subject, ".")
-	for i, tok := range p {
-		switch {
-		case tok == ">":
-			return len(s) > i
-		case i >= len(s):
-			return false
-		case tok != "*" && tok != s[i]:
-			return false
-		}
-	}
-	return len(p) == len(s)
+	return false
 }
 
 func collect(clients []*rawClient) []string {

@@ -134,6 +134,8 @@ type client struct {
 	// svcShared is set once one of them shares the requester's details.
 	svcHops   int
 	svcShared bool
+	// streamed is set while a message is delivered through a stream import.
+	streamed bool
 	// trace is the event of the message being published when it is traced
 	// (Nats-Trace-Dest); nil otherwise.
 	trace    *msgtrace.Trace

@@ -108,6 +108,9 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		return c.srv.intq.push(sub, subj, reply, hdrLen, msg)
 	}
 	if sub.fwd != nil {
+		if _, svc := sub.fwd.(*serviceImport); svc && c.streamed {
+			return false
+		}
 		return sub.fwd.forward(c, subj, reply, hdrLen, msg)
 	}
 	if c.trace != nil {

@@ -48,7 +48,16 @@ func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg [
 		out = []byte(si.dest)
 	}
 	if c.trace != nil {
-		c.trace.StreamExport(si.to.Name, string(out))
+		// nats-server records the export once per importer subscription
+		// it reaches (it carries the import by shadowing them), and none
+		// when the importer has no interest.
+		takers := streamTakers(si.to.sl.MatchBytes(out))
+		if takers == 0 {
+			return false
+		}
+		for range takers {
+			c.trace.StreamExport(si.to.Name, string(out))
+		}
 		stop, restore, hl, m := c.traceBoundary(si.allowTrace, hdrLen, msg)
 		if stop {
 			return true // counted as delivered, as nats-server does
@@ -56,7 +65,25 @@ func (si *streamImport) forward(c *client, subj, reply []byte, hdrLen int, msg [
 		defer restore()
 		hdrLen, msg = hl, m
 	}
+	// A streamed message reaches the importer's subscribers but not its
+	// service imports: nats-server carries stream imports by shadowing the
+	// importer's subscriptions, and service imports have none.
+	was := c.streamed
+	c.streamed = true
+	defer func() { c.streamed = was }()
 	return c.publishIn(si.to, out, reply, hdrLen, msg)
+}
+
+// streamTakers counts the subscriptions a streamed message can reach: plain
+// ones other than service imports, and one per queue group.
+func streamTakers(r *subject.Result[*subscription]) int {
+	n := len(r.Queues)
+	for _, sub := range r.Plain {
+		if _, svc := sub.fwd.(*serviceImport); !svc {
+			n++
+		}
+	}
+	return n
 }
 
 // serviceImport sends the importer's requests into the exporter.
