@@ -75,48 +75,50 @@ func TestServerConfigRunsNatsServer(t *testing.T) {
 	}
 	readerCreds := filepath.Join(keysDir(home), "creds", "acme", "orders", "reader.creds")
 
-	for _, resolver := range []string{"--mem-resolver", "--nats-resolver"} {
-		t.Run(resolver, func(t *testing.T) {
-			conf := filepath.Join(work, strings.TrimPrefix(resolver, "--")+".conf")
-			run(t, "auth", "generate", "config", resolver, "--config-file", conf, "--dir", filepath.Join(work, "jwt"+resolver))
-			url := authtest.RefServer(t, conf)
+	for _, srv := range authtest.Servers {
+		for _, resolver := range []string{"--mem-resolver", "--nats-resolver"} {
+			t.Run(srv.Name+resolver, func(t *testing.T) {
+				conf := filepath.Join(work, srv.Name+strings.TrimPrefix(resolver, "--")+".conf")
+				run(t, "auth", "generate", "config", resolver, "--config-file", conf, "--dir", filepath.Join(work, srv.Name+"jwt"+resolver))
+				url := srv.Start(t, conf)
 
-			reader, rerrs := connect(t, url, readerCreds)
-			sub, err := reader.SubscribeSync("orders.>")
-			if err != nil {
-				t.Fatal(err)
-			}
-			reader.Flush()
-			app, errs := connect(t, url, creds)
-			app.Publish("orders.new", []byte("1"))
-			app.Publish("orders.secret", []byte("2"))
-			app.Flush()
-			msg, err := sub.NextMsg(5 * time.Second)
-			if err != nil || msg.Subject != "orders.new" {
-				t.Fatalf("reader got %v, %v; want orders.new", msg, err)
-			}
-			expectErr(t, errs, `permissions violation for publish to "orders.secret"`)
-			if m, err := sub.NextMsg(100 * time.Millisecond); err == nil {
-				t.Fatalf("denied publish delivered: %s", m.Subject)
-			}
-			reader.SubscribeSync("orders.private")
-			expectErr(t, rerrs, `permissions violation for subscription to "orders.private"`)
-			app.SubscribeSync("other")
-			expectErr(t, errs, `permissions violation for subscription to "other"`)
+				reader, rerrs := connect(t, url, readerCreds)
+				sub, err := reader.SubscribeSync("orders.>")
+				if err != nil {
+					t.Fatal(err)
+				}
+				reader.Flush()
+				app, errs := connect(t, url, creds)
+				app.Publish("orders.new", []byte("1"))
+				app.Publish("orders.secret", []byte("2"))
+				app.Flush()
+				msg, err := sub.NextMsg(5 * time.Second)
+				if err != nil || msg.Subject != "orders.new" {
+					t.Fatalf("reader got %v, %v; want orders.new", msg, err)
+				}
+				expectErr(t, errs, `permissions violation for publish to "orders.secret"`)
+				if m, err := sub.NextMsg(100 * time.Millisecond); err == nil {
+					t.Fatalf("denied publish delivered: %s", m.Subject)
+				}
+				reader.SubscribeSync("orders.private")
+				expectErr(t, rerrs, `permissions violation for subscription to "orders.private"`)
+				app.SubscribeSync("other")
+				expectErr(t, errs, `permissions violation for subscription to "other"`)
 
-			// A context made from the user publishes with its creds.
-			run(t, "auth", "generate", "context", "-a", "orders", "-n", "app", "--context-name", "app", "--select")
-			run(t, "pub", "orders.ctx", "hi", "--server", url)
-			if msg, err := sub.NextMsg(5 * time.Second); err != nil || msg.Subject != "orders.ctx" {
-				t.Fatalf("pub with the generated context: %v, %v", msg, err)
-			}
+				// A context made from the user publishes with its creds.
+				run(t, "auth", "generate", "context", "-a", "orders", "-n", "app", "--context-name", "app", "--select")
+				run(t, "pub", "orders.ctx", "hi", "--server", url)
+				if msg, err := sub.NextMsg(5 * time.Second); err != nil || msg.Subject != "orders.ctx" {
+					t.Fatalf("pub with the generated context: %v, %v", msg, err)
+				}
 
-			// The system user works too.
-			sys, _ := connect(t, url, filepath.Join(keysDir(home), "creds", "acme", "SYS", "sys.creds"))
-			if _, err := sys.Request("$SYS.REQ.SERVER.PING", nil, 5*time.Second); err != nil {
-				t.Fatalf("system account request: %v", err)
-			}
-		})
+				// The system user works too.
+				sys, _ := connect(t, url, filepath.Join(keysDir(home), "creds", "acme", "SYS", "sys.creds"))
+				if _, err := sys.Request("$SYS.REQ.SERVER.PING", nil, 5*time.Second); err != nil {
+					t.Fatalf("system account request: %v", err)
+				}
+			})
+		}
 	}
 }
 

@@ -14,17 +14,23 @@ import (
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
-// TestPushPullPrune drives nats-server v2.15.2's full resolver: an
-// account added after the server started is pushed and its user
+// TestPushPullPrune drives the full resolver of nats-server v2.15.2 and of
+// sluice: an account added after the server started is pushed and its user
 // connects; pull fetches the accounts back; a revocation pushed cuts the
 // user off; an account deleted from the store is pruned from the server.
 func TestPushPullPrune(t *testing.T) {
+	for _, srv := range authtest.Servers {
+		t.Run(srv.Name, func(t *testing.T) { testPushPullPrune(t, srv.Start) })
+	}
+}
+
+func testPushPullPrune(t *testing.T, start func(testing.TB, string) string) {
 	home := authtest.Isolate(t)
 	run(t, "auth", "init", "--name", "acme")
 	work := t.TempDir()
 	conf := filepath.Join(work, "server.conf")
 	run(t, "auth", "generate", "config", "--nats-resolver", "--allow-delete", "--config-file", conf, "--dir", filepath.Join(work, "jwt"))
-	url := authtest.RefServer(t, conf)
+	url := start(t, conf)
 
 	run(t, "auth", "add", "account", "late")
 	run(t, "auth", "add", "user", "u", "-a", "late")
@@ -45,6 +51,9 @@ func TestPushPullPrune(t *testing.T) {
 	nc.Close()
 
 	// Pull every account into a fresh copy of the account's JWT.
+	// JWTs are issued to the second: the edit must be issued after the
+	// push for the store's copy to be the newer one.
+	time.Sleep(time.Until(time.Unix(time.Now().Unix()+1, 0)))
 	run(t, "auth", "edit", "account", "late", "--conns", "5")
 	r = run(t, "auth", "pull", "-A", "--server", url, "--json")
 	if !strings.Contains(r.Stdout, `"kept the store's newer JWT"`) || strings.Count(r.Stdout, `"account"`) != 3 {

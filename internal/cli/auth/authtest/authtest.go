@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/internal/cli/clitest"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
+	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
@@ -151,3 +152,26 @@ func RefServer(t testing.TB, confFile string) string {
 	})
 	return url
 }
+
+// SluiceServer starts sluice's broker in this process from conf (an
+// operator-mode configuration, as `sluice serve -c` reads it) on a random
+// port and returns its client URL. It is stopped when the test ends.
+func SluiceServer(t testing.TB, confFile string) string {
+	t.Helper()
+	var o server.Options
+	if _, err := o.ProcessConfigFile(confFile, true); err != nil {
+		t.Fatalf("sluice refused %s: %v", confFile, err)
+	}
+	s := testutil.RunServer(t, func(opts *server.Options) {
+		logger := opts.Logger
+		*opts = o
+		opts.Host, opts.Port, opts.Logger = "127.0.0.1", server.RandomPort, logger
+	})
+	return "nats://" + s.Addr().String()
+}
+
+// Servers are the two servers the generated configurations are run on.
+var Servers = []struct {
+	Name  string
+	Start func(testing.TB, string) string
+}{{"nats-server", RefServer}, {"sluice", SluiceServer}}
