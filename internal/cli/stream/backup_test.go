@@ -37,7 +37,7 @@ func natscli() string {
 }
 
 func TestStreamBackupRestore(t *testing.T) {
-	srvtest.JetStream(t, func(t *testing.T, url string) {
+	srvtest.JetStreamReferenceOnly(t, func(t *testing.T, url string) {
 		run(t, 0, "stream", "add", "BK", "--subjects", "bk.*", "--defaults")
 		nc := connect(t, url)
 		publish(t, nc, "bk.a", 2)

@@ -22,10 +22,15 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the JetStream scenarios in testdata/script (stream,
-// consumer, account, bench js/kv) against a nats-server with JetStream
-// of its own per script, as user a of account A. When sluice serves
-// JetStream, run them against it too by starting it here instead.
+// consumer, account, bench js/kv) against a nats-server and against sluice,
+// each with JetStream of its own per script, as user a of account A.
 func TestScripts(t *testing.T) {
+	for _, target := range []string{"nats-server", "sluice"} {
+		t.Run(target, func(t *testing.T) { runScripts(t, target) })
+	}
+}
+
+func runScripts(t *testing.T, target string) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -34,7 +39,12 @@ func TestScripts(t *testing.T) {
 			if !ok {
 				return errors.New("testscript did not hand over a testing.TB")
 			}
-			s := srvtest.StartReference(t, srvtest.RefOptions{JetStream: true})
+			var s *srvtest.Server
+			if target == "sluice" {
+				s = srvtest.StartSluice(t)
+			} else {
+				s = srvtest.StartReference(t, srvtest.RefOptions{JetStream: true})
+			}
 			home := filepath.Join(env.WorkDir, "home")
 			if err := os.MkdirAll(home, 0o755); err != nil {
 				return err
@@ -45,6 +55,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NATS_USER", srvtest.AppUser)
 			env.Setenv("NATS_PASSWORD", srvtest.AppPass)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "sluice" {
+				return target == "sluice", nil
+			}
+			return false, errors.New("unknown condition " + cond)
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"status": cmdStatus,

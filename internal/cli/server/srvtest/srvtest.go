@@ -21,6 +21,7 @@ import (
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/testutil"
 	"github.com/sluicehq/sluice/internal/testutil/refbin"
 )
@@ -166,14 +167,57 @@ func Both(t *testing.T, ro RefOptions, fn func(t *testing.T, s *Server)) {
 
 // JetStream runs fn against every server with JetStream the tests can
 // start, as subtests, acting as the user of account A (which has
-// JetStream). Today that is the reference nats-server; add sluice here
-// once its JetStream lands, and every JetStream command test runs on it.
+// JetStream): the reference nats-server and sluice.
 func JetStream(t *testing.T, fn func(t *testing.T, url string)) {
+	jetStream(t, true, fn)
+}
+
+// JetStreamReferenceOnly is JetStream for the tests of features sluice's
+// JetStream does not have yet (mirrors and sources, snapshots: issue
+// "JetStream III"); they run on the reference alone until it does.
+func JetStreamReferenceOnly(t *testing.T, fn func(t *testing.T, url string)) {
+	jetStream(t, false, fn)
+}
+
+func jetStream(t *testing.T, withSluice bool, fn func(t *testing.T, url string)) {
 	t.Run("nats-server", func(t *testing.T) {
 		s := Reference(t, RefOptions{JetStream: true})
 		ActAs(t, AppUser, AppPass)
 		fn(t, s.URL)
 	})
+	if !withSluice {
+		return
+	}
+	t.Run("sluice", func(t *testing.T) {
+		s := Serve(t, withJetStream(t))
+		ActAs(t, AppUser, AppPass)
+		fn(t, s.URL)
+	})
+}
+
+// withJetStream gives account A JetStream, stored under a temp dir.
+func withJetStream(t testing.TB) func(*server.Options) {
+	dir := t.TempDir()
+	return func(o *server.Options) {
+		o.JetStream = &jetstream.Config{Enabled: true, StoreDir: dir,
+			Accounts: map[string]*jetstream.AccountLimits{"A": jetstream.Unlimited()}}
+	}
+}
+
+// StartSluice starts sluice in-process with the accounts of Serve and
+// JetStream for account A, touching neither the environment nor the
+// contexts (for parallel scripts).
+func StartSluice(t testing.TB) *Server {
+	t.Helper()
+	s := testutil.RunServer(t, func(o *server.Options) {
+		o.ServerName = "sluice1"
+		o.Accounts = append(o.Accounts, &server.AccountConfig{Name: "SYS"}, &server.AccountConfig{Name: "A"})
+		o.Users = append(o.Users,
+			&auth.User{Username: SysUser, Password: SysPass, Account: "SYS"},
+			&auth.User{Username: AppUser, Password: AppPass, Account: "A"})
+		o.SystemAccount = "SYS"
+	}, withJetStream(t))
+	return &Server{URL: s.ClientURL(), Name: s.Name(), ID: s.ID(), Local: s}
 }
 
 // ReferenceCluster starts n reference nats-servers (ref1..refN) routed
