@@ -7,7 +7,6 @@ package authtest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,10 +14,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sluicehq/sluice/internal/cli/clitest"
-	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
 	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/testutil"
@@ -116,41 +113,7 @@ func RefServer(t testing.TB, confFile string) string {
 	if err := os.WriteFile(main, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs cmdutil.SyncBuffer
-	cmd := exec.Command(bin, "-c", main)
-	cmd.Dir = filepath.Dir(confFile)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
-	var url string
-	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		select {
-		case <-exited:
-			t.Fatalf("nats-server exited early:\n%s", logs.String())
-		default:
-		}
-		b, err := os.ReadFile(portsFile)
-		if err != nil {
-			return err
-		}
-		var ports struct {
-			Nats []string `json:"nats"`
-		}
-		if err := json.Unmarshal(b, &ports); err != nil || len(ports.Nats) == 0 {
-			return fmt.Errorf("ports file %q not complete", b)
-		}
-		url = ports.Nats[0]
-		return nil
-	})
-	return url
+	return srvtest.StartProcess(t, bin, main, dir)
 }
 
 // SluiceServer starts sluice's broker in this process from conf (an

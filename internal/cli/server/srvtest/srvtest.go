@@ -89,68 +89,10 @@ func Reference(t testing.TB, ro RefOptions) *Server {
 	t.Helper()
 	bin := refbin.NATSServer(t)
 	clitest.Isolate(t)
-	dir := t.TempDir()
-	js, accJS := "", ""
-	if ro.JetStream {
-		js = fmt.Sprintf("jetstream { store_dir: %q }\n", filepath.Join(dir, "js"))
-		accJS = "jetstream: enabled"
-	}
-	conf := fmt.Sprintf(`listen: "127.0.0.1:-1"
-server_name: ref1
-ports_file_dir: %q
-%saccounts {
-  SYS { users: [{user: %s, password: %s}] }
-  A { users: [{user: %s, password: %s}]
-      %s }
-}
-system_account: SYS
-`, dir, js, SysUser, SysPass, AppUser, AppPass, accJS)
-	cf := filepath.Join(dir, "ref.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var logs cmdutil.SyncBuffer
-	cmd := exec.Command(bin, "-c", cf)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
-	var url string
-	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		select {
-		case <-exited:
-			t.Fatalf("nats-server exited early:\n%s", logs.String())
-		default:
-		}
-		b, err := os.ReadFile(portsFile)
-		if err != nil {
-			return err
-		}
-		var ports struct {
-			Nats []string `json:"nats"`
-		}
-		if err := json.Unmarshal(b, &ports); err != nil || len(ports.Nats) == 0 {
-			return fmt.Errorf("ports file %q not complete", b)
-		}
-		url = ports.Nats[0]
-		return nil
-	})
-	nc, err := nats.Connect(url, nats.UserInfo(SysUser, SysPass))
-	if err != nil {
-		t.Fatalf("connect to the reference server: %v", err)
-	}
-	id := nc.ConnectedServerId()
-	nc.Close()
-	t.Setenv("NATS_URL", url)
+	srv := startReference(t, bin, ro)
+	t.Setenv("NATS_URL", srv.URL)
 	actAsSys(t)
-	return &Server{URL: url, Name: "ref1", ID: id}
+	return srv
 }
 
 // Both runs fn against sluice in-process and against the reference
@@ -291,8 +233,25 @@ func startRef(t testing.TB, bin, dir, conf string) (string, string) {
 	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	url := StartProcess(t, bin, cf, dir)
+	nc, err := nats.Connect(url, nats.UserInfo(SysUser, SysPass))
+	if err != nil {
+		t.Fatalf("connect to the reference server: %v", err)
+	}
+	defer nc.Close()
+	return url, nc.ConnectedServerId()
+}
+
+// StartProcess runs a server binary (nats-server, or sluice through its
+// nats-server personality) with `-c conf` from conf's directory, waits
+// for the ports file it writes in portsDir (the configuration's
+// ports_file_dir) and returns the client URL. The process is killed when
+// the test ends.
+func StartProcess(t testing.TB, bin, conf, portsDir string) string {
+	t.Helper()
 	var logs cmdutil.SyncBuffer
-	cmd := exec.Command(bin, "-c", cf)
+	cmd := exec.Command(bin, "-c", conf)
+	cmd.Dir = filepath.Dir(conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
@@ -303,12 +262,12 @@ func startRef(t testing.TB, bin, dir, conf string) (string, string) {
 		cmd.Process.Kill()
 		<-exited
 	})
-	portsFile := filepath.Join(dir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
+	portsFile := filepath.Join(portsDir, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
 	var url string
 	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		select {
 		case <-exited:
-			t.Fatalf("nats-server exited early:\n%s", logs.String())
+			t.Fatalf("%s exited early:\n%s", filepath.Base(bin), logs.String())
 		default:
 		}
 		b, err := os.ReadFile(portsFile)
@@ -324,12 +283,7 @@ func startRef(t testing.TB, bin, dir, conf string) (string, string) {
 		url = ports.Nats[0]
 		return nil
 	})
-	nc, err := nats.Connect(url, nats.UserInfo(SysUser, SysPass))
-	if err != nil {
-		t.Fatalf("connect to the reference server: %v", err)
-	}
-	defer nc.Close()
-	return url, nc.ConnectedServerId()
+	return url
 }
 
 // StartReference starts the reference nats-server as Reference does but
