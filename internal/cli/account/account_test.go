@@ -2,12 +2,15 @@ package accountcmd_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/cli/clitest"
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 func TestAccountInfoJetStream(t *testing.T) {
@@ -53,15 +56,20 @@ func TestAccountWithoutJetStream(t *testing.T) {
 		if !strings.Contains(r.Stdout, "JetStream is not enabled for this account") || !strings.Contains(r.Stdout, "Account: A") {
 			t.Fatalf("info: %s", r.Stdout)
 		}
-		r = clitest.Run(t, "account", "report", "connections", "--json")
-		clitest.ExpectCode(t, r, 0)
-		var conns []struct {
-			CID     uint64 `json:"cid"`
-			Account string `json:"account"`
-		}
-		if err := json.Unmarshal([]byte(r.Stdout), &conns); err != nil || len(conns) != 1 {
-			t.Fatalf("%v: %s", err, r.Stdout)
-		}
+		// The report's own connection is the only one, once the server
+		// has seen the previous command's connection close.
+		testutil.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+			r := clitest.Run(t, "account", "report", "connections", "--json")
+			clitest.ExpectCode(t, r, 0)
+			var conns []struct {
+				CID     uint64 `json:"cid"`
+				Account string `json:"account"`
+			}
+			if err := json.Unmarshal([]byte(r.Stdout), &conns); err != nil || len(conns) != 1 {
+				return fmt.Errorf("%v: %s", err, r.Stdout)
+			}
+			return nil
+		})
 		r = clitest.Run(t, "account", "report", "statistics")
 		clitest.ExpectCode(t, r, 0)
 		if !strings.Contains(r.Stdout, s.Name) {
