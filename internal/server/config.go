@@ -131,25 +131,8 @@ func (r *configReader) errorf(p conf.Pos, format string, a ...any) {
 	r.errs = append(r.errs, ConfigIssue{Pos: p, Msg: fmt.Sprintf(format, a...)})
 }
 
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "a number"
-	case float64:
-		return "a decimal number"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a block {...}"
-	case []any:
-		return "a list [...]"
-	case time.Time:
-		return "a date"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// typeName describes a parsed value's type for error messages.
+func typeName(v any) string { return conf.TypeName(v) }
 
 func (r *configReader) str(key string, it *conf.Item) (string, bool) {
 	s, ok := it.Value.(string)

@@ -385,20 +385,7 @@ func (c *configFlags) ask(p cmdutil.Prompter, w io.Writer, cfg *jetstream.Consum
 		if c.set(flag) {
 			return nil
 		}
-		for {
-			v, err := p.Input(q, def)
-			if err != nil {
-				return err
-			}
-			if v == "" {
-				v = def
-			}
-			if err := parse(v); err != nil {
-				fmt.Fprintln(w, err)
-				continue
-			}
-			return nil
-		}
+		return jsutil.AskUntilValid(p, w, q, def, parse)
 	}
 	push := cfg.DeliverSubject != ""
 	if !c.set("deliver-group") && push {

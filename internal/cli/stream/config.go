@@ -432,20 +432,7 @@ func (c *configFlags) ask(p cmdutil.Prompter, w io.Writer, cfg *jetstream.Stream
 		if c.set(flag) {
 			return nil
 		}
-		for {
-			v, err := p.Input(q, def)
-			if err != nil {
-				return err
-			}
-			if v == "" {
-				v = def
-			}
-			if err := parse(v); err != nil {
-				fmt.Fprintln(w, err)
-				continue
-			}
-			return nil
-		}
+		return jsutil.AskUntilValid(p, w, q, def, parse)
 	}
 	if cfg.Mirror == nil && len(cfg.Sources) == 0 && !c.set("subjects") {
 		if err := input("subjects", "Subjects", cfg.Name, func(v string) error {

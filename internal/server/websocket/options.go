@@ -398,20 +398,5 @@ func item(v any, pos conf.Pos) *conf.Item {
 	return &conf.Item{Value: v, Pos: pos}
 }
 
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "a number"
-	case float64:
-		return "a decimal number"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a block {...}"
-	case []any:
-		return "a list [...]"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// typeName describes a parsed value's type for error messages.
+func typeName(v any) string { return conf.TypeName(v) }
