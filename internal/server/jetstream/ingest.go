@@ -347,6 +347,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	}
 	s.dedupe.last = msgID // Expected-Last-Msg-Id compares with the last message's id, "" for none
 	s.onStored(seq, subj) // consumers hook: see consumers.go
+	s.markers.note(seq, hdr, ttl)
 	if isSchedule {
 		s.trackSchedule(seq, hdr, ts)
 	}
@@ -413,21 +414,6 @@ func storeError(err error) *api.ApiError {
 		return api.JSStreamMessageExceedsMaximumErr
 	}
 	return api.JSStreamStoreFailedF.With("err", err)
-}
-
-// onStoreRemove writes a subject delete marker when max_age removed the
-// last message of a subject and the stream asks for markers.
-func (s *stream) onStoreRemove(seq uint64, subj string, _ uint64, reason store.RemoveReason) {
-	cfg := s.config()
-	if cfg.SubjectDeleteMarkerTTL <= 0 || reason != store.RemoveMaxAge {
-		return
-	}
-	if s.st.FilteredState(subj, 0).Msgs > 0 {
-		return
-	}
-	ttl := cfg.SubjectDeleteMarkerTTL
-	hdr := appendHeaders(nil, hdrMarkerReason, "MaxAge", hdrTTL, ttl.String(), hdrRollup, "sub")
-	s.in.push(inMsg{subj: subj, hdr: hdr, internal: true, ttl: int64(ttl / time.Second)})
 }
 
 // accountRoom is how many bytes the account may still store in this

@@ -49,6 +49,7 @@ type stream struct {
 	schedTimer *time.Timer
 	room       int64       // bytes the account may still store, -1 unlimited
 	cons       consumerSet // consumers hook: see consumers.go
+	markers    ttlMarkers  // see kv_markers.go
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
