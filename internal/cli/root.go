@@ -9,6 +9,7 @@ import (
 	"github.com/sluicehq/sluice/internal/cli/cmdutil"
 	consumercmd "github.com/sluicehq/sluice/internal/cli/consumer"
 	contextcmd "github.com/sluicehq/sluice/internal/cli/context"
+	kvcmd "github.com/sluicehq/sluice/internal/cli/kv"
 	pubcmd "github.com/sluicehq/sluice/internal/cli/pub"
 	replycmd "github.com/sluicehq/sluice/internal/cli/reply"
 	requestcmd "github.com/sluicehq/sluice/internal/cli/request"
@@ -78,6 +79,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	add(GroupConfig, contextcmd.New(f), authcmd.New(f))
 	add(GroupJS, streamcmd.New(f))
 	add(GroupJS, consumercmd.New(f))
+	add(GroupJS, kvcmd.New(f))
 	add(GroupJS, accountcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))

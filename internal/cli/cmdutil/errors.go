@@ -18,6 +18,9 @@ const (
 	ExitNotFound     = 4   // a named thing (context, stream, ...) does not exist
 	ExitTimeout      = 5   // the server or a responder did not answer in time
 	ExitNoResponders = 6   // a request found nobody listening
+	ExitConflict     = 7   // a conditional change lost: revision mismatch, already exists
+	ExitTooLarge     = 8   // over a limit: value or object too big, bucket full
+	ExitCorrupt      = 9   // stored data failed its check (digest mismatch, bad chunk)
 	ExitCancelled    = 130 // the user declined or interrupted
 )
 
@@ -30,6 +33,9 @@ const ExitCodesHelp = `Exit status:
   4    not found: the named context, subject or resource does not exist
   5    timed out waiting for the server or a responder
   6    no responders: nobody is listening on the request subject
+  7    conflict: the key or bucket changed or exists already (revision mismatch)
+  8    too large: a value or object is over the bucket's limit
+  9    corrupt: stored data failed its check (digest mismatch, missing chunk)
   130  cancelled at a prompt or interrupted`
 
 // UsageError marks errors in how a command was invoked.
