@@ -10,6 +10,7 @@ import (
 	consumercmd "github.com/sluicehq/sluice/internal/cli/consumer"
 	contextcmd "github.com/sluicehq/sluice/internal/cli/context"
 	kvcmd "github.com/sluicehq/sluice/internal/cli/kv"
+	objcmd "github.com/sluicehq/sluice/internal/cli/obj"
 	pubcmd "github.com/sluicehq/sluice/internal/cli/pub"
 	replycmd "github.com/sluicehq/sluice/internal/cli/reply"
 	requestcmd "github.com/sluicehq/sluice/internal/cli/request"
@@ -80,6 +81,7 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	add(GroupJS, streamcmd.New(f))
 	add(GroupJS, consumercmd.New(f))
 	add(GroupJS, kvcmd.New(f))
+	add(GroupJS, objcmd.New(f))
 	add(GroupJS, accountcmd.New(f))
 	add(GroupTools, benchcmd.New(f))
 	add(GroupServer, servecmd.New(f), servercmd.New(f))

@@ -176,6 +176,8 @@ func Err(err error, bucket, key string) error {
 		return cmdutil.WithHint(cmdutil.ExitTooLarge, errors.New("value is larger than the bucket's maximum value size"), "see 'sluice kv info %s'", bucket)
 	case apiErr != nil && (apiErr.ErrorCode == 10047 || apiErr.ErrorCode == 10028 || apiErr.ErrorCode == 10027):
 		return cmdutil.WithHint(cmdutil.ExitTooLarge, fmt.Errorf("bucket %s is full: %s", bucket, apiErr.Description), "raise --max-bucket-size with 'sluice kv edit'")
+	case apiErr != nil && apiErr.ErrorCode == 10109:
+		return &cmdutil.Error{Code: cmdutil.ExitConflict, Err: fmt.Errorf("bucket %s is sealed: nothing can change", bucket)}
 	}
 	return jsutil.Err(err, "bucket", bucket)
 }
