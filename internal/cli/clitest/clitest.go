@@ -32,6 +32,8 @@ type Opts struct {
 	Stdin string
 	// TTY makes stdin, stdout and stderr terminals.
 	TTY bool
+	// StderrTTY makes stderr a terminal too (progress bars draw there).
+	StderrTTY bool
 	// Answers are handed to prompts in order (strings, bools, ints or
 	// option strings for selects, errors).
 	Answers []any
@@ -59,6 +61,7 @@ func RunWith(t testing.TB, opts Opts, args ...string) Result {
 // or not, and on a terminal a scripted prompter.
 func newFactory(io *cmdutil.IOStreams, opts Opts) *cmdutil.Factory {
 	f := &cmdutil.Factory{IO: io}
+	io.SetStderrTTY(opts.StderrTTY)
 	if opts.TTY {
 		io.SetTTY(true, true)
 		p := opts.Prompter

@@ -122,6 +122,9 @@ func TestKVCommands(t *testing.T) {
 			t.Fatalf("ls -v: %q", r.Stdout)
 		}
 		run(t, 0, "kv", "add", "OTHER", "--defaults")
+		if r := run(t, cmdutil.ExitUsage, "kv", "create", "OTHER", "ttl", "v", "--ttl", "5s"); !strings.Contains(r.Stderr, "does not allow per-key TTLs") {
+			t.Fatalf("ttl without markers: %q", r.Stderr)
+		}
 		if r := run(t, 0, "kv", "ls", "--names"); r.Stdout != "CFG\nOTHER\n" {
 			t.Fatalf("ls --names: %q", r.Stdout)
 		}

@@ -63,8 +63,15 @@ func TestObjCommands(t *testing.T) {
 		if got, _ := os.ReadFile(out); !bytes.Equal(got, data) {
 			t.Fatal("get wrote other bytes")
 		}
+		// On a terminal: a progress bar, and a question before replacing.
+		r := clitest.RunWith(t, clitest.Opts{TTY: true, StderrTTY: true, Answers: []any{true}}, "obj", "put", "FILES", src,
+			"--name", "data.bin", "--description", "d", "-H", "X-A:1", "--chunk-size", "65536")
+		clitest.ExpectCode(t, r, 0)
+		if !strings.Contains(r.Stderr, "data.bin") || !strings.Contains(r.Stderr, "done! [1.05M") {
+			t.Fatalf("no progress bar: %q", r.Stderr)
+		}
 		// stdin in, stdout out.
-		r := clitest.RunWith(t, clitest.Opts{Stdin: "hello"}, "obj", "put", "FILES", "--name", "greeting")
+		r = clitest.RunWith(t, clitest.Opts{Stdin: "hello"}, "obj", "put", "FILES", "--name", "greeting")
 		clitest.ExpectCode(t, r, 0)
 		run(t, cmdutil.ExitUsage, "obj", "put", "FILES")
 		if r := run(t, 0, "obj", "get", "FILES", "greeting", "-O", "-"); r.Stdout != "hello" {

@@ -299,6 +299,13 @@ func TestKVPurgeAndTTL(t *testing.T) {
 			}
 			return nil
 		})
+		// The marker expires in turn and leaves nothing behind.
+		testutil.CheckFor(t, 8*time.Second, 50*time.Millisecond, func() error {
+			if st, _ := kt.Status(c); st.Values() != 0 {
+				return fmt.Errorf("%d messages left", st.Values())
+			}
+			return nil
+		})
 	})
 }
 
