@@ -85,6 +85,9 @@ func (q *apiQueue) stop() {
 
 // apiRequest is the callback of $JS.API.> in every account.
 func (js *JetStream) apiRequest(account, subj, reply string, hdr, msg []byte) {
+	if js.forwardKVDomain(account, subj, reply, hdr, msg) {
+		return
+	}
 	if reply == "" {
 		return // requests without a reply are ignored
 	}

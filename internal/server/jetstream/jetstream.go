@@ -151,6 +151,7 @@ func (js *JetStream) subscribeAPI(account string) error {
 	if d := js.cfg.Domain; d != "" {
 		prefixes = append(prefixes, "$JS."+d+".API.INFO", "$JS."+d+".API.STREAM.>", "$JS."+d+".API.DIRECT.GET.>")
 		prefixes = append(prefixes, consumerAPISubjects("$JS."+d+".API.")...) // consumers hook: see api_consumer.go
+		prefixes = append(prefixes, kvDomainSubjects(d)...)                   // see kv_domain.go
 	}
 	for _, p := range prefixes {
 		sub, err := js.b.Subscribe(account, p, func(subj, reply string, hdr, msg []byte) {
