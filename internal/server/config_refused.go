@@ -24,7 +24,7 @@ var refusedKeys = map[string]string{
 	// listeners with their own authorization blocks
 	"mqtt":    "MQTT",
 	"gateway": "gateways",
-	"leaf": "leafnodes", "leafnodes": "leafnodes",
+	"leaf":    "leafnodes", "leafnodes": "leafnodes",
 	// restrictions that would silently not apply
 	"tls.ocsp_peer": "OCSP checks of client certificates", "tls.connection_rate_limit": "TLS rate limits",
 	"tls.cert_store": "certificate stores", "tls.cert_match_by": "certificate stores",

@@ -23,8 +23,8 @@ type serveOptions struct {
 	storeDir, domain string
 	// cluster flags, put over the file's cluster {} block
 	cluster, clusterName, routes, clusterAdvertise string
-	noAdvertise                                   bool
-	connectRetries                                int
+	noAdvertise                                    bool
+	connectRetries                                 int
 	// sizes as typed, parsed when the options are built
 	maxPayload, maxPending, logSizeLimit string
 }
