@@ -42,6 +42,7 @@ type Conn struct {
 	remoteName string
 	info       Info // the peer's first INFO
 	reg        bool // placed in its peer's pool; guarded by Manager.mu
+	dead       bool // closed; guarded by Manager.mu
 	poolIdx    int
 	headers    bool
 	peer       Peer

@@ -54,7 +54,11 @@ func waitMesh(t testing.TB, ss ...*server.Server) {
 				return fmt.Errorf("%s has %d peers, want %d", s.Name(), n, len(ss)-1)
 			}
 			if !s.Routes().PoolsFull() {
-				return fmt.Errorf("%s: route pools not full", s.Name())
+				var d []string
+				for _, c := range s.Routes().Conns() {
+					d = append(d, fmt.Sprintf("%s/%s/%d/sol=%v", c.RemoteName, c.Account, c.PoolIdx, c.Solicited))
+				}
+				return fmt.Errorf("%s: route pools not full: %v", s.Name(), d)
 			}
 		}
 		return nil
@@ -77,4 +81,8 @@ func waitInterest(t testing.TB, s *server.Server, subj string, n int) {
 func connect(t testing.TB, s *server.Server, opts ...nats.Option) *nats.Conn {
 	t.Helper()
 	return testutil.Connect(t, s, opts...)
+}
+
+func clusterAt(port int) *route.Config {
+	return &route.Config{Name: "c", Host: "127.0.0.1", Port: port, ReconnectDelay: 50 * time.Millisecond}
 }

@@ -441,7 +441,7 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 	if c.authT != nil {
 		c.authT.Stop()
 	}
-	c.remoteID = ci.Name
+	// the peer is known by its INFO, which follows
 	c.headers = ci.Headers && m.b.Local().Headers
 	return nil
 }
@@ -543,4 +543,52 @@ func (m *Manager) PoolsFull() bool {
 		}
 	}
 	return true
+}
+
+// ConnStats describes one registered route connection (for /routez).
+type ConnStats struct {
+	CID                                uint64
+	RemoteID, RemoteName, Account, IP  string
+	Port, PoolIdx                      int
+	Solicited, Explicit                bool
+	Start, LastActivity                time.Time
+	RTT                                time.Duration
+	InMsgs, OutMsgs, InBytes, OutBytes int64
+	Pending                            int
+	Compression                        string
+}
+
+// Conns describes every registered route connection, by CID.
+func (m *Manager) Conns() []ConnStats {
+	m.mu.Lock()
+	conns := m.registeredLocked()
+	m.mu.Unlock()
+	out := make([]ConnStats, 0, len(conns))
+	for _, c := range conns {
+		cs := ConnStats{CID: c.cid, RemoteID: c.remoteID, RemoteName: c.remoteName, Account: c.account,
+			PoolIdx: c.poolIdx, Solicited: c.solicited, Explicit: c.explicit, Start: c.start,
+			LastActivity: time.Unix(0, c.lastActivity.Load()), RTT: time.Duration(c.rtt.Load()),
+			InMsgs: c.inMsgs.Load(), OutMsgs: c.outMsgs.Load(), InBytes: c.inBytes.Load(), OutBytes: c.outBytes.Load(),
+			Compression: CompressionOff}
+		if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+			cs.IP, cs.Port = ta.IP.String(), ta.Port
+		}
+		c.mu.Lock()
+		cs.Pending = len(c.mu.out)
+		c.mu.Unlock()
+		out = append(out, cs)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CID < out[j].CID })
+	return out
+}
+
+// OutMsgsTo sums the messages sent to the peer with this server ID.
+func (m *Manager) OutMsgsTo(id string) int64 {
+	var n int64
+	for _, c := range m.Conns() {
+		if c.RemoteID == id {
+			n += c.OutMsgs
+		}
+	}
+	return n
 }

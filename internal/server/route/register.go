@@ -72,12 +72,14 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 			return
 		}
 	}
+	m.mu.Lock() // other goroutines read these once registered, under m.mu
 	c.info = *info
 	c.remoteID, c.remoteName = info.ID, info.Name
 	c.headers = info.Headers && l.Headers
 	if !c.solicited && info.RouteAccount != "" {
 		c.account, c.accB = info.RouteAccount, []byte(info.RouteAccount)
 	}
+	m.mu.Unlock()
 	m.register(c)
 }
 
@@ -92,7 +94,7 @@ func (m *Manager) register(c *Conn) {
 		mine = m.infoFor(c.account, -1)
 	}
 	m.mu.Lock()
-	if m.mu.shutdown {
+	if m.mu.shutdown || c.dead {
 		m.mu.Unlock()
 		peer.Detach()
 		c.close("Server Shutdown", false)
@@ -193,7 +195,7 @@ func (m *Manager) register(c *Conn) {
 	fillPool := c.solicited && c.account == "" && !r.noPool && hasFree(r.conns)
 	gossip := !(c.solicited && !c.explicit) && info.GossipMode != gossipDisabled
 	var fwd []*Conn
-	if gossip && (isNew || c.account != "") {
+	if gossip && (c.account != "" || poolConns(r) == 1) {
 		for id, o := range m.mu.remotes {
 			if id == info.ID {
 				continue
@@ -236,6 +238,16 @@ func hasFree(conns []*Conn) bool {
 		}
 	}
 	return false
+}
+
+func poolConns(r *remote) int {
+	n := 0
+	for _, c := range r.conns {
+		if c != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func firstConn(r *remote) *Conn {
@@ -281,7 +293,7 @@ func (m *Manager) implicit(info *Info) {
 	if acc != "" {
 		skip = m.cfg.PoolSize <= 0 || !m.pinned(acc) || (r != nil && r.pinned[acc] != nil)
 	} else {
-		skip = r != nil
+		skip = r != nil && poolConns(r) > 0
 	}
 	m.mu.Unlock()
 	if skip || info.IP == "" || m.configured(info) {
@@ -320,20 +332,22 @@ func (m *Manager) configured(info *Info) bool {
 func (m *Manager) connClosed(c *Conn, reason string) {
 	m.mu.Lock()
 	delete(m.mu.conns, c)
+	c.dead = true
+	account, remoteID, peer := c.account, c.remoteID, c.peer
 	reg := c.reg
 	c.reg = false
 	lost := false
 	var r *remote
 	if reg {
-		r = m.mu.remotes[c.remoteID]
+		r = m.mu.remotes[remoteID]
 		if r != nil {
-			if c.account != "" && r.pinned[c.account] == c {
-				delete(r.pinned, c.account)
+			if account != "" && r.pinned[account] == c {
+				delete(r.pinned, account)
 			} else if c.poolIdx >= 0 && c.poolIdx < len(r.conns) && r.conns[c.poolIdx] == c {
 				r.conns[c.poolIdx] = nil
 			}
 			if firstConn(r) == nil {
-				delete(m.mu.remotes, c.remoteID)
+				delete(m.mu.remotes, remoteID)
 				lost = true
 			}
 		}
@@ -343,8 +357,8 @@ func (m *Manager) connClosed(c *Conn, reason string) {
 	c.mu.Lock()
 	dup, noRedial := c.mu.duplicate, c.mu.noRedial
 	c.mu.Unlock()
-	if c.peer != nil {
-		c.peer.Detach()
+	if peer != nil {
+		peer.Detach()
 	}
 	if reg {
 		m.log.Noticef("%s - Route connection closed: %s", c, reason)
@@ -367,5 +381,5 @@ func (m *Manager) connClosed(c *Conn, reason string) {
 	if !explicit && !reg {
 		return
 	}
-	m.solicit(u, explicit, c.account, false)
+	m.solicit(u, explicit, account, false)
 }
