@@ -156,6 +156,12 @@ func (b routeBroker) Attach(c *route.Conn) route.Peer {
 	p := &routePeer{s: s, c: c, subs: map[string]*subscription{}}
 	p.pc = &client{srv: s, opts: defaultInternalOpts, acc: s.GlobalAccount()}
 	p.pc.routing.peer = p
+	s.rpeers.Lock()
+	if s.rpeers.m == nil {
+		s.rpeers.m = map[uint64]*routePeer{}
+	}
+	s.rpeers.m[c.CID()] = p
+	s.rpeers.Unlock()
 	return p
 }
 
@@ -311,6 +317,9 @@ func (p *routePeer) Deliver(account, subj, reply []byte, queues [][]byte, hdrLen
 func (p *routePeer) EndBatch() { p.pc.endBatch() }
 
 func (p *routePeer) Detach() {
+	p.s.rpeers.Lock()
+	delete(p.s.rpeers.m, p.c.CID())
+	p.s.rpeers.Unlock()
 	p.mu.Lock()
 	p.gone = true
 	subs := p.subs

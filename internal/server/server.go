@@ -38,7 +38,11 @@ type Server struct {
 	importsMu sync.Mutex      // serializes rewiring of imports
 	js        atomic.Pointer[jetstream.JetStream]
 	routes    *route.Manager // clustering (routes.go); nil when off
-	ipub      struct {
+	rpeers    struct {       // route peers by connection id, for /routez
+		sync.Mutex
+		m map[uint64]*routePeer
+	}
+	ipub struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
 	}
