@@ -442,6 +442,9 @@ func (c *Conn) startTLS(cfg *tls.Config, timeout time.Duration) error {
 		if cc.ServerName == "" && c.url != nil {
 			cc.ServerName = c.url.Hostname()
 		}
+		if cc.RootCAs == nil && cc.ClientCAs != nil {
+			cc.RootCAs = cc.ClientCAs // ca_file vouches for peers both ways
+		}
 		tc = tls.Client(c.nc, cc)
 	} else {
 		tc = tls.Server(c.nc, cfg)

@@ -86,3 +86,8 @@ func connect(t testing.TB, s *server.Server, opts ...nats.Option) *nats.Conn {
 func clusterAt(port int) *route.Config {
 	return &route.Config{Name: "c", Host: "127.0.0.1", Port: port, ReconnectDelay: 50 * time.Millisecond}
 }
+
+func testutilWait(t testing.TB, f func() error) {
+	t.Helper()
+	testutil.CheckFor(t, 5*time.Second, 5*time.Millisecond, f)
+}

@@ -125,6 +125,7 @@ func (m *Manager) register(c *Conn) {
 		peer.Detach()
 		c.mu.Lock()
 		c.mu.duplicate = dup
+		c.mu.noRedial = errText != "" // dialing again would fail the same way
 		c.mu.Unlock()
 		if errText != "" {
 			m.log.Errorf("%s - %s", c, errText)
