@@ -148,7 +148,7 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	}
 	dst := sub.client
 	dst.mu.Lock()
-	if dst.mu.stall != nil && c.nc != nil {
+	if dst.mu.stall != nil && (c.nc != nil || c.routing.peer != nil) {
 		c.stalledWait(dst)
 	}
 	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) ||

@@ -314,7 +314,10 @@ func (p *routePeer) Deliver(account, subj, reply []byte, queues [][]byte, hdrLen
 	c.routing.queues = nil
 }
 
-func (p *routePeer) EndBatch() { p.pc.endBatch() }
+func (p *routePeer) EndBatch() {
+	p.pc.endBatch()
+	p.pc.stalled = 0 // the stall budget is per read, as for a client
+}
 
 func (p *routePeer) Detach() {
 	p.s.rpeers.Lock()

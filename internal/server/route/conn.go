@@ -14,6 +14,13 @@ import (
 )
 
 const (
+	// stallMark: past this much pending output a publisher waits briefly
+	// (at most stallMax) for the writer, so a burst slows the producer
+	// instead of cutting a route that is merely behind (as nats-server's
+	// fast producer stall does).
+	stallMark = 8 * 1024 * 1024
+	stallMax  = time.Millisecond
+
 	readBufSize    = 32 * 1024
 	maxControlLine = 64 * 1024
 	// maxPending is how much unsent output a route may hold before it is
@@ -60,7 +67,9 @@ type Conn struct {
 
 	mu struct {
 		sync.Mutex
-		out, spare []byte
+		out        outbound
+		spare      net.Buffers
+		drained    chan struct{} // closed when the writer has written; nil when nobody waits
 		closed     bool
 		registered bool
 		duplicate  bool // closed because the peer was already connected
@@ -101,7 +110,7 @@ func (c *Conn) enqueue(b []byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.mu.out = append(c.mu.out, b...)
+	c.mu.out.write(b)
 	c.mu.Unlock()
 	c.signal()
 }
@@ -128,15 +137,20 @@ func (c *Conn) SendMsg(account string, subj, reply, qs []byte, hdrLen int, msg [
 		c.mu.Unlock()
 		return false
 	}
-	if len(c.mu.out) > maxPending {
+	if c.mu.out.size > stallMark {
+		c.stallLocked()
+	}
+	if c.mu.out.size > maxPending {
 		c.mu.Unlock()
 		c.m.log.Errorf("%s - Slow route: %d bytes pending, closing", c, maxPending)
 		c.close("Slow Consumer (Pending Bytes)", false)
 		return false
 	}
-	c.mu.out = appendMsgHeader(c.mu.out, account, subj, reply, qs, hdrLen, len(msg))
-	c.mu.out = append(c.mu.out, msg...)
-	c.mu.out = append(c.mu.out, '\r', '\n')
+	need := len(subj) + len(reply) + len(qs) + len(account) + len(msg) + 40
+	b := c.mu.out.reserve(need)
+	b = appendMsgHeader(b, account, subj, reply, qs, hdrLen, len(msg))
+	b = append(b, msg...)
+	c.mu.out.commit(append(b, '\r', '\n'))
 	c.mu.Unlock()
 	c.outMsgs.Add(1)
 	c.outBytes.Add(int64(len(msg)))
@@ -150,6 +164,7 @@ func (c *Conn) SendMsg(account string, subj, reply, qs []byte, hdrLen int, msg [
 func (c *Conn) writeLoop() {
 	defer c.m.wg.Done()
 	wd := c.m.cfg.WriteDeadline
+	var wb net.Buffers
 	for {
 		select {
 		case <-c.flushCh:
@@ -159,18 +174,24 @@ func (c *Conn) writeLoop() {
 		}
 		for {
 			c.mu.Lock()
-			if len(c.mu.out) == 0 {
+			if c.mu.out.size == 0 {
 				c.mu.Unlock()
 				break
 			}
-			buf := c.mu.out
-			c.mu.out = c.mu.spare[:0]
+			bufs := c.mu.out.take(c.mu.spare)
+			c.mu.spare = nil
 			c.mu.Unlock()
 			c.nc.SetWriteDeadline(time.Now().Add(wd))
-			_, err := c.nc.Write(buf)
+			// WriteTo consumes the slice it is given: write from a copy
+			// of the headers so the chunks can be recycled whole.
+			wb = append(wb[:0], bufs...)
+			_, err := wb.WriteTo(c.nc)
+			recycle(bufs)
 			c.mu.Lock()
-			if cap(buf) <= 4*readBufSize*8 {
-				c.mu.spare = buf[:0]
+			c.mu.spare = bufs[:0]
+			if c.mu.drained != nil {
+				close(c.mu.drained)
+				c.mu.drained = nil
 			}
 			c.mu.Unlock()
 			if err != nil {
@@ -189,12 +210,11 @@ func (c *Conn) writeLoop() {
 
 func (c *Conn) flushFinal() {
 	c.mu.Lock()
-	buf := c.mu.out
-	c.mu.out = nil
+	bufs := c.mu.out.take(nil)
 	c.mu.Unlock()
-	if len(buf) > 0 {
+	if len(bufs) > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-		c.nc.Write(buf)
+		bufs.WriteTo(c.nc)
 	}
 	c.nc.Close()
 }
@@ -208,7 +228,11 @@ func (c *Conn) close(reason string, flush bool) {
 	}
 	c.mu.closed = true
 	if !flush {
-		c.mu.out = nil
+		c.mu.out.take(nil)
+	}
+	if c.mu.drained != nil {
+		close(c.mu.drained)
+		c.mu.drained = nil
 	}
 	c.mu.Unlock()
 	if c.pingT != nil {
@@ -456,4 +480,22 @@ func (c *Conn) startTLS(cfg *tls.Config, timeout time.Duration) error {
 	tc.SetDeadline(time.Time{})
 	c.nc = tc
 	return nil
+}
+
+// stallLocked waits, with c.mu held on entry and return, until the writer
+// has written once or stallMax passed.
+func (c *Conn) stallLocked() {
+	if c.mu.drained == nil {
+		c.mu.drained = make(chan struct{})
+	}
+	ch := c.mu.drained
+	c.mu.Unlock()
+	c.signal()
+	t := time.NewTimer(stallMax)
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+	t.Stop()
+	c.mu.Lock()
 }

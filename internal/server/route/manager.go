@@ -312,26 +312,36 @@ func (m *Manager) startConn(c *Conn) {
 		}
 	}
 	c.lastActivity.Store(time.Now().UnixNano())
-	m.wg.Add(2)
-	go c.writeLoop()
-	go c.readLoop()
+	// Timers and the first protocol are set up before the loops start:
+	// the read loop reads them.
 	c.pingT = time.AfterFunc(m.pingInterval(), c.pingTick)
 	if c.solicited {
 		m.sendConnect(c)
 		// INFO waits for the peer's: it carries our pool slot.
 	} else {
 		c.sendJSON("INFO", m.infoFor(c.account, -1))
-		if m.cfg.Username != "" {
-			c.authT = time.AfterFunc(m.cfg.AuthTimeout, func() {
-				c.mu.Lock()
-				got := c.mu.gotConnect
-				c.mu.Unlock()
-				if !got {
-					c.sendErrAndClose("Authentication Timeout", "Authentication Timeout")
-				}
-			})
-		}
 	}
+	// A connection that has not finished its handshake in time is cut (a
+	// half-open path could otherwise keep it alive on PING/PONG alone).
+	c.authT = time.AfterFunc(m.cfg.AuthTimeout, func() {
+		m.mu.Lock()
+		reg := c.reg
+		m.mu.Unlock()
+		if reg {
+			return
+		}
+		c.mu.Lock()
+		got := c.mu.gotConnect
+		c.mu.Unlock()
+		if !c.solicited && !got && m.cfg.Username != "" {
+			c.sendErrAndClose("Authentication Timeout", "Authentication Timeout")
+			return
+		}
+		c.close("Handshake Timeout", false)
+	})
+	m.wg.Add(2)
+	go c.writeLoop()
+	go c.readLoop()
 	m.log.Noticef("%s - Route connection created", c)
 }
 
@@ -574,7 +584,7 @@ func (m *Manager) Conns() []ConnStats {
 			cs.IP, cs.Port = ta.IP.String(), ta.Port
 		}
 		c.mu.Lock()
-		cs.Pending = len(c.mu.out)
+		cs.Pending = c.mu.out.size
 		c.mu.Unlock()
 		out = append(out, cs)
 	}
