@@ -205,3 +205,25 @@ func TestNodeRestart(t *testing.T) {
 		t.Fatalf("got %q", m.Data)
 	}
 }
+
+// A server in lame duck mode is taken out of the connect_urls the others
+// push, so clients move elsewhere.
+func TestLameDuckLeavesConnectURLs(t *testing.T) {
+	ss := mesh(t, 3, nil)
+	nc := connect(t, ss[1])
+	testutil.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if got := nc.DiscoveredServers(); len(got) != 2 {
+			return fmt.Errorf("discovered %v", got)
+		}
+		return nil
+	})
+	go ss[0].LameDuckMode()
+	testutil.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		got := nc.DiscoveredServers()
+		if slices.Contains(got, ss[0].ClientURL()) || !slices.Contains(got, ss[2].ClientURL()) {
+			return fmt.Errorf("discovered %v; want %s gone and %s kept", got, ss[0].ClientURL(), ss[2].ClientURL())
+		}
+		return nil
+	})
+	ss[0].Shutdown()
+}
