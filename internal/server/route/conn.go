@@ -2,6 +2,7 @@ package route
 
 import (
 	"bytes"
+	"io"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 const (
@@ -57,6 +60,13 @@ type Conn struct {
 
 	flushCh chan struct{}
 	doneCh  chan struct{}
+	// wmu orders socket writes across the switch to compression.
+	wmu sync.Mutex
+	// Read-loop owned: compression handshake state.
+	negotiated  bool
+	switchRead  bool
+	compression string
+	wireOut     atomic.Int64 // bytes written to the socket
 	pingT   *time.Timer
 	authT   *time.Timer
 
@@ -70,6 +80,7 @@ type Conn struct {
 		out        outbound
 		spare      net.Buffers
 		drained    chan struct{} // closed when the writer has written; nil when nobody waits
+		cw         *s2.Writer    // compresses output once negotiated
 		closed     bool
 		registered bool
 		duplicate  bool // closed because the peer was already connected
@@ -173,19 +184,37 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		for {
+			c.wmu.Lock()
 			c.mu.Lock()
 			if c.mu.out.size == 0 {
 				c.mu.Unlock()
+				c.wmu.Unlock()
 				break
 			}
 			bufs := c.mu.out.take(c.mu.spare)
 			c.mu.spare = nil
+			cw := c.mu.cw
 			c.mu.Unlock()
 			c.nc.SetWriteDeadline(time.Now().Add(wd))
-			// WriteTo consumes the slice it is given: write from a copy
-			// of the headers so the chunks can be recycled whole.
-			wb = append(wb[:0], bufs...)
-			_, err := wb.WriteTo(c.nc)
+			var err error
+			if cw != nil {
+				for _, b := range bufs {
+					if _, err = cw.Write(b); err != nil {
+						break
+					}
+				}
+				if err == nil {
+					err = cw.Flush()
+				}
+			} else {
+				// WriteTo consumes the slice it is given: write from a
+				// copy of the headers so the chunks can be recycled whole.
+				wb = append(wb[:0], bufs...)
+				var n int64
+				n, err = wb.WriteTo(c.nc)
+				c.wireOut.Add(n)
+			}
+			c.wmu.Unlock()
 			recycle(bufs)
 			c.mu.Lock()
 			c.mu.spare = bufs[:0]
@@ -209,13 +238,23 @@ func (c *Conn) writeLoop() {
 }
 
 func (c *Conn) flushFinal() {
+	c.wmu.Lock()
 	c.mu.Lock()
 	bufs := c.mu.out.take(nil)
+	cw := c.mu.cw
 	c.mu.Unlock()
 	if len(bufs) > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-		bufs.WriteTo(c.nc)
+		if cw != nil {
+			for _, b := range bufs {
+				cw.Write(b)
+			}
+			cw.Flush()
+		} else {
+			bufs.WriteTo(c.nc)
+		}
 	}
+	c.wmu.Unlock()
 	c.nc.Close()
 }
 
@@ -260,19 +299,30 @@ func (c *Conn) sendErrAndClose(text, reason string) {
 	c.close(reason, true)
 }
 
-func (c *Conn) sendJSON(op string, v any) {
+func (c *Conn) sendJSON(op string, v any) { c.enqueue(jsonLine(op, v)) }
+
+func jsonLine(op string, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // plain structs: cannot fail
 	}
 	line := make([]byte, 0, len(b)+len(op)+3)
 	line = append(append(append(line, op...), ' '), b...)
-	c.enqueue(append(line, '\r', '\n'))
+	return append(line, '\r', '\n')
 }
 
 // pingTick sends a PING, or closes a route whose peer left too many
 // unanswered.
 func (c *Conn) pingTick() {
+	c.m.mu.Lock()
+	reg := c.reg
+	c.m.mu.Unlock()
+	if !reg {
+		// No PING before the handshake (and its switch to compression)
+		// is done; the handshake timeout guards that phase.
+		c.pingT.Reset(c.m.pingInterval())
+		return
+	}
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
@@ -297,13 +347,14 @@ func (c *Conn) readLoop() {
 	defer c.m.wg.Done()
 	buf := make([]byte, 0, readBufSize)
 	var r reader2
+	var src io.Reader = c.nc
 	for {
 		if len(buf) == cap(buf) {
 			nb := make([]byte, len(buf), 2*cap(buf))
 			copy(nb, buf)
 			buf = nb
 		}
-		n, err := c.nc.Read(buf[len(buf):cap(buf)])
+		n, err := src.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
 			c.lastActivity.Store(time.Now().UnixNano())
 			buf = buf[:len(buf)+n]
@@ -317,6 +368,12 @@ func (c *Conn) readLoop() {
 					c.sendErrAndClose("Protocol Violation", "Parse Error")
 				}
 				return
+			}
+			if c.switchRead {
+				c.switchRead = false
+				src = compressedReader(buf[used:], c.nc)
+				buf = buf[:0]
+				continue
 			}
 			rest := copy(buf, buf[used:])
 			buf = buf[:rest]
@@ -423,6 +480,9 @@ func (c *Conn) process(r *reader2, buf []byte) (used, need int, err error) {
 				return pos, 0, fmt.Errorf("bad INFO: %v", err)
 			}
 			c.m.processInfo(c, &info)
+			if c.switchRead {
+				return next, 0, nil // what follows is compressed
+			}
 		case eqOp(op, "CONNECT"):
 			if err := c.m.processConnect(c, arg); err != nil {
 				return next, 0, nil // the connection is closed

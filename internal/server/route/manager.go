@@ -413,9 +413,8 @@ func atoiOr(s string, def int) int {
 	return def
 }
 
-// advertisedCompression is what our INFO says. Until S2 is negotiated on
-// our side, "off" keeps every peer from turning it on.
-func (m *Manager) advertisedCompression() string { return CompressionOff }
+// advertisedCompression is the mode our first INFO names.
+func (m *Manager) advertisedCompression() string { return m.cfg.Compression }
 
 // processConnect handles a soliciting peer's CONNECT.
 func (m *Manager) processConnect(c *Conn, arg []byte) error {
@@ -566,6 +565,7 @@ type ConnStats struct {
 	InMsgs, OutMsgs, InBytes, OutBytes int64
 	Pending                            int
 	Compression                        string
+	WireOut                            int64 // bytes written to the socket (compressed when on)
 }
 
 // Conns describes every registered route connection, by CID.
@@ -579,7 +579,7 @@ func (m *Manager) Conns() []ConnStats {
 			PoolIdx: c.poolIdx, Solicited: c.solicited, Explicit: c.explicit, Start: c.start,
 			LastActivity: time.Unix(0, c.lastActivity.Load()), RTT: time.Duration(c.rtt.Load()),
 			InMsgs: c.inMsgs.Load(), OutMsgs: c.outMsgs.Load(), InBytes: c.inBytes.Load(), OutBytes: c.outBytes.Load(),
-			Compression: CompressionOff}
+			Compression: c.compression, WireOut: c.wireOut.Load()}
 		if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
 			cs.IP, cs.Port = ta.IP.String(), ta.Port
 		}

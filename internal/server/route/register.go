@@ -72,6 +72,22 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 			return
 		}
 	}
+	if needsCompression(m.cfg.Compression) && !c.negotiated {
+		c.negotiated = true
+		wait, err := m.negotiate(c, info)
+		if err != nil {
+			c.sendErrAndClose(err.Error(), "Protocol Violation")
+			return
+		}
+		if wait {
+			return // registration follows the peer's next INFO
+		}
+	} else if !c.negotiated {
+		c.compression = CompressionOff
+		if info.Compression == "" {
+			c.compression = CompressionNotSupported
+		}
+	}
 	m.mu.Lock() // other goroutines read these once registered, under m.mu
 	c.info = *info
 	c.remoteID, c.remoteName = info.ID, info.Name
