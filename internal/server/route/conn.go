@@ -2,11 +2,11 @@ package route
 
 import (
 	"bytes"
-	"io"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -67,8 +67,8 @@ type Conn struct {
 	switchRead  bool
 	compression string
 	wireOut     atomic.Int64 // bytes written to the socket
-	pingT   *time.Timer
-	authT   *time.Timer
+	pingT       *time.Timer
+	authT       *time.Timer
 
 	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 	rtt                                atomic.Int64
