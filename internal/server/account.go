@@ -106,3 +106,6 @@ func (s *Server) registerAccounts(o *Options) {
 	}
 	s.configureImports(o)
 }
+
+// Match counts the subscriptions (local and remote) interested in subj.
+func (a *Account) Match(subj string) int { return a.sl.Match(subj).Len() }

@@ -91,6 +91,7 @@ type client struct {
 	outAgg  struct{ msgs, bytes int64 } // deliveries this batch, for server stats
 	stalled time.Duration               // time this batch spent stalled on slow readers
 	mapped  []byte                      // scratch: the published subject after mapping
+	routing routing                     // routes a delivery goes to (routes.go)
 	stats   struct{ inMsgs, inBytes atomic.Int64 }
 
 	mu struct {
@@ -163,6 +164,7 @@ type subscription struct {
 	sid     []byte
 	icb     MsgHandler
 	fwd     forwarder // import subscription: re-publishes into another account
+	rt      *routeRef // a route peer's interest (routes.go)
 	// deny filters deliveries on a wildcard subscription whose user is
 	// denied some subjects under it (guarded by client.mu).
 	deny *auth.Checker
@@ -503,7 +505,9 @@ func (c *client) closeConnectionFlush(reason closeReason, flush bool) {
 		c.authT.Stop()
 	}
 	for _, sub := range subs {
-		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+		if sub.acc.sl.Remove(sub.subject, sub.queue, sub) == nil {
+			c.srv.routeInterest(sub, -1)
+		}
 	}
 	c.srv.removeClient(c)
 	acc.numClients.Add(-1)

@@ -366,6 +366,7 @@ func (c *client) ProcessSub(subj, queue, sid []byte) error {
 		c.sendErr("Invalid Subject")
 		return nil
 	}
+	c.srv.routeInterest(sub, 1)
 	if c.opts.Verbose {
 		c.sendOK()
 	}
@@ -396,8 +397,8 @@ func (c *client) ProcessUnsub(sid []byte, max int64) error {
 		}
 	}
 	c.mu.Unlock()
-	if remove {
-		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	if remove && sub.acc.sl.Remove(sub.subject, sub.queue, sub) == nil {
+		c.srv.routeInterest(sub, -1)
 	}
 	if c.opts.Verbose {
 		c.sendOK()

@@ -344,6 +344,7 @@ var topLevelKeys = func() map[string]keyHandler {
 	m["prof_port"] = intOpt(-1, 65535, func(o *Options, n int64) { o.ProfPort = int(n) })
 	m["accounts"] = readAccounts
 	m["jetstream"] = readJetStream
+	m["cluster"] = readCluster
 	alias(m, readStoreDir, "store_dir", "storedir")
 	alias(m, readMappings, "mappings", "maps")
 	m["no_auth_user"] = strOpt(func(o *Options, s string) { o.NoAuthUser = s })
@@ -365,7 +366,7 @@ var topLevelKeys = func() map[string]keyHandler {
 // unbuiltKeys are nats-server options for features not built yet.
 var unbuiltKeys = map[string]string{
 	"ocsp": "TLS", "ocsp_cache": "TLS",
-	"cluster": "clustering", "gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes", "mqtt": "MQTT",
+	"gateway": "gateways", "leaf": "leafnodes", "leafnodes": "leafnodes", "mqtt": "MQTT",
 	"default_js_domain": "JetStream domains",
 	"prof_block_rate":   "block profiling",
 	"server_tags":       "server tags", "server_metadata": "server metadata", "max_sub_tokens": "subject token limits",

@@ -23,8 +23,8 @@ var refusedKeys = map[string]string{
 	"authorization.proxy_required": "trusted proxies",
 	// listeners with their own authorization blocks
 	"mqtt":    "MQTT",
-	"cluster": "clustering", "gateway": "gateways",
-	"leaf": "leafnodes", "leafnodes": "leafnodes",
+	"gateway": "gateways",
+	"leaf":    "leafnodes", "leafnodes": "leafnodes",
 	// restrictions that would silently not apply
 	"tls.ocsp_peer": "OCSP checks of client certificates", "tls.connection_rate_limit": "TLS rate limits",
 	"tls.cert_store": "certificate stores", "tls.cert_match_by": "certificate stores",

@@ -16,7 +16,7 @@ func TestConfigRefusesUnbuiltSecurityFeatures(t *testing.T) {
 		{"resolver_tls { cert_file: x }\n", `'resolver_tls' is not supported yet (operator mode)`},
 		{"default_sentinel: abc\n", `'default_sentinel' is not supported yet (operator mode)`},
 		{"authorization {\n  proxy_required: true\n}\n", `'proxy_required' is not supported yet`},
-		{"cluster { port: 6222 }\n", `'cluster' is not supported yet (clustering)`},
+		{"gateway { port: 7222 }\n", `'gateway' is not supported yet (gateways)`},
 		{"leafnodes { port: 7422 }\n", `'leafnodes' is not supported yet (leafnodes)`},
 		{"gateway { name: g, port: 7222 }\n", `'gateway' is not supported yet (gateways)`},
 		{"mqtt { port: 1883 }\n", `'mqtt' is not supported yet (MQTT)`},

@@ -62,7 +62,16 @@ func (c *client) publish(subj, reply []byte, hdrLen int, msg []byte) bool {
 func (c *client) deliverAll(r *subject.Result[*subscription], subj, reply []byte, hdrLen int, msg []byte) bool {
 	delivered := false
 	echo := c.opts.Echo
+	mark, routed := len(c.routing.rts), c.routing.peer != nil
 	for _, sub := range r.Plain {
+		if sub.rt != nil || (routed && sub.fwd != nil) {
+			// Routed messages go to local subscribers only; imports were
+			// applied where the message was published.
+			if !routed {
+				c.addRouteTarget(sub, mark)
+			}
+			continue
+		}
 		if !echo && sub.client == c {
 			if c.trace != nil {
 				c.traceEgress(c, sub, msgtrace.ErrNoEcho)
@@ -73,27 +82,48 @@ func (c *client) deliverAll(r *subject.Result[*subscription], subj, reply []byte
 			delivered = true
 		}
 	}
-	for _, members := range r.Queues {
-		if c.deliverQueue(members, subj, reply, hdrLen, msg) {
+	for i, members := range r.Queues {
+		if routed && !c.routedQueueWanted(r.QueueNames[i]) {
+			continue
+		}
+		if c.deliverQueue(members, subj, reply, hdrLen, msg, mark) {
 			delivered = true
 		}
+	}
+	if len(c.routing.rts) > mark && c.sendToRoutes(mark, subj, reply, hdrLen, msg) {
+		delivered = true
 	}
 	return delivered
 }
 
 // deliverQueue hands the message to one member of a queue group, trying the
-// others in turn when the chosen one cannot take it.
-func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+// others in turn when the chosen one cannot take it. Local members come
+// first; only when none takes it does a route (chosen by its weight) get
+// it, and a routed message never goes on to another route.
+func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLen int, msg []byte, mark int) bool {
 	n := len(members)
 	start := pickStart(n)
+	routed := c.routing.peer != nil
+	var remote *subscription
+	var total int32
 	for i := 0; i < n; i++ {
 		sub := members[(start+i)%n]
+		if sub.rt != nil || (routed && sub.fwd != nil) {
+			if !routed && sub.rt != nil {
+				remote = pickRemote(remote, &total, sub)
+			}
+			continue
+		}
 		if !c.opts.Echo && sub.client == c {
 			continue
 		}
 		if c.deliver(sub, subj, reply, hdrLen, msg) {
 			return true
 		}
+	}
+	if remote != nil {
+		c.addRouteTarget(remote, mark)
+		return true
 	}
 	return false
 }
@@ -118,7 +148,7 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	}
 	dst := sub.client
 	dst.mu.Lock()
-	if dst.mu.stall != nil && c.nc != nil {
+	if dst.mu.stall != nil && (c.nc != nil || c.routing.peer != nil) {
 		c.stalledWait(dst)
 	}
 	if dst.mu.closed || sub.closed || (sub.max > 0 && sub.nm >= sub.max) ||
@@ -166,8 +196,8 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	if o.Trace {
 		dst.traceDelivery(o, subj, sub.sid, reply, hdrLen, payload)
 	}
-	if done {
-		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	if done && sub.acc.sl.Remove(sub.subject, sub.queue, sub) == nil {
+		c.srv.routeInterest(sub, -1)
 	}
 	c.outAgg.msgs++
 	c.outAgg.bytes += int64(len(payload))

@@ -13,6 +13,9 @@
 //  3. client.mu
 //  4. jetstream: JetStream.mu, then account (jsAccount.mu), then stream.mu
 //  5. jetstream: consumer.mu (consumers issue)
+//  6. route: Manager.mu, then routePeer.mu and the subscription index
+//     (route.Manager.Interest is called with no server lock held), then
+//     route.Conn.mu, taken last to queue output
 //
 // JetStream never calls back into the server (publish, subscribe) while
 // holding a stream or consumer lock: internal publishes take client and

@@ -31,6 +31,7 @@ func (s *Server) SubscribeInternal(acc *Account, subj, queue string, cb MsgHandl
 	if err := acc.sl.Insert(subj, queue, sub); err != nil {
 		return nil, err
 	}
+	s.routeInterest(sub, 1)
 	return &InternalSub{sub: sub}, nil
 }
 
@@ -41,7 +42,9 @@ func (s *Server) UnsubscribeInternal(is *InternalSub) {
 		return
 	}
 	s.intq.close(is.sub)
-	is.sub.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub)
+	if is.sub.acc.sl.Remove(is.sub.subject, is.sub.queue, is.sub) == nil {
+		s.routeInterest(is.sub, -1)
+	}
 }
 
 // PublishInternal sends a message from the server into acc, to local

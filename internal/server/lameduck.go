@@ -31,6 +31,9 @@ func (s *Server) LameDuckMode() {
 	o := s.getOpts()
 	s.log.Noticef("Entering lame duck mode, stop accepting new clients")
 	s.lameDuckEvent()
+	if s.routes != nil {
+		s.routes.EnterLameDuck() // peers stop advertising this server
+	}
 	ln.Close()
 	s.stopWebsocket()
 	for _, c := range clients {

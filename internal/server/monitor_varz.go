@@ -98,12 +98,8 @@ func (s *Server) Varz() (*api.Varz, error) {
 	for _, a := range s.accs.sorted() {
 		v.Subscriptions += uint32(a.sl.Count())
 	}
+	s.varzCluster(v) // routes_monitor.go
 	return v, nil
-}
-
-// Routez lists route connections; sluice has no clustering yet.
-func (s *Server) Routez(*api.RoutezOptions) (*api.Routez, error) {
-	return &api.Routez{ID: s.id, Name: s.Name(), Now: time.Now().UTC(), Routes: []*api.RouteInfo{}}, nil
 }
 
 // Gatewayz lists gateway connections; sluice has no gateways yet.

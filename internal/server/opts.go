@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/internal/server/callout"
 	"github.com/sluicehq/sluice/internal/server/jetstream"
 	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
+	"github.com/sluicehq/sluice/internal/server/route"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/tlsconf"
 	"github.com/sluicehq/sluice/internal/server/websocket"
@@ -74,6 +75,10 @@ type Options struct {
 	// JetStream is the jetstream {} block, -js/-sd/--domain and the
 	// accounts' jetstream settings; nil or not Enabled means off.
 	JetStream *jetstream.Config
+
+	// Cluster is the cluster {} block and the cluster flags
+	// (internal/server/route); nil or without port and routes means off.
+	Cluster *route.Config
 
 	// Mappings are the top-level subject mappings: they belong to the
 	// global account ($G), as in nats-server.
@@ -204,6 +209,21 @@ func (o *Options) setDefaults() {
 	}
 	if o.SystemAccount == "" {
 		o.SystemAccount = "$SYS"
+	}
+	if o.Cluster.Enabled() {
+		c := *o.Cluster // the caller's copy stays as written
+		sys := o.SystemAccount
+		if o.NoSystemAccount {
+			sys = ""
+		}
+		c.SetDefaults(sys)
+		if c.PingInterval == 0 {
+			c.PingInterval = o.PingInterval
+		}
+		if c.MaxPingsOut == 0 {
+			c.MaxPingsOut = o.MaxPingsOut
+		}
+		o.Cluster = &c
 	}
 	if o.Logger == nil {
 		o.Logger = nopLogger{}

@@ -225,7 +225,9 @@ func (s *Server) reauthenticate(c *client) {
 	}
 	c.mu.Unlock()
 	for _, sub := range revoked {
-		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+		if sub.acc.sl.Remove(sub.subject, sub.queue, sub) == nil {
+			c.srv.routeInterest(sub, -1)
+		}
 		c.subViolation([]byte(sub.subject), []byte(sub.queue))
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/server/callout"
 	"github.com/sluicehq/sluice/internal/server/jetstream"
+	"github.com/sluicehq/sluice/internal/server/route"
 	"github.com/sluicehq/sluice/internal/version"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -36,7 +37,12 @@ type Server struct {
 	kp        nkeys.KeyPair   // the server's identity; signs callout requests
 	importsMu sync.Mutex      // serializes rewiring of imports
 	js        atomic.Pointer[jetstream.JetStream]
-	ipub      struct {
+	routes    *route.Manager // clustering (routes.go); nil when off
+	rpeers    struct {       // route peers by connection id, for /routez
+		sync.Mutex
+		m map[uint64]*routePeer
+	}
+	ipub struct {
 		sync.Mutex
 		c *client // publishes on the server's behalf
 	}
@@ -132,6 +138,7 @@ func New(opts Options) (*Server, error) {
 		s.mu.info.GitCommit = s.mu.info.GitCommit[:7]
 	}
 	s.mu.info.AuthRequired = opts.authRequired()
+	s.newRoutes(&opts)
 	s.setTLSInfoLocked(&opts)
 	return s, nil
 }
@@ -154,6 +161,11 @@ func (o *Options) validate() error {
 	}
 	if err := o.validateWebsocket(); err != nil {
 		return err
+	}
+	if o.Cluster.Enabled() {
+		if err := o.Cluster.Validate(); err != nil {
+			return err
+		}
 	}
 	o.authIx = o.buildAuthIndex()
 	return o.validateMonitor()
@@ -218,6 +230,10 @@ func (s *Server) Start() error {
 		return err
 	}
 	if err := s.startWebsocket(); err != nil {
+		s.Shutdown()
+		return err
+	}
+	if err := s.startRoutes(); err != nil {
 		s.Shutdown()
 		return err
 	}
@@ -351,6 +367,7 @@ func (s *Server) Shutdown() {
 	s.stopWebsocket()
 	s.stopMonitoring()
 	s.stopProfiler()
+	s.stopRoutes()
 	for _, c := range clients {
 		c.closeConnection(reasonServerShutdown)
 	}

@@ -20,9 +20,6 @@ var unsupportedFlags = []struct {
 	boolean bool
 	feature string
 }{
-	{[]string{"cluster", "cluster_listen", "cluster_name", "cluster_advertise", "routes"}, false, "clustering"},
-	{[]string{"no_advertise"}, true, "clustering"},
-	{[]string{"connect_retries"}, false, "clustering"},
 	{[]string{"VV"}, true, "system account tracing"},
 }
 
@@ -88,6 +85,12 @@ func RunNATSServer(io *cmdutil.IOStreams, prog string, args []string) int {
 	str(&fo.TLSCert, "", "tlscert", "server certificate file", "tlscert")
 	str(&fo.TLSKey, "", "tlskey", "server private key file", "tlskey")
 	str(&fo.TLSCaCert, "", "tlscacert", "client certificate CA for verification", "tlscacert")
+	str(&o.cluster, "", "cluster", "cluster URL for solicited routes", "cluster", "cluster_listen")
+	str(&o.clusterName, "", "cluster-name", "cluster name", "cluster_name")
+	str(&o.routes, "", "routes", "routes to solicit and connect", "routes")
+	str(&o.clusterAdvertise, "", "cluster-advertise", "cluster URL to advertise to other servers", "cluster_advertise")
+	boolean(&o.noAdvertise, false, []string{"no-advertise"}, "do not advertise known cluster IPs to clients", "no_advertise")
+	num(&o.connectRetries, 0, "connect-retries", "number of connect retries for implicit routes", "connect_retries")
 	str(&fo.Username, "", "user", "user required for connections", "user")
 	str(&fo.Password, "", "pass", "password required for connections", "pass")
 	str(&fo.Authorization, "", "auth", "token required for connections", "auth")

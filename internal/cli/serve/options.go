@@ -21,6 +21,10 @@ type serveOptions struct {
 	// JetStream flags (-js, -sd, --domain), put over the file's settings
 	jetstream        bool
 	storeDir, domain string
+	// cluster flags, put over the file's cluster {} block
+	cluster, clusterName, routes, clusterAdvertise string
+	noAdvertise                                    bool
+	connectRetries                                 int
 	// sizes as typed, parsed when the options are built
 	maxPayload, maxPending, logSizeLimit string
 }
@@ -113,6 +117,9 @@ func (o *serveOptions) load() (server.Options, []server.ConfigIssue, error) {
 		return opts, warns, err
 	}
 	o.applyJetStreamFlags(&opts)
+	if err := o.applyClusterFlags(&opts); err != nil {
+		return opts, warns, err
+	}
 	return opts, warns, nil
 }
 

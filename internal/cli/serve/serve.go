@@ -107,6 +107,16 @@ nats-server work.`,
 	fl.BoolVar(&o.jetstream, "jetstream", false, "enable JetStream (also -js)")
 	fl.StringVar(&o.storeDir, "store-dir", "", "JetStream storage directory (also -sd)")
 	fl.StringVar(&o.domain, "domain", "", "JetStream domain")
+	fl.StringVar(&o.cluster, "cluster", "", "listen for routes at this URL, e.g. nats://0.0.0.0:6222")
+	fl.StringVar(&o.clusterName, "cluster-name", "", "cluster name (all servers of a cluster must agree)")
+	fl.StringVar(&o.routes, "routes", "", "routes to solicit, comma separated, e.g. nats://host1:6222,nats://host2:6222")
+	fl.StringVar(&o.clusterAdvertise, "cluster-advertise", "", "route URL advertised to other servers")
+	fl.BoolVar(&o.noAdvertise, "no-advertise", false, "do not push cluster members' client URLs to clients")
+	fl.IntVar(&o.connectRetries, "connect-retries", 0, "times an implicit route is retried")
+	for _, a := range []string{"cluster-name", "cluster-advertise", "no-advertise", "connect-retries"} {
+		alias := strings.ReplaceAll(a, "-", "_")
+		fl.AddFlag(&pflag.Flag{Name: alias, Usage: "alias of --" + a, Value: fl.Lookup(a).Value, DefValue: fl.Lookup(a).DefValue, NoOptDefVal: fl.Lookup(a).NoOptDefVal, Hidden: true})
+	}
 	fl.StringVarP(&fo.PidFile, "pid", "P", "", "write the process id to this file")
 	fl.StringVar(&fo.PortsFileDir, "ports-file-dir", "", "write a <program>_<pid>.ports file listing the listen URLs here")
 	return cmd

@@ -172,7 +172,7 @@ func TestNATSServerPersonality(t *testing.T) {
 		t.Fatalf("version: %v %q", err, out)
 	}
 	sd := t.TempDir()
-	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir="+sd, "--cluster_name=c", "-m", "-1", "--max_traced_msg_len=3")
+	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir="+sd, "--cluster_name=c", "-cluster", "nats://127.0.0.1:-1", "-m", "-1", "--max_traced_msg_len=3")
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestNATSServerPersonality(t *testing.T) {
 	}
 	got := p.Logs()
 	for _, want := range []string{
-		"flag -cluster_name (clustering) is not supported yet; ignored",
+		"Cluster name is c", "Listening for route connections on 127.0.0.1:",
 		"Starting JetStream", `Store Directory: "` + filepath.Join(sd, "jetstream") + `"`,
 		"Starting http monitor on 127.0.0.1:",
 		"[DBG]", "[TRC]", `<<- MSG_PAYLOAD: ["hel..."]`, "Server Exiting..",
