@@ -125,16 +125,41 @@ func (b *backend) tail() *block {
 	return b.order[len(b.order)-1]
 }
 
-// writeLocked appends rec to blk; on failure it cuts what was written.
+// write appends rec to blk. The tail's records are buffered (blk.pend)
+// and reach the file in one write at the next flush (Sync, a full buffer,
+// a new tail, Stop); other blocks are written at once, and on failure what
+// was written is cut.
 func (b *backend) write(blk *block, rec []byte) error {
 	if b.failed != nil {
 		return b.failed
 	}
-	if _, err := blk.f.WriteAt(rec, blk.size); err != nil {
-		// Cut what part of the write landed, durably: a batch of
-		// tombstones may hold whole records that must not survive a
-		// crash after this call failed.
-		terr := blk.f.Truncate(blk.size)
+	if blk == b.tail() {
+		if len(blk.pend)+len(rec) > maxPending {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+		blk.pend = append(blk.pend, rec...)
+		blk.size += int64(len(rec))
+		return nil
+	}
+	if err := b.writeAt(blk, rec, blk.size); err != nil {
+		return err
+	}
+	blk.size += int64(len(rec))
+	blk.dirty = true
+	return nil
+}
+
+// maxPending bounds the tail's write buffer.
+const maxPending = 1 << 20
+
+// writeAt writes rec at off; on failure it cuts what part of the write
+// landed, durably: a batch of records must not survive a crash after the
+// call that wrote them failed.
+func (b *backend) writeAt(blk *block, rec []byte, off int64) error {
+	if _, err := blk.f.WriteAt(rec, off); err != nil {
+		terr := blk.f.Truncate(off)
 		if terr == nil {
 			terr = blk.f.Sync()
 		}
@@ -144,9 +169,39 @@ func (b *backend) write(blk *block, rec []byte) error {
 		}
 		return err
 	}
-	blk.size += int64(len(rec))
-	blk.dirty = true
 	return nil
+}
+
+// flush writes the tail's buffered records. On failure they stay buffered
+// (and readable) for the next flush to try again.
+func (b *backend) flush() error {
+	t := b.tail()
+	if t == nil || len(t.pend) == 0 {
+		return nil
+	}
+	if b.failed != nil {
+		return b.failed
+	}
+	if err := b.writeAt(t, t.pend, t.size-int64(len(t.pend))); err != nil {
+		return err
+	}
+	if cap(t.pend) > maxPending {
+		t.pend = nil
+	} else {
+		t.pend = t.pend[:0]
+	}
+	t.dirty = true
+	return nil
+}
+
+// pending returns the bytes of blk at [off, off+n) while they are still
+// buffered (nil otherwise).
+func (blk *block) pending(off int64, n int) []byte {
+	start := blk.size - int64(len(blk.pend))
+	if len(blk.pend) == 0 || off < start {
+		return nil
+	}
+	return blk.pend[off-start : off-start+int64(n)]
 }
 
 // tailFor returns the block to append to, starting a new one when needed.
@@ -157,6 +212,9 @@ func (b *backend) tailFor() (*block, error) {
 	}
 	if b.failed != nil {
 		return nil, b.failed
+	}
+	if err := b.flush(); err != nil {
+		return nil, err
 	}
 	id := uint32(1)
 	if t != nil {
@@ -182,6 +240,7 @@ func (b *backend) tailFor() (*block, error) {
 	if t != nil {
 		b.writeIndex(t)
 		t.metas = nil
+		nb.pend, t.pend = t.pend[:0], nil // reuse the buffer
 	}
 	b.blocks[id] = nb
 	b.order = append(b.order, nb)
@@ -243,7 +302,9 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 		return fmt.Errorf("block %d of message %d is gone", l.blk, seq)
 	}
 	r := make([]byte, l.len)
-	if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
+	if p := blk.pending(int64(l.off), int(l.len)); p != nil {
+		copy(r, p)
+	} else if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
 		return fmt.Errorf("reading message %d: %w", seq, err)
 	}
 	h, ok := decodeHeader(r)
@@ -312,7 +373,9 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 			for i := range junk {
 				junk[i] = byte(b.rng.Uint32())
 			}
-			if _, err := blk.f.WriteAt(junk, int64(r.P.off)+hdrSize); err != nil {
+			if p := blk.pending(int64(r.P.off)+hdrSize, len(junk)); p != nil {
+				copy(p, junk)
+			} else if _, err := blk.f.WriteAt(junk, int64(r.P.off)+hdrSize); err != nil {
 				b.log.Warnf("store %s: erasing message %d: %v", b.name, r.Seq, err)
 			}
 		}

@@ -228,9 +228,19 @@ func (s *Store) RegisterLostCallback(cb store.LostCallback) {
 	}
 }
 
-// Sync implements store.Store.
+// Sync implements store.Store. Without SyncAlways it only writes what is
+// buffered (a killed process loses nothing Sync returned for; a power
+// loss may, as with the reference's default).
 func (s *Store) Sync() error {
 	if !s.Engine.Config().SyncAlways {
+		s.Lock()
+		defer s.Unlock()
+		if s.ClosedLocked() {
+			return store.ErrStoreClosed
+		}
+		if err := s.b.flush(); err != nil {
+			return fmt.Errorf("%w: %v", store.ErrWrite, err)
+		}
 		return nil
 	}
 	return s.syncNow()
@@ -250,6 +260,13 @@ func (s *Store) syncNow() error {
 	if s.syncErr != nil {
 		s.Unlock()
 		return fmt.Errorf("%w: an earlier fsync failed: %v", store.ErrWrite, s.syncErr)
+	}
+	// One write for every record stored since the last flush. A failure
+	// fails this Sync (the callers' acks) and leaves the records buffered,
+	// readable, for the next Sync to write.
+	if err := s.b.flush(); err != nil {
+		s.Unlock()
+		return fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
 	var files []vfs.File
 	for _, blk := range s.b.order {
