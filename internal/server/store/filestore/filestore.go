@@ -54,6 +54,8 @@ type backend struct {
 	wbuf     []byte
 	rng      *rand.Rand
 	eng      *engine.Engine[loc] // for block compaction (under its lock)
+	ra       readAhead
+	codec    *codec
 }
 
 // Store is a file store.
@@ -103,10 +105,27 @@ func Open(dir string, cfg store.Config, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
 	b.eng = e
+	// The key file is checked before anything is read or changed: a
+	// wrong or missing key refuses the store as it is.
+	c, keyFileData, err := openCodec(opts.FS, dir, cfg)
+	if err != nil {
+		if !errors.Is(err, store.ErrEncryption) {
+			err = fmt.Errorf("%w: %v", store.ErrEncryption, err)
+		}
+		return nil, err
+	}
+	b.codec = c
 	s := &Store{Engine: e, b: b, dir: dir, fs: opts.FS, log: opts.Logger, consumers: make(map[string]*consumerStore)}
 	if err := s.recover(); err != nil {
 		b.closeAll()
 		return nil, err
+	}
+	if keyFileData != nil {
+		// A new key file, or the data key re-sealed with a new key.
+		if err := vfs.WriteFileAtomic(opts.FS, filepath.Join(dir, keyFile), keyFileData, true); err != nil {
+			b.closeAll()
+			return nil, fmt.Errorf("%w: writing the key file: %v", store.ErrWrite, err)
+		}
 	}
 	s.startBackground()
 	return s, nil
@@ -250,7 +269,7 @@ func (b *backend) tailFor() (*block, error) {
 // writeIndex saves blk's index (no fsync: a torn index fails its checksum
 // and the block is scanned instead).
 func (b *backend) writeIndex(blk *block) {
-	data := encodeIndex(blk.id, blk.size, blk.metas)
+	data := b.codec.sealIndex(blk.id, encodeIndex(blk.id, blk.size, blk.metas))
 	if err := vfs.WriteFileAtomic(b.fs, indexName(b.dir, blk.id), data, false); err != nil {
 		b.log.Warnf("store %s: writing index of block %d: %v", b.name, blk.id, err)
 	}
@@ -262,10 +281,10 @@ func (b *backend) Append(seq uint64, ts, ttl int64, subj string, hdr, data []byt
 	if err != nil {
 		return loc{}, err
 	}
-	if t.size+int64(hdrSize+bodyFixed+len(subj)+len(hdr)+len(data)) > 1<<32-1 {
+	if t.size+int64(hdrSize+bodyFixed+64+len(subj)+len(hdr)+len(data)) > 1<<32-1 {
 		return loc{}, errors.New("record does not fit in a block")
 	}
-	b.wbuf = appendMsg(b.wbuf[:0], seq, ts, ttl, subj, hdr, data)
+	b.wbuf = b.codec.appendMsgRec(b.wbuf[:0], seq, ts, ttl, subj, hdr, data)
 	off := t.size
 	if err := b.write(t, b.wbuf); err != nil {
 		return loc{}, err
@@ -304,14 +323,20 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 	r := make([]byte, l.len)
 	if p := blk.pending(int64(l.off), int(l.len)); p != nil {
 		copy(r, p)
-	} else if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
-		return fmt.Errorf("reading message %d: %w", seq, err)
+	} else if !b.ra.read(blk, l, r) {
+		if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
+			return fmt.Errorf("reading message %d: %w", seq, err)
+		}
 	}
 	h, ok := decodeHeader(r)
 	if !ok || h.len != l.len || h.seq != seq || h.kind != kindMsg || !bodyOK(h, r) {
 		return store.ErrCorrupt
 	}
-	_, _, subj, hdr, data := msgFields(h, r)
+	body, err := b.codec.body(h, r)
+	if err != nil {
+		return store.ErrCorrupt
+	}
+	_, _, subj, hdr, data := fields(h, body)
 	if string(subj) != m.Subject {
 		return store.ErrCorrupt
 	}
@@ -368,6 +393,7 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 		blk.liveB -= int64(r.P.len)
 	}
 	if erase {
+		b.ra.forget(blk.id)
 		for _, r := range rs {
 			junk := make([]byte, r.P.len-hdrSize)
 			for i := range junk {
@@ -407,7 +433,7 @@ func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 		l   loc
 	}
 	var mv []moved
-	for _, m := range scan(buf, 0).metas {
+	for _, m := range scan(buf, 0, b.codec).metas {
 		if m.kind != kindMsg || gone[m.seq] {
 			continue
 		}
@@ -453,6 +479,7 @@ func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 		return
 	}
 	b.toClose = append(b.toClose, blk.f)
+	b.ra.forget(blk.id)
 	blk.f, blk.size, blk.dirty, blk.liveB = f, int64(len(out)), false, int64(len(out))-hdrSize
 	for _, m := range mv {
 		b.eng.RelocateLocked(m.seq, m.l)

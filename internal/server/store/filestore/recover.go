@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -25,7 +26,7 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 	var res scanResult
 	from := int64(0)
 	if data, err := b.fs.ReadFile(indexName(b.dir, id)); err == nil {
-		if covered, metas, ok := decodeIndex(data, id, intern); ok && covered <= size {
+		if covered, metas, ok := decodeIndex(b.codec.openIndex(id, data), id, intern); ok && covered <= size {
 			res.metas, from = metas, covered
 		} else {
 			b.log.Noticef("store %s: index of block %d is stale or corrupt, rebuilding it from the block", b.name, id)
@@ -37,7 +38,11 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 			f.Close()
 			return nil, scanResult{}, err
 		}
-		more := scan(buf, from)
+		more := scan(buf, from, b.codec)
+		if more.keyErr != nil {
+			f.Close()
+			return nil, scanResult{}, fmt.Errorf("%w: block %d: %v", store.ErrEncryption, id, more.keyErr)
+		}
 		res.metas = append(res.metas, more.metas...)
 		res.corrupt = more.corrupt
 		res.end = more.end
@@ -93,6 +98,9 @@ func (s *Store) recover() error {
 		blk, res, err := b.loadBlock(id, intern)
 		if err != nil {
 			b.closeAll()
+			if errors.Is(err, store.ErrEncryption) {
+				return err
+			}
 			return fmt.Errorf("%w: reading block %d: %v", store.ErrWrite, id, err)
 		}
 		b.blocks[id] = blk

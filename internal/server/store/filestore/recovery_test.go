@@ -55,7 +55,7 @@ func recordOf(t *testing.T, fsys *vfs.FaultFS, dir string, seq uint64) (string, 
 		}
 		p := filepath.Join(dir, "blk", n)
 		b, _ := fsys.Contents(p)
-		for _, m := range scan(b, 0).metas {
+		for _, m := range scan(b, 0, nil).metas {
 			if m.kind == kindMsg && m.seq == seq {
 				return p, m
 			}
