@@ -31,9 +31,9 @@ type recHeader struct {
 	seq   uint64
 	kind  byte
 	flags byte
-	slen uint16
-	hlen uint32
-	bcrc uint32
+	slen  uint16
+	hlen  uint32
+	bcrc  uint32
 }
 
 // appendMsg appends a message record to b.
@@ -94,10 +94,10 @@ func decodeHeader(b []byte) (recHeader, bool) {
 		return recHeader{}, false
 	}
 	h := recHeader{
-		len:  le.Uint32(b[4:]),
-		seq:  le.Uint64(b[8:]),
-		kind: b[16],
-		slen: le.Uint16(b[18:]),
+		len:   le.Uint32(b[4:]),
+		seq:   le.Uint64(b[8:]),
+		kind:  b[16],
+		slen:  le.Uint16(b[18:]),
 		hlen:  le.Uint32(b[20:]),
 		bcrc:  le.Uint32(b[28:]),
 		flags: b[17],
