@@ -54,28 +54,25 @@ func (d *dedupeState) add(id string, seq uint64, ts int64) {
 	d.last = id
 }
 
-// rebuild reloads ids of messages inside the window after a restart.
+// rebuild reloads ids of messages inside the window after a restart,
+// reading forward from the window's first message (sequential reads) and
+// keeping only the ids.
 func (d *dedupeState) rebuild(st store.Store, window time.Duration) {
 	if window <= 0 {
 		return
 	}
-	cutoff := time.Now().Add(-window).UnixNano()
-	var found []*store.Msg
+	cutoff := time.Now().Add(-window)
 	last := st.State().LastSeq
-	for seq := last; seq > 0; {
-		m, err := st.LoadPrevious(">", seq)
-		if err != nil || m.Time < cutoff {
+	for seq := seqFromTime(st, cutoff); seq <= last; {
+		m, err := st.LoadNext(">", seq)
+		if err != nil {
 			break
 		}
-		found = append(found, m)
-		seq = m.Seq - 1
-	}
-	for i := len(found) - 1; i >= 0; i-- {
-		if id := getHeader(found[i].Header, hdrMsgID); id != nil {
-			d.add(string(id), found[i].Seq, found[i].Time)
+		if id := getHeader(m.Header, hdrMsgID); id != nil {
+			d.add(string(id), m.Seq, m.Time)
+		} else {
+			d.last = ""
 		}
-	}
-	if len(found) > 0 {
-		d.last = string(getHeader(found[0].Header, hdrMsgID))
+		seq = m.Seq + 1
 	}
 }

@@ -70,6 +70,23 @@ func (q *ingestQueue) take(buf []inMsg) ([]inMsg, bool) {
 	}
 }
 
+// waitMore reports whether messages are queued, waiting up to d for one.
+func (q *ingestQueue) waitMore(d time.Duration) bool {
+	if q.len() > 0 {
+		return true
+	}
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-q.wake:
+	case <-t.C:
+	}
+	return q.len() > 0
+}
+
 func (q *ingestQueue) close() {
 	q.mu.Lock()
 	q.mu.closed = true
@@ -97,12 +114,22 @@ type outMsg struct {
 	stored      bool // an ack of a stored message (invalid if Sync fails)
 }
 
+// Group commit of bursts: a group whose size was followed by at least
+// burstMin publishes last time waits for them up to maxLinger.
+const (
+	burstMin    = 32
+	maxLinger   = 2 * time.Millisecond
+	quietLinger = 50 * time.Microsecond
+)
+
 // ingestLoop stores queued publishes a batch at a time: store each, one
 // Sync for all (group commit), then every ack and republish.
 func (s *stream) ingestLoop() {
 	defer close(s.done)
 	var buf []inMsg
 	var out []outMsg
+	var syncAvg time.Duration  // of recent Syncs
+	followed := map[int]bool{} // group sizes a burst followed last time
 	for {
 		batch, ok := s.in.take(buf)
 		if !ok {
@@ -111,14 +138,48 @@ func (s *stream) ingestLoop() {
 		out = out[:0]
 		stored := false
 		s.room = s.accountRoom()
-		for i := range batch {
-			var did bool
-			out, did = s.process(&batch[i], out)
-			stored = stored || did
-			batch[i] = inMsg{}
+		var lingerUntil time.Time
+		n := 0
+		for {
+			n += len(batch)
+			for i := range batch {
+				var did bool
+				out, did = s.process(&batch[i], out)
+				stored = stored || did
+				batch[i] = inMsg{}
+			}
+			// A burst of async publishes often reaches us in two reads
+			// (a client flushes its buffer when full, then the rest):
+			// when a group of this size was followed by a burst before,
+			// the rest joins it (one fsync instead of two), waiting no
+			// longer than an fsync takes. A sync publisher never waits.
+			// Once the rest is coming, it is taken until it pauses.
+			wait := quietLinger
+			if lingerUntil.IsZero() {
+				if !stored || !followed[n] {
+					break
+				}
+				lingerUntil = time.Now().Add(min(syncAvg, maxLinger))
+				wait = maxLinger
+			}
+			if !s.in.waitMore(min(wait, time.Until(lingerUntil))) {
+				break
+			}
+			batch, _ = s.in.take(batch)
 		}
 		if stored {
-			if err := s.st.Sync(); err != nil {
+			t0 := time.Now()
+			err := s.st.Sync()
+			syncAvg = (syncAvg*7 + time.Since(t0)) / 8
+			if q := s.in.len(); q >= burstMin && lingerUntil.IsZero() {
+				if len(followed) >= 16 {
+					clear(followed)
+				}
+				followed[n] = true
+			} else if q < burstMin {
+				delete(followed, n)
+			}
+			if err != nil {
 				s.js.log.Errorf("JetStream stream '%s > %s' sync failed: %v", s.acc.name, s.name, err)
 				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
 				for i := range out {

@@ -33,7 +33,7 @@ const (
 	DiscardNew                      // refuse the new message
 )
 
-// Compression of stored records (accepted, not implemented yet).
+// Compression of stored records (file stores; memory stores ignore it).
 type Compression int
 
 // Compression algorithms.
@@ -62,11 +62,49 @@ type Config struct {
 	SubjectDeleteMarkerTTL time.Duration
 	Compression            Compression
 
+	// Encryption at rest (file stores); nil stores plaintext.
+	Encryption *Encryption
+
 	// SyncAlways: Sync really fsyncs (the default for file streams, set by
 	// the stream). When false the filestore fsyncs in the background every
 	// SyncInterval (default 2 minutes, as nats-server) and Sync only writes.
 	SyncAlways   bool
 	SyncInterval time.Duration
+}
+
+// Cipher is the AEAD that seals records at rest.
+type Cipher byte
+
+// Ciphers (jetstream { cipher: chachapoly|aes }).
+const (
+	ChaChaPoly Cipher = 1
+	AES        Cipher = 2
+)
+
+func (c Cipher) String() string {
+	switch c {
+	case ChaChaPoly:
+		return "chachapoly"
+	case AES:
+		return "aes"
+	}
+	return "unknown"
+}
+
+// Encryption is the server's key for encryption at rest. PrevKey, when
+// set, opens stores written with it, which are then re-keyed to Key.
+type Encryption struct {
+	Cipher  Cipher
+	Key     string
+	PrevKey string
+}
+
+// String keeps the keys out of logs.
+func (e *Encryption) String() string {
+	if e == nil {
+		return "none"
+	}
+	return e.Cipher.String() + " (keys redacted)"
 }
 
 // Msg is one stored message. Time is the store time in unix nanoseconds.
@@ -273,4 +311,5 @@ var (
 	ErrCorrupt           = errors.New("stored record is corrupt")
 	ErrBadConfig         = errors.New("invalid store config")
 	ErrConsumerNotFound  = errors.New("consumer state not found")
+	ErrEncryption        = errors.New("cannot open encrypted store")
 )

@@ -18,6 +18,7 @@ type block struct {
 	liveB int64  // bytes of their records
 	dirty bool   // written since the last fsync
 	metas []meta // records, kept for the tail only (to write its index)
+	pend  []byte // the tail's records not written yet (the last len(pend) bytes of size)
 }
 
 func blockName(dir string, id uint32) string {

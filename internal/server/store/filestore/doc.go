@@ -69,12 +69,17 @@
 //
 // # Durability
 //
-// Store writes the record to the file before returning (so a write error
-// fails that Store and changes nothing). With Config.SyncAlways, Sync
-// fsyncs every block written since the last Sync and the directory when
-// blocks were created or removed; it is cheap when nothing changed and may
-// run concurrently with Store (group commit: store a batch, Sync once,
-// acknowledge the batch). A failed fsync fails the store for writes until it
-// is reopened. Without SyncAlways, Sync returns at once and a background
-// goroutine syncs every SyncInterval.
+// Records appended to the tail are buffered in memory (reads serve them
+// from there) and written with one write per group: at Sync, when the
+// buffer holds 1 MiB, when a new tail starts, and at Stop. Writes to older
+// blocks (tombstones) happen at once and fail their call. With
+// Config.SyncAlways, Sync writes the buffer, fsyncs every block written
+// since the last Sync and the directory when blocks were created or
+// removed; it is cheap when nothing changed and may run concurrently with
+// Store (group commit: store a batch, Sync once, acknowledge the batch). A
+// write error fails that Sync, so its batch is not acknowledged; the
+// records stay buffered and the next Sync writes them. A failed fsync
+// fails the store for writes until it is reopened. Without SyncAlways,
+// Sync only writes the buffer (a killed process loses nothing
+// acknowledged) and a background goroutine fsyncs every SyncInterval.
 package filestore

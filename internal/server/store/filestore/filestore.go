@@ -54,6 +54,8 @@ type backend struct {
 	wbuf     []byte
 	rng      *rand.Rand
 	eng      *engine.Engine[loc] // for block compaction (under its lock)
+	ra       readAhead
+	codec    *codec
 }
 
 // Store is a file store.
@@ -103,10 +105,27 @@ func Open(dir string, cfg store.Config, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
 	b.eng = e
+	// The key file is checked before anything is read or changed: a
+	// wrong or missing key refuses the store as it is.
+	c, keyFileData, err := openCodec(opts.FS, dir, cfg)
+	if err != nil {
+		if !errors.Is(err, store.ErrEncryption) {
+			err = fmt.Errorf("%w: %v", store.ErrEncryption, err)
+		}
+		return nil, err
+	}
+	b.codec = c
 	s := &Store{Engine: e, b: b, dir: dir, fs: opts.FS, log: opts.Logger, consumers: make(map[string]*consumerStore)}
 	if err := s.recover(); err != nil {
 		b.closeAll()
 		return nil, err
+	}
+	if keyFileData != nil {
+		// A new key file, or the data key re-sealed with a new key.
+		if err := vfs.WriteFileAtomic(opts.FS, filepath.Join(dir, keyFile), keyFileData, true); err != nil {
+			b.closeAll()
+			return nil, fmt.Errorf("%w: writing the key file: %v", store.ErrWrite, err)
+		}
 	}
 	s.startBackground()
 	return s, nil
@@ -125,16 +144,41 @@ func (b *backend) tail() *block {
 	return b.order[len(b.order)-1]
 }
 
-// writeLocked appends rec to blk; on failure it cuts what was written.
+// write appends rec to blk. The tail's records are buffered (blk.pend)
+// and reach the file in one write at the next flush (Sync, a full buffer,
+// a new tail, Stop); other blocks are written at once, and on failure what
+// was written is cut.
 func (b *backend) write(blk *block, rec []byte) error {
 	if b.failed != nil {
 		return b.failed
 	}
-	if _, err := blk.f.WriteAt(rec, blk.size); err != nil {
-		// Cut what part of the write landed, durably: a batch of
-		// tombstones may hold whole records that must not survive a
-		// crash after this call failed.
-		terr := blk.f.Truncate(blk.size)
+	if blk == b.tail() {
+		if len(blk.pend)+len(rec) > maxPending {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+		blk.pend = append(blk.pend, rec...)
+		blk.size += int64(len(rec))
+		return nil
+	}
+	if err := b.writeAt(blk, rec, blk.size); err != nil {
+		return err
+	}
+	blk.size += int64(len(rec))
+	blk.dirty = true
+	return nil
+}
+
+// maxPending bounds the tail's write buffer.
+const maxPending = 1 << 20
+
+// writeAt writes rec at off; on failure it cuts what part of the write
+// landed, durably: a batch of records must not survive a crash after the
+// call that wrote them failed.
+func (b *backend) writeAt(blk *block, rec []byte, off int64) error {
+	if _, err := blk.f.WriteAt(rec, off); err != nil {
+		terr := blk.f.Truncate(off)
 		if terr == nil {
 			terr = blk.f.Sync()
 		}
@@ -144,9 +188,39 @@ func (b *backend) write(blk *block, rec []byte) error {
 		}
 		return err
 	}
-	blk.size += int64(len(rec))
-	blk.dirty = true
 	return nil
+}
+
+// flush writes the tail's buffered records. On failure they stay buffered
+// (and readable) for the next flush to try again.
+func (b *backend) flush() error {
+	t := b.tail()
+	if t == nil || len(t.pend) == 0 {
+		return nil
+	}
+	if b.failed != nil {
+		return b.failed
+	}
+	if err := b.writeAt(t, t.pend, t.size-int64(len(t.pend))); err != nil {
+		return err
+	}
+	if cap(t.pend) > maxPending {
+		t.pend = nil
+	} else {
+		t.pend = t.pend[:0]
+	}
+	t.dirty = true
+	return nil
+}
+
+// pending returns the bytes of blk at [off, off+n) while they are still
+// buffered (nil otherwise).
+func (blk *block) pending(off int64, n int) []byte {
+	start := blk.size - int64(len(blk.pend))
+	if len(blk.pend) == 0 || off < start {
+		return nil
+	}
+	return blk.pend[off-start : off-start+int64(n)]
 }
 
 // tailFor returns the block to append to, starting a new one when needed.
@@ -157,6 +231,9 @@ func (b *backend) tailFor() (*block, error) {
 	}
 	if b.failed != nil {
 		return nil, b.failed
+	}
+	if err := b.flush(); err != nil {
+		return nil, err
 	}
 	id := uint32(1)
 	if t != nil {
@@ -182,6 +259,7 @@ func (b *backend) tailFor() (*block, error) {
 	if t != nil {
 		b.writeIndex(t)
 		t.metas = nil
+		nb.pend, t.pend = t.pend[:0], nil // reuse the buffer
 	}
 	b.blocks[id] = nb
 	b.order = append(b.order, nb)
@@ -191,7 +269,7 @@ func (b *backend) tailFor() (*block, error) {
 // writeIndex saves blk's index (no fsync: a torn index fails its checksum
 // and the block is scanned instead).
 func (b *backend) writeIndex(blk *block) {
-	data := encodeIndex(blk.id, blk.size, blk.metas)
+	data := b.codec.sealIndex(blk.id, encodeIndex(blk.id, blk.size, blk.metas))
 	if err := vfs.WriteFileAtomic(b.fs, indexName(b.dir, blk.id), data, false); err != nil {
 		b.log.Warnf("store %s: writing index of block %d: %v", b.name, blk.id, err)
 	}
@@ -203,10 +281,10 @@ func (b *backend) Append(seq uint64, ts, ttl int64, subj string, hdr, data []byt
 	if err != nil {
 		return loc{}, err
 	}
-	if t.size+int64(hdrSize+bodyFixed+len(subj)+len(hdr)+len(data)) > 1<<32-1 {
+	if t.size+int64(hdrSize+bodyFixed+64+len(subj)+len(hdr)+len(data)) > 1<<32-1 {
 		return loc{}, errors.New("record does not fit in a block")
 	}
-	b.wbuf = appendMsg(b.wbuf[:0], seq, ts, ttl, subj, hdr, data)
+	b.wbuf = b.codec.appendMsgRec(b.wbuf[:0], seq, ts, ttl, subj, hdr, data)
 	off := t.size
 	if err := b.write(t, b.wbuf); err != nil {
 		return loc{}, err
@@ -243,14 +321,22 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 		return fmt.Errorf("block %d of message %d is gone", l.blk, seq)
 	}
 	r := make([]byte, l.len)
-	if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
-		return fmt.Errorf("reading message %d: %w", seq, err)
+	if p := blk.pending(int64(l.off), int(l.len)); p != nil {
+		copy(r, p)
+	} else if !b.ra.read(blk, l, r) {
+		if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
+			return fmt.Errorf("reading message %d: %w", seq, err)
+		}
 	}
 	h, ok := decodeHeader(r)
 	if !ok || h.len != l.len || h.seq != seq || h.kind != kindMsg || !bodyOK(h, r) {
 		return store.ErrCorrupt
 	}
-	_, _, subj, hdr, data := msgFields(h, r)
+	body, err := b.codec.body(h, r)
+	if err != nil {
+		return store.ErrCorrupt
+	}
+	_, _, subj, hdr, data := fields(h, body)
 	if string(subj) != m.Subject {
 		return store.ErrCorrupt
 	}
@@ -307,12 +393,15 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 		blk.liveB -= int64(r.P.len)
 	}
 	if erase {
+		b.ra.forget(blk.id)
 		for _, r := range rs {
 			junk := make([]byte, r.P.len-hdrSize)
 			for i := range junk {
 				junk[i] = byte(b.rng.Uint32())
 			}
-			if _, err := blk.f.WriteAt(junk, int64(r.P.off)+hdrSize); err != nil {
+			if p := blk.pending(int64(r.P.off)+hdrSize, len(junk)); p != nil {
+				copy(p, junk)
+			} else if _, err := blk.f.WriteAt(junk, int64(r.P.off)+hdrSize); err != nil {
 				b.log.Warnf("store %s: erasing message %d: %v", b.name, r.Seq, err)
 			}
 		}
@@ -344,7 +433,7 @@ func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 		l   loc
 	}
 	var mv []moved
-	for _, m := range scan(buf, 0).metas {
+	for _, m := range scan(buf, 0, b.codec).metas {
 		if m.kind != kindMsg || gone[m.seq] {
 			continue
 		}
@@ -390,6 +479,7 @@ func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 		return
 	}
 	b.toClose = append(b.toClose, blk.f)
+	b.ra.forget(blk.id)
 	blk.f, blk.size, blk.dirty, blk.liveB = f, int64(len(out)), false, int64(len(out))-hdrSize
 	for _, m := range mv {
 		b.eng.RelocateLocked(m.seq, m.l)

@@ -17,7 +17,7 @@ func FuzzScan(f *testing.F) {
 	f.Add(seed[:len(seed)-7])
 	f.Add([]byte("SLR1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		res := scan(b, 0)
+		res := scan(b, 0, nil)
 		if res.end < 0 || res.end > int64(len(b)) {
 			t.Fatalf("end %d outside 0..%d", res.end, len(b))
 		}
@@ -28,7 +28,11 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("accepted record at %d does not decode again", m.off)
 			}
 			if m.kind == kindMsg {
-				_, _, subj, _, _ := msgFields(h, r)
+				body, err := (*codec)(nil).body(h, r)
+				if err != nil {
+					t.Fatalf("accepted record at %d: %v", m.off, err)
+				}
+				_, _, subj, _, _ := fields(h, body)
 				if string(subj) != m.subj {
 					t.Fatalf("subject %q, meta %q", subj, m.subj)
 				}

@@ -3,6 +3,8 @@ package filestore
 import (
 	"encoding/binary"
 	"hash/crc32"
+
+	"github.com/sluicehq/sluice/internal/server/store"
 )
 
 // Record kinds.
@@ -25,12 +27,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // recHeader is a decoded record header.
 type recHeader struct {
-	len  uint32
-	seq  uint64
-	kind byte
-	slen uint16
-	hlen uint32
-	bcrc uint32
+	len   uint32
+	seq   uint64
+	kind  byte
+	flags byte
+	slen  uint16
+	hlen  uint32
+	bcrc  uint32
 }
 
 // appendMsg appends a message record to b.
@@ -66,11 +69,15 @@ func appendCtl(b []byte, kind byte, seq, count uint64) []byte {
 }
 
 func putHeader(r []byte, n uint32, seq uint64, kind byte, slen uint16, hlen uint32) {
+	putHeaderFlags(r, n, seq, kind, 0, slen, hlen)
+}
+
+func putHeaderFlags(r []byte, n uint32, seq uint64, kind, flags byte, slen uint16, hlen uint32) {
 	le := binary.LittleEndian
 	le.PutUint32(r[0:], recMagic)
 	le.PutUint32(r[4:], n)
 	le.PutUint64(r[8:], seq)
-	r[16], r[17] = kind, 0
+	r[16], r[17] = kind, flags
 	le.PutUint16(r[18:], slen)
 	le.PutUint32(r[20:], hlen)
 	le.PutUint32(r[24:], crc32.Checksum(r[:24], castagnoli))
@@ -87,19 +94,20 @@ func decodeHeader(b []byte) (recHeader, bool) {
 		return recHeader{}, false
 	}
 	h := recHeader{
-		len:  le.Uint32(b[4:]),
-		seq:  le.Uint64(b[8:]),
-		kind: b[16],
-		slen: le.Uint16(b[18:]),
-		hlen: le.Uint32(b[20:]),
-		bcrc: le.Uint32(b[28:]),
+		len:   le.Uint32(b[4:]),
+		seq:   le.Uint64(b[8:]),
+		kind:  b[16],
+		slen:  le.Uint16(b[18:]),
+		hlen:  le.Uint32(b[20:]),
+		bcrc:  le.Uint32(b[28:]),
+		flags: b[17],
 	}
-	if h.len < hdrSize || h.len > maxRecord || b[17] != 0 {
+	if h.len < hdrSize || h.len > maxRecord || h.flags&^knownFlag != 0 || (h.flags != 0 && h.kind != kindMsg) {
 		return recHeader{}, false
 	}
 	switch h.kind {
 	case kindMsg:
-		if uint64(h.len) < hdrSize+bodyFixed+uint64(h.slen)+uint64(h.hlen) || h.slen == 0 {
+		if h.slen == 0 || (h.flags == 0 && uint64(h.len) < hdrSize+bodyFixed+uint64(h.slen)+uint64(h.hlen)) || h.len == hdrSize {
 			return recHeader{}, false
 		}
 	case kindSkip:
@@ -121,19 +129,6 @@ func bodyOK(h recHeader, r []byte) bool {
 	return crc32.Checksum(r[hdrSize:h.len], castagnoli) == h.bcrc
 }
 
-// msgFields splits a checked message record.
-func msgFields(h recHeader, r []byte) (ts, ttl int64, subj, hdr, data []byte) {
-	le := binary.LittleEndian
-	ts = int64(le.Uint64(r[32:]))
-	ttl = int64(le.Uint64(r[40:]))
-	p := hdrSize + bodyFixed
-	subj = r[p : p+int(h.slen)]
-	p += int(h.slen)
-	hdr = r[p : p+int(h.hlen)]
-	data = r[p+int(h.hlen) : h.len]
-	return
-}
-
 // meta is one record of a block without its payload: what the index holds
 // and recovery needs.
 type meta struct {
@@ -153,6 +148,7 @@ type scanResult struct {
 	metas   []meta
 	corrupt []corruptRec
 	end     int64 // end of the last whole record: bytes after it are a torn tail
+	keyErr  error // a sealed record that the key does not open (or no key)
 }
 
 // corruptRec is a record that failed its checksum.
@@ -164,7 +160,7 @@ type corruptRec struct {
 // scan parses records from b, which starts at file offset base. A header
 // that fails is skipped by looking for the next valid one; a record that
 // runs past the end of b ends the scan (torn tail).
-func scan(b []byte, base int64) scanResult {
+func scan(b []byte, base int64, c *codec) scanResult {
 	var res scanResult
 	pos := 0
 	for pos < len(b) {
@@ -191,7 +187,17 @@ func scan(b []byte, base int64) scanResult {
 		m := meta{kind: h.kind, seq: h.seq, off: uint32(base + int64(pos)), len: h.len}
 		switch h.kind {
 		case kindMsg:
-			ts, ttl, subj, hdr, data := msgFields(h, r)
+			body, err := c.body(h, r)
+			if err != nil {
+				if err != store.ErrCorrupt && res.keyErr == nil {
+					res.keyErr = err
+				}
+				res.corrupt = append(res.corrupt, corruptRec{seq: h.seq, bytes: uint64(h.len)})
+				pos += int(h.len)
+				res.end = base + int64(pos)
+				continue
+			}
+			ts, ttl, subj, hdr, data := fields(h, body)
 			m.ts, m.ttl, m.subj = ts, ttl, string(subj)
 			m.size = uint64(len(subj)+len(hdr)+len(data)) + 16
 		case kindSkip:

@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -25,7 +26,7 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 	var res scanResult
 	from := int64(0)
 	if data, err := b.fs.ReadFile(indexName(b.dir, id)); err == nil {
-		if covered, metas, ok := decodeIndex(data, id, intern); ok && covered <= size {
+		if covered, metas, ok := decodeIndex(b.codec.openIndex(id, data), id, intern); ok && covered <= size {
 			res.metas, from = metas, covered
 		} else {
 			b.log.Noticef("store %s: index of block %d is stale or corrupt, rebuilding it from the block", b.name, id)
@@ -37,7 +38,11 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 			f.Close()
 			return nil, scanResult{}, err
 		}
-		more := scan(buf, from)
+		more := scan(buf, from, b.codec)
+		if more.keyErr != nil {
+			f.Close()
+			return nil, scanResult{}, fmt.Errorf("%w: block %d: %v", store.ErrEncryption, id, more.keyErr)
+		}
 		res.metas = append(res.metas, more.metas...)
 		res.corrupt = more.corrupt
 		res.end = more.end
@@ -93,6 +98,9 @@ func (s *Store) recover() error {
 		blk, res, err := b.loadBlock(id, intern)
 		if err != nil {
 			b.closeAll()
+			if errors.Is(err, store.ErrEncryption) {
+				return err
+			}
 			return fmt.Errorf("%w: reading block %d: %v", store.ErrWrite, id, err)
 		}
 		b.blocks[id] = blk
@@ -228,9 +236,19 @@ func (s *Store) RegisterLostCallback(cb store.LostCallback) {
 	}
 }
 
-// Sync implements store.Store.
+// Sync implements store.Store. Without SyncAlways it only writes what is
+// buffered (a killed process loses nothing Sync returned for; a power
+// loss may, as with the reference's default).
 func (s *Store) Sync() error {
 	if !s.Engine.Config().SyncAlways {
+		s.Lock()
+		defer s.Unlock()
+		if s.ClosedLocked() {
+			return store.ErrStoreClosed
+		}
+		if err := s.b.flush(); err != nil {
+			return fmt.Errorf("%w: %v", store.ErrWrite, err)
+		}
 		return nil
 	}
 	return s.syncNow()
@@ -250,6 +268,13 @@ func (s *Store) syncNow() error {
 	if s.syncErr != nil {
 		s.Unlock()
 		return fmt.Errorf("%w: an earlier fsync failed: %v", store.ErrWrite, s.syncErr)
+	}
+	// One write for every record stored since the last flush. A failure
+	// fails this Sync (the callers' acks) and leaves the records buffered,
+	// readable, for the next Sync to write.
+	if err := s.b.flush(); err != nil {
+		s.Unlock()
+		return fmt.Errorf("%w: %v", store.ErrWrite, err)
 	}
 	var files []vfs.File
 	for _, blk := range s.b.order {

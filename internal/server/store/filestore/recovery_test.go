@@ -55,7 +55,7 @@ func recordOf(t *testing.T, fsys *vfs.FaultFS, dir string, seq uint64) (string, 
 		}
 		p := filepath.Join(dir, "blk", n)
 		b, _ := fsys.Contents(p)
-		for _, m := range scan(b, 0).metas {
+		for _, m := range scan(b, 0, nil).metas {
 			if m.kind == kindMsg && m.seq == seq {
 				return p, m
 			}
@@ -139,6 +139,10 @@ func TestBitFlipLosesOneRecord(t *testing.T) {
 	}
 }
 
+// A write error (disk full) fails the Sync that would have acknowledged
+// the messages stored since the last one, and a removal that writes to an
+// older block; the stream stays readable, nothing synced is lost, and the
+// buffered records are written by the first Sync once the disk has room.
 func TestWriteErrorLeavesStoreReadable(t *testing.T) {
 	fsys := vfs.NewFaultFS(2)
 	s := openT(t, "/w", testCfg, Options{FS: fsys, BlockSize: 512})
@@ -147,34 +151,56 @@ func TestWriteErrorLeavesStoreReadable(t *testing.T) {
 	if err := s.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	before := s.State()
 	fsys.Inject(func(op vfs.Op, _ string) error {
 		if op == vfs.OpWrite {
 			return fmt.Errorf("disk full: %w", vfs.ErrInjected)
 		}
 		return nil
 	})
-	if _, _, err := s.Store("s.1", nil, []byte("nope"), 0); !errors.Is(err, store.ErrWrite) {
-		t.Fatalf("store on a full disk: %v", err)
+	if seq, _, err := s.Store("s.6", nil, []byte("payload-0020"), 0); err != nil || seq != 21 {
+		t.Fatalf("buffered store: %d %v", seq, err)
 	}
+	if err := s.Sync(); !errors.Is(err, store.ErrWrite) {
+		t.Fatalf("sync on a full disk: %v", err)
+	}
+	before := s.State()
 	if ok, err := s.Remove(3); ok || !errors.Is(err, store.ErrWrite) {
 		t.Fatalf("remove on a full disk: %v %v", ok, err)
 	}
 	if after := s.State(); after.Msgs != before.Msgs || after.LastSeq != before.LastSeq {
 		t.Fatalf("state changed: %+v -> %+v", before, after)
 	}
-	checkAllBut(t, s, 20)
+	checkAllBut(t, s, 21)
+	fsys.Crash() // what the failed Sync did not write is not there
+	s1 := openT(t, "/w", testCfg, Options{FS: fsys, BlockSize: 512})
+	defer s1.Stop()
+	checkAllBut(t, s1, 20)
+	if st := s1.State(); st.LastSeq != 20 {
+		t.Fatalf("after the crash: %+v", st)
+	}
+	fsys.Inject(func(op vfs.Op, _ string) error {
+		if op == vfs.OpWrite {
+			return fmt.Errorf("disk full: %w", vfs.ErrInjected)
+		}
+		return nil
+	})
+	if _, _, err := s1.Store("s.6", nil, []byte("payload-0020"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Sync(); !errors.Is(err, store.ErrWrite) {
+		t.Fatalf("sync on a full disk: %v", err)
+	}
 	fsys.Inject(nil)
-	if seq, _, err := s.Store("s.1", nil, []byte("payload-0020"), 0); err != nil || seq != 21 {
+	if seq, _, err := s1.Store("s.0", nil, []byte("payload-0021"), 0); err != nil || seq != 22 {
 		t.Fatalf("store after the disk has room: %d %v", seq, err)
 	}
-	if err := s.Sync(); err != nil {
+	if err := s1.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	fsys.Crash()
 	s2 := openT(t, "/w", testCfg, Options{FS: fsys, BlockSize: 512})
 	defer s2.Stop()
-	checkAllBut(t, s2, 21)
+	checkAllBut(t, s2, 22)
 }
 
 func TestFailedSyncIsSticky(t *testing.T) {

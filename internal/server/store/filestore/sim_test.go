@@ -291,7 +291,7 @@ func (sm *sim) flip() error {
 		}
 		path := "/sim/blk/" + n
 		b, _ := sm.fsys.Contents(path)
-		res := scan(b, 0)
+		res := scan(b, 0, nil)
 		for i := len(res.metas) - 1; i >= 0; i-- {
 			m := res.metas[i]
 			if m.kind == kindMsg && m.seq == seq && int64(m.off)+int64(m.len) <= sm.fsys.DurableSize(path) {
@@ -374,7 +374,7 @@ func (sm *sim) dump() string {
 			fmt.Fprintf(&sb, "  %s: %d bytes\n", n, len(b))
 			continue
 		}
-		res := scan(b, 0)
+		res := scan(b, 0, nil)
 		fmt.Fprintf(&sb, "  %s (%d bytes, end %d, corrupt %v):", n, len(b), res.end, res.corrupt)
 		for _, m := range res.metas {
 			fmt.Fprintf(&sb, " %d:%d", m.kind, m.seq)

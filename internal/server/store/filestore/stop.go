@@ -60,7 +60,14 @@ func (s *Store) Stop() error {
 	s.Lock()
 	defer s.Unlock()
 	if t := s.b.tail(); t != nil && s.b.failed == nil && err == nil {
-		s.b.writeIndex(t)
+		if len(t.pend) > 0 { // stored after syncNow returned
+			if err = s.b.flush(); err == nil {
+				err = t.f.Sync()
+			}
+		}
+		if err == nil {
+			s.b.writeIndex(t)
+		}
 	}
 	if s.b.failed == nil && err == nil {
 		// Everything is fsynced: the next open need not fsync it again.
