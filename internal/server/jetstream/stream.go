@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ type stream struct {
 		transform *subject.Transform
 		republish *subject.Transform
 		closed    bool
+		sources   *sourceSet // mirror or sources (source.go)
 	}
 	// Owned by the ingest goroutine.
 	dedupe     dedupeState
@@ -109,6 +111,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 		return nil, err
 	}
 	s.recoverConsumers() // consumers hook: see consumers.go
+	s.startSources()
 	return s, nil
 }
 
@@ -214,6 +217,7 @@ func (s *stream) stop(remove bool) error {
 	s.mu.closed = true
 	s.mu.Unlock()
 	s.unsubscribe()
+	s.stopSources()
 	s.in.close()
 	<-s.done
 	s.stopConsumers(remove) // consumers hook: see consumers.go
@@ -252,6 +256,10 @@ func (s *stream) update(cfg api.StreamConfig) error {
 		if err := s.writeMeta(); err != nil {
 			return err
 		}
+	}
+	if !reflect.DeepEqual(old.Mirror, cfg.Mirror) || !reflect.DeepEqual(old.Sources, cfg.Sources) || old.MirrorDirect != cfg.MirrorDirect {
+		s.stopSources()
+		s.startSources()
 	}
 	if !reflect2Equal(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect {
 		s.unsubscribe()
@@ -298,11 +306,14 @@ func (s *stream) state(deleted bool) api.StreamState {
 func (s *stream) info(deleted bool) *api.StreamInfo {
 	cfg := s.config()
 	cfg.Metadata = withVersionMetadata(cfg.Metadata, requiredLevel(&cfg))
+	mirror, sources := s.sourcesInfo()
 	return &api.StreamInfo{
 		Config:    cfg,
 		Created:   s.created.UTC(),
 		State:     s.state(deleted),
 		Domain:    s.js.cfg.Domain,
+		Mirror:    mirror,
+		Sources:   sources,
 		TimeStamp: time.Now().UTC(),
 	}
 }
