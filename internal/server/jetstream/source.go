@@ -667,7 +667,7 @@ func (s *stream) sourcesInfo() (*api.StreamSourceInfo, []*api.StreamSourceInfo) 
 func (si *sourceInfo) info() *api.StreamSourceInfo {
 	si.mu.Lock()
 	defer si.mu.Unlock()
-	out := &api.StreamSourceInfo{Name: si.cfg.Name, Lag: si.mu.lag, Error: si.mu.err, FilterSubject: si.cfg.FilterSubject}
+	out := &api.StreamSourceInfo{Name: si.cfg.Name, Lag: si.mu.lag, Seq: si.mu.sseq, Error: si.mu.err, FilterSubject: si.cfg.FilterSubject}
 	if last := si.last.Load(); last == 0 {
 		out.Active = -1
 	} else {

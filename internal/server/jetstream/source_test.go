@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
+	"github.com/sluicehq/sluice/internal/server"
+	js "github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
@@ -156,4 +158,145 @@ func asAPIError(err error, target **jetstream.APIError) bool {
 		err = u.Unwrap()
 	}
 	return false
+}
+
+// A mirror and a sourcing stream resume after a restart with neither
+// duplicates nor gaps, while the origin kept growing.
+func TestSourcesResumeAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	opts := func(o *server.Options) { o.JetStream = &js.Config{Enabled: true, StoreDir: dir} }
+	s := testutil.RunServer(t, opts)
+	_, j := connectJS(t, s)
+	c := ctx(t)
+	if _, err := j.CreateStream(c, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.*"}}); err != nil {
+		t.Fatal(err)
+	}
+	spub(t, j, "o.a", 50)
+	if _, err := j.CreateStream(c, jetstream.StreamConfig{Name: "M", Mirror: &jetstream.StreamSource{Name: "O"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.CreateStream(c, jetstream.StreamConfig{Name: "S", Sources: []*jetstream.StreamSource{{Name: "O"}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, j, "M", 50)
+	waitMsgs(t, j, "S", 50)
+	s.Shutdown()
+	s = testutil.RunServer(t, opts)
+	_, j = connectJS(t, s)
+	spub(t, j, "o.b", 25)
+	waitMsgs(t, j, "M", 75)
+	si := waitMsgs(t, j, "S", 75)
+	if si.State.LastSeq != 75 {
+		t.Fatalf("source after restart: %+v", si.State)
+	}
+	st, _ := j.Stream(c, "S")
+	for seq := uint64(1); seq <= 75; seq++ {
+		m, err := st.GetMsg(c, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("O %d > > ", seq)
+		if got := m.Header.Get("Nats-Stream-Source"); !strings.HasPrefix(got, want) {
+			t.Fatalf("seq %d: header %q, want %q...", seq, got, want)
+		}
+	}
+}
+
+// nats.go's KV mirror and source options.
+func TestKVMirrorAndSources(t *testing.T) {
+	srvtest.JetStream(t, func(t *testing.T, url string) {
+		nc, err := nats.Connect(url, nats.UserInfo(srvtest.AppUser, srvtest.AppPass))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		j, _ := jetstream.New(nc)
+		c := ctx(t)
+		a, err := j.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := j.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "B"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.PutString(c, "k1", "a1")
+		a.PutString(c, "k2", "a2")
+		b.PutString(c, "k3", "b3")
+		m, err := j.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "MA", Mirror: &jetstream.StreamSource{Name: "A"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		agg, err := j.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "AGG", Sources: []*jetstream.StreamSource{{Name: "A"}, {Name: "B"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitMsgs(t, j, "KV_MA", 2)
+		testutil.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+			for _, kv := range []struct{ key, val string }{{"k1", "a1"}, {"k3", "b3"}} {
+				e, err := agg.Get(ctx(t), kv.key)
+				if err != nil {
+					return fmt.Errorf("AGG %s: %v", kv.key, err)
+				}
+				if string(e.Value()) != kv.val {
+					return fmt.Errorf("AGG %s = %q", kv.key, e.Value())
+				}
+			}
+			return nil
+		})
+		// The mirror holds the origin's subjects; a put through it goes
+		// to the origin and comes back.
+		ms, _ := j.Stream(c, "KV_MA")
+		if msg, err := ms.GetLastMsgForSubject(c, "$KV.A.k2"); err != nil || string(msg.Data) != "a2" {
+			t.Fatalf("mirror k2: %v", err)
+		}
+		if _, err := m.PutString(c, "k4", "via mirror"); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := a.Get(c, "k4"); err != nil || string(e.Value()) != "via mirror" {
+			t.Fatalf("origin k4: %v", err)
+		}
+		waitMsgs(t, j, "KV_MA", 3)
+	})
+}
+
+// A source whose origin goes away shows an error, and resumes where it
+// left off when the origin comes back.
+func TestSourceOriginComesBack(t *testing.T) {
+	js.SetSourceTimingsForTest(t, 200*time.Millisecond, time.Second, 100*time.Millisecond)
+	s := runJS(t)
+	_, j := connectJS(t, s)
+	c := ctx(t)
+	ocfg := jetstream.StreamConfig{Name: "O", Subjects: []string{"o.*"}, Storage: jetstream.MemoryStorage}
+	if _, err := j.CreateStream(c, ocfg); err != nil {
+		t.Fatal(err)
+	}
+	spub(t, j, "o.a", 10)
+	if _, err := j.CreateStream(c, jetstream.StreamConfig{Name: "S", Sources: []*jetstream.StreamSource{{Name: "O"}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, j, "S", 10)
+	if err := j.DeleteStream(c, "O"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		st, _ := j.Stream(c, "S")
+		si, err := st.Info(c)
+		if err != nil {
+			return err
+		}
+		if len(si.Sources) != 1 || si.Sources[0].Error == nil {
+			return fmt.Errorf("no source error yet: %+v", si.Sources[0])
+		}
+		return nil
+	})
+	if _, err := j.CreateStream(c, ocfg); err != nil {
+		t.Fatal(err)
+	}
+	spub(t, j, "o.b", 3)
+	// Recreated: its sequences start over, and are all taken.
+	si := waitMsgs(t, j, "S", 13)
+	if si.Sources[0].Error != nil {
+		t.Fatalf("error after recovery: %+v", si.Sources[0].Error)
+	}
 }
