@@ -76,6 +76,12 @@ func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
 // openStream creates (or reopens, for recovery) a stream with a checked
 // config, registers it in the account and starts it.
 func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream, error) {
+	return a.openStreamStore(cfg, created, nil)
+}
+
+// openStreamStore is openStream with the store already open (a restored
+// memory stream); nil opens it.
+func (a *jsAccount) openStreamStore(cfg api.StreamConfig, created time.Time, st store.Store) (*stream, error) {
 	s := &stream{acc: a, js: a.js, name: cfg.Name, created: created, done: make(chan struct{})}
 	s.mu.cfg = cfg
 	s.dedupe.init()
@@ -92,9 +98,11 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 			return nil, err
 		}
 	}
-	st, err := openStore(s.dir, sc, a.js.log)
-	if err != nil {
-		return nil, err
+	if st == nil {
+		var err error
+		if st, err = openStore(s.dir, sc, a.js.log); err != nil {
+			return nil, err
+		}
 	}
 	s.st = st
 	st.RegisterRemoveCallback(s.onStoreRemove)
