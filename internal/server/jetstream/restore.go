@@ -25,7 +25,9 @@ import (
 var restoreStall = 5 * time.Second
 
 func handleStreamRestore(js *JetStream, a *jsAccount, r *apiReq, t []string) any {
-	fail := func(e *api.ApiError) any { return &restoreResp{api.JSApiStreamRestoreResponse{ApiResponse: api.ApiResponse{Error: e}}} }
+	fail := func(e *api.ApiError) any {
+		return &restoreResp{api.JSApiStreamRestoreResponse{ApiResponse: api.ApiResponse{Error: e}}}
+	}
 	if len(bytes.TrimSpace(r.msg)) == 0 {
 		return fail(api.JSBadRequestErr)
 	}

@@ -30,8 +30,10 @@ func init() {
 }
 
 type (
-	snapshotResp struct{ api.JSApiStreamSnapshotResponse }
-	restoreResp  struct{ api.JSApiStreamRestoreResponse }
+	snapshotResp struct {
+		api.JSApiStreamSnapshotResponse
+	}
+	restoreResp struct{ api.JSApiStreamRestoreResponse }
 )
 
 func (r *snapshotResp) envelope() *api.ApiResponse { return &r.ApiResponse }
@@ -45,7 +47,9 @@ type archiveConsumer struct {
 }
 
 func handleStreamSnapshot(js *JetStream, a *jsAccount, r *apiReq, t []string) any {
-	fail := func(e *api.ApiError) any { return &snapshotResp{api.JSApiStreamSnapshotResponse{ApiResponse: api.ApiResponse{Error: e}}} }
+	fail := func(e *api.ApiError) any {
+		return &snapshotResp{api.JSApiStreamSnapshotResponse{ApiResponse: api.ApiResponse{Error: e}}}
+	}
 	if len(r.msg) == 0 {
 		return fail(api.JSBadRequestErr)
 	}
@@ -207,7 +211,9 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 	// The receiver subscribes once it has our answer (its request inbox,
 	// a wildcard, already covers the subject): wait a little for it.
 	ready := interest
-	if sc, ok := b.(interface{ HasSubscription(account, subj string) bool }); ok {
+	if sc, ok := b.(interface {
+		HasSubscription(account, subj string) bool
+	}); ok {
 		ready = func() bool { return sc.HasSubscription(account, to) }
 	}
 	for deadline := time.Now().Add(2 * time.Second); !ready() && time.Now().Before(deadline); {
