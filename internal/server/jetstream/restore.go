@@ -384,7 +384,7 @@ func archiveErr(err error) error {
 	}
 	// S2 reports a corrupt or cut stream.
 	if errors.Is(err, s2.ErrCorrupt) || errors.Is(err, s2.ErrCRC) {
-		return fmt.Errorf("invalid archive: corrupt data: %w", err)
+		return fmt.Errorf("invalid archive: corrupt or truncated data: %w", err)
 	}
 	if errors.Is(err, s2.ErrUnsupported) {
 		return fmt.Errorf("invalid archive: not an S2 stream: %w", err)
