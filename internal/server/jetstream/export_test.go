@@ -12,3 +12,10 @@ func SetSourceTimingsForTest(t testing.TB, hb, stale, retry time.Duration) {
 	sourceHeartbeat, sourceStaleAfter, sourceRetryMin = hb, stale, retry
 	t.Cleanup(func() { sourceHeartbeat, sourceStaleAfter, sourceRetryMin = oh, os, or })
 }
+
+// SetRestoreStallForTest shortens how long a restore waits for a chunk.
+func SetRestoreStallForTest(t testing.TB, d time.Duration) {
+	old := restoreStall
+	restoreStall = d
+	t.Cleanup(func() { restoreStall = old })
+}
