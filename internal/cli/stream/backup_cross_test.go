@@ -206,3 +206,32 @@ func TestRestoreBadArchive(t *testing.T) {
 		checkCross(t, url)
 	})
 }
+
+// natscli's account backup and restore, against both servers.
+func TestAccountBackupRestore(t *testing.T) {
+	natscliBin = refbin.NATSCLI(t)
+	srvtest.JetStream(t, func(t *testing.T, url string) {
+		fillCross(t, url)
+		nc := connect(t, url)
+		js, _ := jetstream.New(nc)
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := js.CreateStream(c, jetstream.StreamConfig{Name: "Y", Subjects: []string{"y"}}); err != nil {
+			t.Fatal(err)
+		}
+		js.Publish(c, "y", []byte("why"))
+		dir := filepath.Join(t.TempDir(), "acct")
+		natscliAt(t, url, "account", "backup", dir, "-f", "--consumers")
+		natscliAt(t, url, "stream", "rm", "X", "-f")
+		natscliAt(t, url, "stream", "rm", "Y", "-f")
+		natscliAt(t, url, "account", "restore", dir)
+		checkCross(t, url)
+		st, err := js.Stream(c, "Y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := st.GetMsg(c, 1); err != nil || string(m.Data) != "why" {
+			t.Fatalf("Y: %v", err)
+		}
+	})
+}
