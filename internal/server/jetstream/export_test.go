@@ -8,9 +8,9 @@ import (
 // SetSourceTimingsForTest shortens the mirror and source timings for a
 // test: heartbeat, staleness and create throttle.
 func SetSourceTimingsForTest(t testing.TB, hb, stale, retry time.Duration) {
-	oh, os, or := sourceHeartbeat, sourceStaleAfter, sourceRetryMin
-	sourceHeartbeat, sourceStaleAfter, sourceRetryMin = hb, stale, retry
-	t.Cleanup(func() { sourceHeartbeat, sourceStaleAfter, sourceRetryMin = oh, os, or })
+	oh, os, or, ow := sourceHeartbeat, sourceStaleAfter, sourceRetryMin, sourceCreateWait
+	sourceHeartbeat, sourceStaleAfter, sourceRetryMin, sourceCreateWait = hb, stale, retry, 5*stale
+	t.Cleanup(func() { sourceHeartbeat, sourceStaleAfter, sourceRetryMin, sourceCreateWait = oh, os, or, ow })
 }
 
 // SetRestoreStallForTest shortens how long a restore waits for a chunk.

@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
 	"github.com/sluicehq/sluice/internal/server"
+	"github.com/sluicehq/sluice/internal/server/auth"
 	js "github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
@@ -28,7 +30,13 @@ func waitMsgs(t *testing.T, j jetstream.JetStream, name string, n uint64) *jetst
 			return err
 		}
 		if si.State.Msgs != n {
-			return fmt.Errorf("%s holds %d, want %d", name, si.State.Msgs, n)
+			var errs []string
+			for _, src := range append(si.Sources, si.Mirror) {
+				if src != nil && src.Error != nil {
+					errs = append(errs, src.Error.Error())
+				}
+			}
+			return fmt.Errorf("%s holds %d, want %d %v", name, si.State.Msgs, n, errs)
 		}
 		return nil
 	})
@@ -299,4 +307,70 @@ func TestSourceOriginComesBack(t *testing.T) {
 	if si.Sources[0].Error != nil {
 		t.Fatalf("error after recovery: %+v", si.Sources[0].Error)
 	}
+}
+
+// A stream in account B sources and mirrors a stream of account A through
+// imports of A's consumer API, deliver subjects and flow control, with an
+// external api and deliver prefix; a domain prefix reaches the same
+// server's API.
+func TestSourcesAcrossAccountsAndDomain(t *testing.T) {
+	js.SetSourceTimingsForTest(t, 100*time.Millisecond, 500*time.Millisecond, 100*time.Millisecond)
+	dir := t.TempDir()
+	s := testutil.RunServer(t, func(o *server.Options) {
+		o.JetStream = &js.Config{Enabled: true, StoreDir: dir, Domain: "hub",
+			Accounts: map[string]*js.AccountLimits{"A": js.Unlimited(), "B": js.Unlimited()}}
+		o.Accounts = append(o.Accounts,
+			&server.AccountConfig{Name: "A", Exports: []server.Export{
+				{Subject: "$JS.API.CONSUMER.CREATE.O", Service: true},
+				{Subject: "$JS.API.CONSUMER.DELETE.O.>", Service: true},
+				{Subject: "$JS.FC.>", Service: true},
+				{Subject: "deliver.b.>"},
+			}},
+			&server.AccountConfig{Name: "B", Imports: []server.Import{
+				{Account: "A", Subject: "$JS.API.CONSUMER.CREATE.O", Service: true, To: "JS.A.API.CONSUMER.CREATE.O"},
+				{Account: "A", Subject: "$JS.API.CONSUMER.DELETE.O.>", Service: true, To: "JS.A.API.CONSUMER.DELETE.O.>"},
+				{Account: "A", Subject: "$JS.FC.>", Service: true},
+				{Account: "A", Subject: "deliver.b.>"},
+			}})
+		o.Users = append(o.Users,
+			&auth.User{Username: "a", Password: "a", Account: "A"},
+			&auth.User{Username: "b", Password: "b", Account: "B"})
+	})
+	c := ctx(t)
+	na := testutil.Connect(t, s, nats.UserInfo("a", "a"))
+	ja, _ := jetstream.New(na)
+	nb := testutil.Connect(t, s, nats.UserInfo("b", "b"))
+	jb, _ := jetstream.New(nb)
+	if _, err := ja.CreateStream(c, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.*"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		ja.Publish(c, "o.x", bytes.Repeat([]byte("z"), 10_000)) // enough for flow control
+	}
+	ext := &jetstream.ExternalStream{APIPrefix: "JS.A.API", DeliverPrefix: "deliver.b"}
+	if _, err := jb.CreateStream(c, jetstream.StreamConfig{Name: "S", Sources: []*jetstream.StreamSource{{Name: "O", External: ext}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jb.CreateStream(c, jetstream.StreamConfig{Name: "M", Mirror: &jetstream.StreamSource{Name: "O", External: ext}}); err != nil {
+		t.Fatal(err)
+	}
+	si := waitMsgs(t, jb, "S", 20)
+	if si.Sources[0].External == nil || si.Sources[0].External.APIPrefix != "JS.A.API" {
+		t.Fatalf("external in info: %+v", si.Sources[0])
+	}
+	waitMsgs(t, jb, "M", 20)
+	st, _ := jb.Stream(c, "S")
+	m, _ := st.GetMsg(c, 1)
+	if h := m.Header.Get("Nats-Stream-Source"); !strings.HasPrefix(h, "O:") || !strings.Contains(h, " 1 > > o.x") {
+		t.Fatalf("external source header %q", h)
+	}
+	ja.Publish(c, "o.y", nil)
+	waitMsgs(t, jb, "S", 21)
+
+	// Domain: the same server's API under $JS.hub.API.
+	if _, err := ja.CreateStream(c, jetstream.StreamConfig{Name: "D", Sources: []*jetstream.StreamSource{{Name: "O",
+		External: &jetstream.ExternalStream{APIPrefix: "$JS.hub.API"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, ja, "D", 21)
 }
