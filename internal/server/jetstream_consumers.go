@@ -24,7 +24,7 @@ func (b jsBroker) Deliver(account, to, subj, reply string, hdr, msg []byte) {
 		full = make([]byte, 0, len(hdr)+len(msg))
 		full = append(append(full, hdr...), msg...)
 	}
-	c.deliverAll(acc.sl.Match(to), []byte(subj), []byte(reply), len(hdr), full)
+	c.deliverJS(acc, to, []byte(subj), []byte(reply), len(hdr), full, 0)
 	c.endBatch()
 }
 
@@ -53,7 +53,7 @@ func (b jsBroker) DeliverBatch(account string, n int, at func(i int) (to, subj, 
 			buf = append(append(buf[:0], hdr...), msg...)
 			full = buf
 		}
-		c.deliverAll(acc.sl.Match(to), []byte(subj), []byte(reply), len(hdr), full)
+		c.deliverJS(acc, to, []byte(subj), []byte(reply), len(hdr), full, 0)
 	}
 	c.endBatch()
 }

@@ -223,7 +223,7 @@ func TestStreamLifecycle(t *testing.T) {
 }
 
 func TestStreamAddConfigAndPrompts(t *testing.T) {
-	srvtest.JetStreamReferenceOnly(t, func(t *testing.T, url string) {
+	srvtest.JetStream(t, func(t *testing.T, url string) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "s.json")
 		// --output saves and creates nothing.

@@ -20,6 +20,8 @@ type inMsg struct {
 	internal    bool // made by the server (delete markers): no checks
 	tick        bool // the schedule timer fired
 	ttl         int64
+	src         *sourceInfo // from a mirror's or source's consumer (source.go)
+	gen         uint64
 }
 
 // ingestQueue holds publishes between the subscription callback and the
@@ -217,6 +219,9 @@ type result struct {
 func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 	if m.tick {
 		return s.fireSchedules(out)
+	}
+	if m.src != nil {
+		return s.processSourced(m, out)
 	}
 	cfg := s.config()
 	canRespond := m.reply != "" && !cfg.NoAck

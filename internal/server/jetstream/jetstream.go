@@ -69,6 +69,7 @@ type JetStream struct {
 	usage struct {
 		mem, store atomic.Int64 // bytes used, all accounts
 	}
+	restoring sync.Map // "<account> <stream>" of restores in progress (restore.go)
 }
 
 // New prepares JetStream; Start subscribes and opens the streams on disk.

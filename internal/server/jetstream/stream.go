@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ type stream struct {
 		transform *subject.Transform
 		republish *subject.Transform
 		closed    bool
+		sources   *sourceSet // mirror or sources (source.go)
 	}
 	// Owned by the ingest goroutine.
 	dedupe     dedupeState
@@ -75,6 +77,12 @@ func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
 // openStream creates (or reopens, for recovery) a stream with a checked
 // config, registers it in the account and starts it.
 func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream, error) {
+	return a.openStreamStore(cfg, created, nil)
+}
+
+// openStreamStore is openStream with the store already open (a restored
+// memory stream); nil opens it.
+func (a *jsAccount) openStreamStore(cfg api.StreamConfig, created time.Time, st store.Store) (*stream, error) {
 	s := &stream{acc: a, js: a.js, name: cfg.Name, created: created, done: make(chan struct{})}
 	s.mu.cfg = cfg
 	s.dedupe.init()
@@ -91,9 +99,11 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 			return nil, err
 		}
 	}
-	st, err := openStore(s.dir, sc, a.js.log)
-	if err != nil {
-		return nil, err
+	if st == nil {
+		var err error
+		if st, err = openStore(s.dir, sc, a.js.log); err != nil {
+			return nil, err
+		}
 	}
 	s.st = st
 	st.RegisterRemoveCallback(s.onStoreRemove)
@@ -110,6 +120,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 		return nil, err
 	}
 	s.recoverConsumers() // consumers hook: see consumers.go
+	s.startSources()
 	return s, nil
 }
 
@@ -215,6 +226,7 @@ func (s *stream) stop(remove bool) error {
 	s.mu.closed = true
 	s.mu.Unlock()
 	s.unsubscribe()
+	s.stopSources()
 	s.in.close()
 	<-s.done
 	s.stopConsumers(remove) // consumers hook: see consumers.go
@@ -253,6 +265,10 @@ func (s *stream) update(cfg api.StreamConfig) error {
 		if err := s.writeMeta(); err != nil {
 			return err
 		}
+	}
+	if !reflect.DeepEqual(old.Mirror, cfg.Mirror) || !reflect.DeepEqual(old.Sources, cfg.Sources) || old.MirrorDirect != cfg.MirrorDirect {
+		s.stopSources()
+		s.startSources()
 	}
 	if !reflect2Equal(old.Subjects, cfg.Subjects) || old.AllowDirect != cfg.AllowDirect {
 		s.unsubscribe()
@@ -299,11 +315,14 @@ func (s *stream) state(deleted bool) api.StreamState {
 func (s *stream) info(deleted bool) *api.StreamInfo {
 	cfg := s.config()
 	cfg.Metadata = withVersionMetadata(cfg.Metadata, requiredLevel(&cfg))
+	mirror, sources := s.sourcesInfo()
 	return &api.StreamInfo{
 		Config:    cfg,
 		Created:   s.created.UTC(),
 		State:     s.state(deleted),
 		Domain:    s.js.cfg.Domain,
+		Mirror:    mirror,
+		Sources:   sources,
 		TimeStamp: time.Now().UTC(),
 	}
 }

@@ -155,13 +155,13 @@ func (a *jsAccount) checkStreamConfig(in *api.StreamConfig) (api.StreamConfig, *
 		// refuse the flag rather than store fast batches one by one.
 		return api.StreamConfig{}, invalidConfig("fast batch publish (allow_batched) is not supported yet")
 	}
-	if cfg.Mirror != nil || len(cfg.Sources) > 0 {
-		// Mirrors and sources are built by a later issue: refuse them
-		// clearly rather than accept a stream that never fills.
-		return api.StreamConfig{}, invalidConfig("stream mirrors and sources are not supported yet")
+	if e := a.checkSourcesConfig(&cfg); e != nil {
+		return api.StreamConfig{}, e
 	}
 	if len(cfg.Subjects) == 0 {
-		cfg.Subjects = []string{cfg.Name}
+		if cfg.Mirror == nil && len(cfg.Sources) == 0 {
+			cfg.Subjects = []string{cfg.Name}
+		}
 	} else {
 		seen := map[string]bool{}
 		for i, subj := range cfg.Subjects {
@@ -276,6 +276,9 @@ func (a *jsAccount) checkUpdate(old api.StreamConfig, in *api.StreamConfig) (api
 		return cfg, invalidConfig("message schedules can not be disabled")
 	case old.PersistMode != cfg.PersistMode:
 		return cfg, invalidConfig("stream configuration update can not change persist mode")
+	case cfg.Mirror != nil && !reflect.DeepEqual(cfg.Mirror, old.Mirror):
+		// Removing the mirror (promoting the stream) is allowed.
+		return cfg, api.JSStreamMirrorNotUpdatableErr
 	}
 	if cfg.FirstSeq != old.FirstSeq && cfg.FirstSeq != 0 {
 		return cfg, invalidConfig("stream configuration update can not change first sequence")

@@ -1,0 +1,132 @@
+package jetstream
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The stream archive of a snapshot is nats-server 2.15's format, so that
+// backups cross between the two servers: an S2 stream holding the magic
+// "NATSARC1" then entries. Each entry is a head of varints (name length,
+// timestamp (signed), sequence, header size, payload size), the name, and
+// header size + payload size bytes. The entries are "state.json" (the
+// stream state), "consumers/<name>" (config and state JSON) for each
+// consumer the state counts, one entry per message (name = subject,
+// sequence, store time in ns, header then data), and an empty entry that
+// marks the end: an archive without it was truncated.
+const archiveMagic = "NATSARC1"
+
+// Limits when reading untrusted archives.
+const (
+	maxArchiveName  = 1 << 20
+	maxArchiveEntry = 64 << 20
+)
+
+var errArchiveInvalid = errors.New("invalid archive")
+
+// archiveEntry is one entry's head.
+type archiveEntry struct {
+	name       string
+	ts         int64
+	seq        uint64
+	hdr, size  int64 // header and payload sizes
+	endOfStore bool
+}
+
+// archiveWriter writes entries.
+type archiveWriter struct {
+	w     io.Writer
+	magic bool
+	buf   []byte
+}
+
+func (a *archiveWriter) write(name string, ts int64, seq uint64, hdr, data []byte) error {
+	b := a.buf[:0]
+	if !a.magic {
+		b = append(b, archiveMagic...)
+		a.magic = true
+	}
+	b = binary.AppendUvarint(b, uint64(len(name)))
+	b = binary.AppendVarint(b, ts)
+	b = binary.AppendUvarint(b, seq)
+	b = binary.AppendUvarint(b, uint64(len(hdr)))
+	b = binary.AppendUvarint(b, uint64(len(data)))
+	b = append(b, name...)
+	b = append(b, hdr...)
+	b = append(b, data...)
+	a.buf = b
+	_, err := a.w.Write(b)
+	return err
+}
+
+// end writes the end-of-archive entry.
+func (a *archiveWriter) end() error { return a.write("", 0, 0, nil, nil) }
+
+// archiveReader reads entries; every error but a clean end is one of a
+// truncated or corrupt archive.
+type archiveReader struct {
+	r     *bufio.Reader
+	magic bool
+}
+
+func newArchiveReader(r io.Reader) *archiveReader {
+	return &archiveReader{r: bufio.NewReaderSize(r, 256<<10)}
+}
+
+// next reads the next entry with its header and data.
+func (a *archiveReader) next() (archiveEntry, []byte, []byte, error) {
+	var e archiveEntry
+	if !a.magic {
+		var m [len(archiveMagic)]byte
+		if _, err := io.ReadFull(a.r, m[:]); err != nil {
+			return e, nil, nil, truncated(err)
+		}
+		if string(m[:]) != archiveMagic {
+			return e, nil, nil, fmt.Errorf("%w: not a NATSARC1 stream archive (archives of nats-server before 2.15, stream.tar.s2, can not be restored)", errArchiveInvalid)
+		}
+		a.magic = true
+	}
+	nameLen, err := binary.ReadUvarint(a.r)
+	if err != nil {
+		return e, nil, nil, truncated(err)
+	}
+	if e.ts, err = binary.ReadVarint(a.r); err != nil {
+		return e, nil, nil, truncated(err)
+	}
+	if e.seq, err = binary.ReadUvarint(a.r); err != nil {
+		return e, nil, nil, truncated(err)
+	}
+	h, err := binary.ReadUvarint(a.r)
+	if err != nil {
+		return e, nil, nil, truncated(err)
+	}
+	p, err := binary.ReadUvarint(a.r)
+	if err != nil {
+		return e, nil, nil, truncated(err)
+	}
+	if nameLen > maxArchiveName || h > maxArchiveEntry || p > maxArchiveEntry || h+p > maxArchiveEntry {
+		return e, nil, nil, fmt.Errorf("%w: entry sizes out of range", errArchiveInvalid)
+	}
+	e.hdr, e.size = int64(h), int64(p)
+	buf := make([]byte, nameLen+h+p)
+	if _, err := io.ReadFull(a.r, buf); err != nil {
+		return e, nil, nil, truncated(err)
+	}
+	e.name = string(buf[:nameLen])
+	e.endOfStore = e.name == "" && e.ts == 0 && e.seq == 0 && h == 0 && p == 0
+	hdr := buf[nameLen : nameLen+h]
+	if h == 0 {
+		hdr = nil
+	}
+	return e, hdr, buf[nameLen+h:], nil
+}
+
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: archive is truncated", errArchiveInvalid)
+	}
+	return err
+}
