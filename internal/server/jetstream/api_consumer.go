@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"time"
@@ -163,7 +164,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		return errResp(api.JSMaximumConsumersLimitErr)
 	}
 	if scfg.Retention == api.WorkQueuePolicy {
-		if cfg.AckPolicy != api.AckExplicit {
+		if cfg.AckPolicy != api.AckExplicit && cfg.AckPolicy != api.AckFlowControl {
 			return errResp(api.JSConsumerWQRequiresExplicitAckErr)
 		}
 		if cfg.DeliverPolicy != api.DeliverAll {
@@ -200,8 +201,11 @@ func setConsumerMetadata(cfg *api.ConsumerConfig) {
 		}
 	}
 	lvl := "0"
-	if cfg.PauseUntil != nil || cfg.PriorityPolicy != api.PriorityNone {
+	if cfg.PauseUntil != nil || cfg.PriorityPolicy != api.PriorityNone || cfg.PinnedTTL != 0 || len(cfg.PriorityGroups) > 0 {
 		lvl = "1"
+	}
+	if cfg.AckPolicy == api.AckFlowControl {
+		lvl = "4"
 	}
 	m[metaReqLevel] = lvl
 	cfg.Metadata = m
@@ -351,6 +355,12 @@ func handleConsumerUnpin(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	if e := js.decode(r.msg, &req); e != nil {
 		return errResp(e)
 	}
+	if req.Group == "" {
+		return errResp(api.JSInvalidJSONErr.With("err", "consumer group not specified"))
+	}
+	if !consumer.ValidGroupName(req.Group) {
+		return errResp(api.JSConsumerInvalidGroupNameErr)
+	}
 	_, e, err := lookupConsumer(a, t[2], t[3])
 	if err != nil {
 		return errResp(err)
@@ -358,8 +368,39 @@ func handleConsumerUnpin(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	cfg := e.c.Config()
 	for _, g := range cfg.PriorityGroups {
 		if g == req.Group {
+			e.c.Unpin(req.Group)
 			return &api.ApiResponse{}
 		}
 	}
 	return errResp(api.JSConsumerInvalidPriorityGroupErr)
+}
+
+// handleReset answers $JS.API.CONSUMER.RESET.<stream>.<consumer>: an empty
+// body restarts delivery after the ack floor, {"seq":n} at n.
+func (e *consumerEntry) handleReset(reply string, hdr, msg []byte) {
+	if reply == "" {
+		return
+	}
+	js := e.s.js
+	resp := api.JSApiConsumerResetResponse{ApiResponse: api.ApiResponse{Type: api.JSApiConsumerResetType}}
+	var req api.JSApiConsumerResetRequest
+	switch {
+	case getHeader(hdr, hdrRequiredLevel) != nil && !levelOK(getHeader(hdr, hdrRequiredLevel)):
+		resp.Error = api.JSRequiredApiLevelErr
+	case len(msg) > 0 && json.Unmarshal(msg, &req) != nil:
+		resp.Error = api.JSInvalidJSONErr.With("err", json.Unmarshal(msg, &req))
+	default:
+		seq, err := e.c.Reset(req.Seq)
+		if err != nil {
+			resp.Error = api.JSConsumerInvalidResetErr.With("err", err)
+			break
+		}
+		resp.ConsumerInfo = infoWithVersion(e).ConsumerInfo
+		resp.ResetSeq = seq
+	}
+	b, err := json.Marshal(&resp)
+	if err != nil {
+		return
+	}
+	js.b.Publish(e.s.acc.name, reply, "", nil, b)
 }

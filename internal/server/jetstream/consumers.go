@@ -126,7 +126,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 		interest = func(subj string) bool { return ic.HasInterest(acc, subj) }
 	}
 	env := consumer.Env{
-		Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
+		Account: acc, Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
 		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
 		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log,
 	}
@@ -183,9 +183,16 @@ func (e *consumerEntry) subscribe() error {
 		}); err != nil {
 			return err
 		}
+		// RESET is the consumer's own subject too: a missing consumer
+		// finds no responders, as in nats-server.
+		if err := add(p+"CONSUMER.RESET."+s.name+"."+e.name, func(_, reply string, hdr, msg []byte) {
+			e.handleReset(reply, hdr, msg)
+		}); err != nil {
+			return err
+		}
 	}
-	return add("$JS.FC."+s.name+"."+e.name+".*", func(subj, _ string, _, _ []byte) {
-		e.c.ProcessFlowControl(subj)
+	return add("$JS.FC."+s.name+"."+e.name+".*", func(subj, _ string, hdr, _ []byte) {
+		e.c.ProcessFlowControl(subj, hdr)
 	})
 }
 
