@@ -22,7 +22,7 @@ type Logger interface {
 type Env struct {
 	Account, Stream, Name string
 	Store                 store.Store
-	State        store.ConsumerStore // nil: nothing persisted
+	State                 store.ConsumerStore // nil: nothing persisted
 	// Send delivers msg to subscribers of to, showing subj in the MSG line.
 	Send func(to, subj, reply string, hdr, msg []byte)
 	// SendBatch, when set, sends several at once (one flush).
