@@ -21,6 +21,10 @@ func init() {
 	routes["CONSUMER.LIST"] = route{3, handleConsumerList, api.JSApiConsumerListType}
 	routes["CONSUMER.PAUSE"] = route{4, handleConsumerPause, api.JSApiConsumerPauseType}
 	routes["CONSUMER.UNPIN"] = route{4, handleConsumerUnpin, api.JSApiConsumerUnpinType}
+	// RESET is answered by the consumer's own subscription (handleReset);
+	// the API hears it too so a missing consumer's reset times out as in
+	// nats-server instead of finding no responders.
+	routes["CONSUMER.RESET"] = route{4, func(*JetStream, *jsAccount, *apiReq, []string) any { return nil }, api.JSApiConsumerResetType}
 }
 
 // consumerAPISubjects are the CONSUMER.* API subjects JetStream listens
@@ -28,7 +32,7 @@ func init() {
 // request for a missing consumer finds no responders, as in nats-server.
 func consumerAPISubjects(pre string) []string {
 	var out []string
-	for _, f := range []string{"CREATE", "DURABLE.CREATE", "INFO", "DELETE", "NAMES", "LIST", "PAUSE", "UNPIN", "LEADER.STEPDOWN"} {
+	for _, f := range []string{"CREATE", "DURABLE.CREATE", "INFO", "DELETE", "NAMES", "LIST", "PAUSE", "UNPIN", "RESET", "LEADER.STEPDOWN"} {
 		out = append(out, pre+"CONSUMER."+f+".>")
 	}
 	return out
