@@ -181,3 +181,56 @@ func TestConsumerStepdownSingleServer(t *testing.T) {
 		t.Fatalf("nats-server:\n%s\nsluice:\n%s", answers[0], answers[1])
 	}
 }
+
+// TestConsumerAckFlowControl: with ack_policy flow_control the reply to a
+// flow control request acknowledges up to its Nats-Last-Stream header.
+func TestConsumerAckFlowControl(t *testing.T) {
+	srvtest.JetStream(t, func(t *testing.T, url string) {
+		nc, j := refConn(t, url)
+		if _, err := j.CreateStream(ctx(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.MemoryStorage}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			j.Publish(ctx(t), "s.a", []byte{'a' + byte(i)})
+		}
+		sub, err := nc.SubscribeSync("d.fc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addConsumer(t, nc, `{"durable_name":"F","ack_policy":"flow_control","deliver_subject":"d.fc"}`)
+		var fc *nats.Msg
+		for n := 0; fc == nil; n++ {
+			m, err := sub.NextMsg(5 * time.Second)
+			if err != nil {
+				t.Fatalf("after %d: %v", n, err)
+			}
+			if m.Header.Get("Status") == "100" && m.Reply != "" {
+				fc = m
+			}
+		}
+		if c := info(t, nc, "F"); c.NumAckPending != 3 {
+			t.Fatalf("before the reply: %+v", c)
+		}
+		reply := nats.NewMsg(fc.Reply)
+		reply.Header.Set("Nats-Last-Consumer", "3")
+		reply.Header.Set("Nats-Last-Stream", "3")
+		if err := nc.PublishMsg(reply); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return info(t, nc, "F").NumAckPending == 0 })
+		if c := info(t, nc, "F"); c.AckFloor.Stream != 3 {
+			t.Fatalf("after the reply: %+v", c)
+		}
+	})
+}
+
+func info(t *testing.T, nc *nats.Conn, name string) resetResp {
+	t.Helper()
+	m, err := nc.Request("$JS.API.CONSUMER.INFO.S."+name, nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r resetResp
+	json.Unmarshal(m.Data, &r)
+	return r
+}

@@ -226,6 +226,10 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	if push && cfg.Heartbeat > 0 && now.Sub(c.mu.lastSend) >= cfg.Heartbeat && (len(msgs) == 0) {
 		msgs = append(msgs, out{To: cfg.DeliverSubject, Subj: cfg.DeliverSubject, Hdr: c.heartbeatLocked(c.mu.fcOut)})
 		c.mu.lastSend = now
+		// Acks come with flow control replies: ask for one when idle.
+		if cfg.AckPolicy == api.AckFlowControl && len(c.mu.pending) > 0 && c.mu.fcOut == "" && interest {
+			msgs = append(msgs, c.flowControlLocked())
+		}
 	}
 	var st *store.ConsumerState
 	var syncWant []string
