@@ -392,8 +392,7 @@ func (js *JetStream) consumerAdvisory(a *jsAccount, stream, name, action string,
 func (s *stream) consumerDetails(withConfig bool) []json.RawMessage {
 	var out []json.RawMessage
 	for _, e := range s.consumerList() {
-		ci := e.c.Info()
-		ci.Cluster = &api.ClusterInfo{Leader: s.js.b.ServerName()}
+		ci := e.c.Info() // no cluster info on a single server, as nats-server
 		if !withConfig {
 			ci.Config = nil
 		}
