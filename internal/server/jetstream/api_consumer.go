@@ -151,7 +151,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 				return errResp(api.JSConsumerCreateErrF.With("err", err))
 			}
 			e.c.UpdateConfig(cfg)
-			if cfg.Durable != "" && s.dir != "" {
+			if s.persists(&cfg) {
 				s.writeConsumerMeta(cfg.Name, consumerMeta{Config: cfg, Created: e.c.Created()})
 			}
 			return infoWithVersion(e)
@@ -337,7 +337,7 @@ func handleConsumerPause(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	until := req.PauseUntil
 	e.c.Pause(until)
 	cfg := e.c.Config()
-	if cfg.Durable != "" && s.dir != "" {
+	if s.persists(&cfg) {
 		s.writeConsumerMeta(e.name, consumerMeta{Config: cfg, Created: e.c.Created()})
 	}
 	now := time.Now()

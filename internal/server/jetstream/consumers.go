@@ -102,7 +102,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	e := &consumerEntry{s: s, name: name, cs: cs}
 	var journaled []uint64
 	var jr consumer.Journal = noJournal{}
-	if s.dir != "" {
+	if s.persists(&cfg) {
 		e.jr, journaled = openAckJournal(filepath.Join(s.dir, consumerDir), name, segs)
 		jr = e.jr
 	}
@@ -148,7 +148,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	}
 	s.cons.mu.m[name] = e
 	s.cons.mu.Unlock()
-	if cfg.Durable != "" && s.dir != "" {
+	if s.persists(&cfg) {
 		if err := s.writeConsumerMeta(name, consumerMeta{Config: cfg, Created: created}); err != nil {
 			s.js.log.Warnf("JetStream consumer '%s > %s > %s' config not saved: %v", acc, s.name, name, err)
 		}
@@ -245,6 +245,14 @@ func (s *stream) stopConsumers(remove bool) {
 			e.jr.close()
 		}
 	}
+}
+
+// persists reports whether a consumer's config and state are kept on disk
+// and recovered at start: on file streams, durable or ephemeral (which
+// come back as ephemerals, their inactive_threshold running again),
+// unless mem_storage, as in nats-server.
+func (s *stream) persists(cfg *api.ConsumerConfig) bool {
+	return s.dir != "" && !cfg.MemoryStorage
 }
 
 func (s *stream) writeConsumerMeta(name string, m consumerMeta) error {
