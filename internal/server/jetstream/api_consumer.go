@@ -21,10 +21,7 @@ func init() {
 	routes["CONSUMER.LIST"] = route{3, handleConsumerList, api.JSApiConsumerListType}
 	routes["CONSUMER.PAUSE"] = route{4, handleConsumerPause, api.JSApiConsumerPauseType}
 	routes["CONSUMER.UNPIN"] = route{4, handleConsumerUnpin, api.JSApiConsumerUnpinType}
-	// RESET is answered by the consumer's own subscription (handleReset);
-	// the API hears it too so a missing consumer's reset times out as in
-	// nats-server instead of finding no responders.
-	routes["CONSUMER.RESET"] = route{4, func(*JetStream, *jsAccount, *apiReq, []string) any { return nil }, api.JSApiConsumerResetType}
+	routes["CONSUMER.RESET"] = route{4, handleConsumerReset, api.JSApiConsumerResetType}
 }
 
 // consumerAPISubjects are the CONSUMER.* API subjects JetStream listens
@@ -377,6 +374,15 @@ func handleConsumerUnpin(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 		}
 	}
 	return errResp(api.JSConsumerInvalidPriorityGroupErr)
+}
+
+// handleConsumerReset: a missing stream or consumer gets no answer, as in
+// nats-server (where each consumer listens on its own reset subject).
+func handleConsumerReset(_ *JetStream, a *jsAccount, r *apiReq, t []string) any {
+	if _, e, err := lookupConsumer(a, t[2], t[3]); err == nil {
+		e.handleReset(r.reply, r.hdr, r.msg)
+	}
+	return nil
 }
 
 // handleReset answers $JS.API.CONSUMER.RESET.<stream>.<consumer>: an empty

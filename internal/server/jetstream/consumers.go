@@ -37,6 +37,10 @@ type consumerSet struct {
 	mu struct {
 		sync.RWMutex
 		m map[string]*consumerEntry
+		// subs: the stream's ack and flow control subscriptions, shared
+		// by its consumers (one pair per stream, not per consumer, keeps
+		// 10,000 consumers cheap to create and to hold).
+		subs []Subscription
 	}
 }
 
@@ -96,8 +100,17 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 			s.js.log.Warnf("JetStream consumer '%s > %s > %s' state: %v", s.acc.name, s.name, name, err)
 			state = nil
 		}
-	} else if err := cs.Update(&store.ConsumerState{}); err != nil {
-		return nil, err
+	} else if st, err := cs.State(); err == nil && st != nil && (st.Delivered.Stream > 0 || st.Delivered.Consumer > 0 || st.AckFloor.Stream > 0) {
+		// A state left by an earlier consumer of that name (one kept in
+		// memory only): start clean. A new consumer's state is written
+		// at its first delivery, not at creation, so neither creating
+		// nor stopping 10,000 idle ones costs a write each.
+		if err := cs.Update(&store.ConsumerState{}); err != nil {
+			return nil, err
+		}
+		if err := cs.Sync(); err != nil {
+			return nil, err
+		}
 	}
 	e := &consumerEntry{s: s, name: name, cs: cs}
 	var journaled []uint64
@@ -148,7 +161,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	}
 	s.cons.mu.m[name] = e
 	s.cons.mu.Unlock()
-	if s.persists(&cfg) {
+	if s.persists(&cfg) && !recovering {
 		if err := s.writeConsumerMeta(name, consumerMeta{Config: cfg, Created: created}); err != nil {
 			s.js.log.Warnf("JetStream consumer '%s > %s > %s' config not saved: %v", acc, s.name, name, err)
 		}
@@ -172,28 +185,51 @@ func (e *consumerEntry) subscribe() error {
 		e.subs = append(e.subs, sub)
 		return nil
 	}
-	if err := add("$JS.ACK."+s.name+"."+e.name+".>", func(subj, reply string, _, msg []byte) {
-		e.c.ProcessAck(subj, reply, msg)
-	}); err != nil {
-		return err
-	}
 	for _, p := range pfx {
 		if err := add(p+"CONSUMER.MSG.NEXT."+s.name+"."+e.name, func(_, reply string, _, msg []byte) {
 			e.c.ProcessPull(reply, msg)
 		}); err != nil {
 			return err
 		}
-		// RESET is the consumer's own subject too: a missing consumer
-		// finds no responders, as in nats-server.
-		if err := add(p+"CONSUMER.RESET."+s.name+"."+e.name, func(_, reply string, hdr, msg []byte) {
-			e.handleReset(reply, hdr, msg)
-		}); err != nil {
-			return err
-		}
 	}
-	return add("$JS.FC."+s.name+"."+e.name+".*", func(subj, _ string, hdr, _ []byte) {
-		e.c.ProcessFlowControl(subj, hdr)
+	return s.subscribeShared()
+}
+
+// subscribeShared makes the stream's ack and flow control subscriptions
+// once; they hand each message to the consumer its subject names.
+func (s *stream) subscribeShared() error {
+	s.cons.mu.Lock()
+	defer s.cons.mu.Unlock()
+	if len(s.cons.mu.subs) > 0 {
+		return nil
+	}
+	b := s.js.b
+	ack, err := b.Subscribe(s.acc.name, "$JS.ACK."+s.name+".>", func(subj, reply string, _, msg []byte) {
+		if e := s.consumerOf(subj, len("$JS.ACK.")); e != nil {
+			e.c.ProcessAck(subj, reply, msg)
+		}
 	})
+	if err != nil {
+		return err
+	}
+	fc, err := b.Subscribe(s.acc.name, "$JS.FC."+s.name+".>", func(subj, _ string, hdr, _ []byte) {
+		if e := s.consumerOf(subj, len("$JS.FC.")); e != nil {
+			e.c.ProcessFlowControl(subj, hdr)
+		}
+	})
+	if err != nil {
+		b.Unsubscribe(ack)
+		return err
+	}
+	s.cons.mu.subs = []Subscription{ack, fc}
+	return nil
+}
+
+// consumerOf finds the consumer named in subj after "<prefix><stream>.".
+func (s *stream) consumerOf(subj string, prefix int) *consumerEntry {
+	rest := subj[min(prefix+len(s.name)+1, len(subj)):]
+	name, _, _ := strings.Cut(rest, ".")
+	return s.consumer(name)
 }
 
 func (e *consumerEntry) unsubscribe() {
@@ -230,9 +266,12 @@ func (s *stream) deleteConsumer(name string, _ bool) bool {
 // their state goes too.
 func (s *stream) stopConsumers(remove bool) {
 	s.cons.mu.Lock()
-	list := s.cons.mu.m
-	s.cons.mu.m = nil
+	list, shared := s.cons.mu.m, s.cons.mu.subs
+	s.cons.mu.m, s.cons.mu.subs = nil, nil
 	s.cons.mu.Unlock()
+	for _, sub := range shared {
+		s.js.b.Unsubscribe(sub)
+	}
 	for _, e := range list {
 		e.unsubscribe()
 		e.c.Stop(remove)
