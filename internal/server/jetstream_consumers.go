@@ -1,5 +1,7 @@
 package server
 
+import "strings"
+
 // Deliver gives msg to the subscribers of to in account, with subj in the
 // MSG line: how JetStream consumers deliver (the client sees the stored
 // message's subject, not the inbox it subscribed).
@@ -24,8 +26,30 @@ func (b jsBroker) Deliver(account, to, subj, reply string, hdr, msg []byte) {
 		full = make([]byte, 0, len(hdr)+len(msg))
 		full = append(append(full, hdr...), msg...)
 	}
-	c.deliverJS(acc, to, []byte(subj), []byte(reply), len(hdr), full, 0)
+	acc, to = throughImports(acc, to)
+	if acc != nil {
+		c.deliverJS(acc, to, []byte(subj), []byte(reply), len(hdr), full, 0)
+	}
 	c.endBatch()
+}
+
+// throughImports follows a reply subject made by service imports
+// (_R_.<tag>.<random>) back to the requester's account and reply, so a
+// consumer's pull responses keep their stored subject (the response
+// router would show the reply instead). nil: the request is gone.
+func throughImports(acc *Account, to string) (*Account, string) {
+	for depth := 0; depth < maxImportDepth && strings.HasPrefix(to, "_R_."); depth++ {
+		e := acc.responses().take(to)
+		if e == nil {
+			return nil, ""
+		}
+		dest, drop := mapImported(e.to, []byte(e.reply))
+		if drop {
+			return nil, ""
+		}
+		acc, to = e.to, string(dest)
+	}
+	return acc, to
 }
 
 // DeliverBatch is Deliver for n messages with one flush at the end.
@@ -53,7 +77,9 @@ func (b jsBroker) DeliverBatch(account string, n int, at func(i int) (to, subj, 
 			buf = append(append(buf[:0], hdr...), msg...)
 			full = buf
 		}
-		c.deliverJS(acc, to, []byte(subj), []byte(reply), len(hdr), full, 0)
+		if dacc, dto := throughImports(acc, to); dacc != nil {
+			c.deliverJS(dacc, dto, []byte(subj), []byte(reply), len(hdr), full, 0)
+		}
 	}
 	c.endBatch()
 }

@@ -14,6 +14,7 @@ const (
 	JSApiConsumerListType     = JSApiPrefix + "consumer_list_response"
 	JSApiConsumerPauseType    = JSApiPrefix + "consumer_pause_response"
 	JSApiConsumerUnpinType    = JSApiPrefix + "consumer_unpin_response"
+	JSApiConsumerResetType    = JSApiPrefix + "consumer_reset_response"
 	JSApiConsumerStepdownType = JSApiPrefix + "consumer_leader_stepdown_response"
 )
 
@@ -247,6 +248,42 @@ type JSApiConsumerPauseResponse struct {
 // JSApiConsumerUnpinRequest is the body of CONSUMER.UNPIN.
 type JSApiConsumerUnpinRequest struct {
 	Group string `json:"group"`
+}
+
+// JSApiConsumerResetRequest is the body of CONSUMER.RESET (empty: back
+// to the ack floor).
+type JSApiConsumerResetRequest struct {
+	Seq uint64 `json:"seq,omitempty"`
+}
+
+// JSApiConsumerResetResponse answers CONSUMER.RESET: the consumer's info
+// and the sequence it restarts from.
+type JSApiConsumerResetResponse struct {
+	ApiResponse
+	*ConsumerInfo
+	ResetSeq uint64 `json:"reset_seq"`
+}
+
+// JSConsumerGroupPinnedAdvisory reports a client pinned to a priority group.
+type JSConsumerGroupPinnedAdvisory struct {
+	TypedEvent
+	Account        string `json:"account,omitempty"`
+	Stream         string `json:"stream"`
+	Consumer       string `json:"consumer"`
+	Domain         string `json:"domain,omitempty"`
+	Group          string `json:"group"`
+	PinnedClientID string `json:"pinned_id"`
+}
+
+// JSConsumerGroupUnpinnedAdvisory reports a pin lost ("timeout" or "admin").
+type JSConsumerGroupUnpinnedAdvisory struct {
+	TypedEvent
+	Account  string `json:"account,omitempty"`
+	Stream   string `json:"stream"`
+	Consumer string `json:"consumer"`
+	Domain   string `json:"domain,omitempty"`
+	Group    string `json:"group"`
+	Reason   string `json:"reason"`
 }
 
 // JSApiConsumerGetNextRequest is a pull request (CONSUMER.MSG.NEXT).

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ func init() {
 	routes["CONSUMER.LIST"] = route{3, handleConsumerList, api.JSApiConsumerListType}
 	routes["CONSUMER.PAUSE"] = route{4, handleConsumerPause, api.JSApiConsumerPauseType}
 	routes["CONSUMER.UNPIN"] = route{4, handleConsumerUnpin, api.JSApiConsumerUnpinType}
+	routes["CONSUMER.RESET"] = route{4, handleConsumerReset, api.JSApiConsumerResetType}
 }
 
 // consumerAPISubjects are the CONSUMER.* API subjects JetStream listens
@@ -27,7 +29,7 @@ func init() {
 // request for a missing consumer finds no responders, as in nats-server.
 func consumerAPISubjects(pre string) []string {
 	var out []string
-	for _, f := range []string{"CREATE", "DURABLE.CREATE", "INFO", "DELETE", "NAMES", "LIST", "PAUSE", "UNPIN", "LEADER.STEPDOWN"} {
+	for _, f := range []string{"CREATE", "DURABLE.CREATE", "INFO", "DELETE", "NAMES", "LIST", "PAUSE", "UNPIN", "RESET", "LEADER.STEPDOWN"} {
 		out = append(out, pre+"CONSUMER."+f+".>")
 	}
 	return out
@@ -146,7 +148,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 				return errResp(api.JSConsumerCreateErrF.With("err", err))
 			}
 			e.c.UpdateConfig(cfg)
-			if cfg.Durable != "" && s.dir != "" {
+			if s.persists(&cfg) {
 				s.writeConsumerMeta(cfg.Name, consumerMeta{Config: cfg, Created: e.c.Created()})
 			}
 			return infoWithVersion(e)
@@ -163,7 +165,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		return errResp(api.JSMaximumConsumersLimitErr)
 	}
 	if scfg.Retention == api.WorkQueuePolicy {
-		if cfg.AckPolicy != api.AckExplicit {
+		if cfg.AckPolicy != api.AckExplicit && cfg.AckPolicy != api.AckFlowControl {
 			return errResp(api.JSConsumerWQRequiresExplicitAckErr)
 		}
 		if cfg.DeliverPolicy != api.DeliverAll {
@@ -200,8 +202,11 @@ func setConsumerMetadata(cfg *api.ConsumerConfig) {
 		}
 	}
 	lvl := "0"
-	if cfg.PauseUntil != nil || cfg.PriorityPolicy != api.PriorityNone {
+	if cfg.PauseUntil != nil || cfg.PriorityPolicy != api.PriorityNone || cfg.PinnedTTL != 0 || len(cfg.PriorityGroups) > 0 {
 		lvl = "1"
+	}
+	if cfg.AckPolicy == api.AckFlowControl {
+		lvl = "4"
 	}
 	m[metaReqLevel] = lvl
 	cfg.Metadata = m
@@ -329,7 +334,7 @@ func handleConsumerPause(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	until := req.PauseUntil
 	e.c.Pause(until)
 	cfg := e.c.Config()
-	if cfg.Durable != "" && s.dir != "" {
+	if s.persists(&cfg) {
 		s.writeConsumerMeta(e.name, consumerMeta{Config: cfg, Created: e.c.Created()})
 	}
 	now := time.Now()
@@ -351,6 +356,12 @@ func handleConsumerUnpin(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	if e := js.decode(r.msg, &req); e != nil {
 		return errResp(e)
 	}
+	if req.Group == "" {
+		return errResp(api.JSInvalidJSONErr.With("err", "consumer group not specified"))
+	}
+	if !consumer.ValidGroupName(req.Group) {
+		return errResp(api.JSConsumerInvalidGroupNameErr)
+	}
 	_, e, err := lookupConsumer(a, t[2], t[3])
 	if err != nil {
 		return errResp(err)
@@ -358,8 +369,48 @@ func handleConsumerUnpin(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	cfg := e.c.Config()
 	for _, g := range cfg.PriorityGroups {
 		if g == req.Group {
+			e.c.Unpin(req.Group)
 			return &api.ApiResponse{}
 		}
 	}
 	return errResp(api.JSConsumerInvalidPriorityGroupErr)
+}
+
+// handleConsumerReset: a missing stream or consumer gets no answer, as in
+// nats-server (where each consumer listens on its own reset subject).
+func handleConsumerReset(_ *JetStream, a *jsAccount, r *apiReq, t []string) any {
+	if _, e, err := lookupConsumer(a, t[2], t[3]); err == nil {
+		e.handleReset(r.reply, r.hdr, r.msg)
+	}
+	return nil
+}
+
+// handleReset answers $JS.API.CONSUMER.RESET.<stream>.<consumer>: an empty
+// body restarts delivery after the ack floor, {"seq":n} at n.
+func (e *consumerEntry) handleReset(reply string, hdr, msg []byte) {
+	if reply == "" {
+		return
+	}
+	js := e.s.js
+	resp := api.JSApiConsumerResetResponse{ApiResponse: api.ApiResponse{Type: api.JSApiConsumerResetType}}
+	var req api.JSApiConsumerResetRequest
+	switch {
+	case getHeader(hdr, hdrRequiredLevel) != nil && !levelOK(getHeader(hdr, hdrRequiredLevel)):
+		resp.Error = api.JSRequiredApiLevelErr
+	case len(msg) > 0 && json.Unmarshal(msg, &req) != nil:
+		resp.Error = api.JSInvalidJSONErr.With("err", json.Unmarshal(msg, &req))
+	default:
+		seq, err := e.c.Reset(req.Seq)
+		if err != nil {
+			resp.Error = api.JSConsumerInvalidResetErr.With("err", err)
+			break
+		}
+		resp.ConsumerInfo = infoWithVersion(e).ConsumerInfo
+		resp.ResetSeq = seq
+	}
+	b, err := json.Marshal(&resp)
+	if err != nil {
+		return
+	}
+	js.b.Publish(e.s.acc.name, reply, "", nil, b)
 }

@@ -37,6 +37,10 @@ type consumerSet struct {
 	mu struct {
 		sync.RWMutex
 		m map[string]*consumerEntry
+		// subs: the stream's ack and flow control subscriptions, shared
+		// by its consumers (one pair per stream, not per consumer, keeps
+		// 10,000 consumers cheap to create and to hold).
+		subs []Subscription
 	}
 }
 
@@ -96,13 +100,22 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 			s.js.log.Warnf("JetStream consumer '%s > %s > %s' state: %v", s.acc.name, s.name, name, err)
 			state = nil
 		}
-	} else if err := cs.Update(&store.ConsumerState{}); err != nil {
-		return nil, err
+	} else if st, err := cs.State(); err == nil && st != nil && (st.Delivered.Stream > 0 || st.Delivered.Consumer > 0 || st.AckFloor.Stream > 0) {
+		// A state left by an earlier consumer of that name (one kept in
+		// memory only): start clean. A new consumer's state is written
+		// at its first delivery, not at creation, so neither creating
+		// nor stopping 10,000 idle ones costs a write each.
+		if err := cs.Update(&store.ConsumerState{}); err != nil {
+			return nil, err
+		}
+		if err := cs.Sync(); err != nil {
+			return nil, err
+		}
 	}
 	e := &consumerEntry{s: s, name: name, cs: cs}
 	var journaled []uint64
 	var jr consumer.Journal = noJournal{}
-	if s.dir != "" {
+	if s.persists(&cfg) {
 		e.jr, journaled = openAckJournal(filepath.Join(s.dir, consumerDir), name, segs)
 		jr = e.jr
 	}
@@ -126,7 +139,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 		interest = func(subj string) bool { return ic.HasInterest(acc, subj) }
 	}
 	env := consumer.Env{
-		Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
+		Account: acc, Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
 		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
 		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log,
 	}
@@ -148,7 +161,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	}
 	s.cons.mu.m[name] = e
 	s.cons.mu.Unlock()
-	if cfg.Durable != "" && s.dir != "" {
+	if s.persists(&cfg) && !recovering {
 		if err := s.writeConsumerMeta(name, consumerMeta{Config: cfg, Created: created}); err != nil {
 			s.js.log.Warnf("JetStream consumer '%s > %s > %s' config not saved: %v", acc, s.name, name, err)
 		}
@@ -172,11 +185,6 @@ func (e *consumerEntry) subscribe() error {
 		e.subs = append(e.subs, sub)
 		return nil
 	}
-	if err := add("$JS.ACK."+s.name+"."+e.name+".>", func(subj, reply string, _, msg []byte) {
-		e.c.ProcessAck(subj, reply, msg)
-	}); err != nil {
-		return err
-	}
 	for _, p := range pfx {
 		if err := add(p+"CONSUMER.MSG.NEXT."+s.name+"."+e.name, func(_, reply string, _, msg []byte) {
 			e.c.ProcessPull(reply, msg)
@@ -184,9 +192,44 @@ func (e *consumerEntry) subscribe() error {
 			return err
 		}
 	}
-	return add("$JS.FC."+s.name+"."+e.name+".*", func(subj, _ string, _, _ []byte) {
-		e.c.ProcessFlowControl(subj)
+	return s.subscribeShared()
+}
+
+// subscribeShared makes the stream's ack and flow control subscriptions
+// once; they hand each message to the consumer its subject names.
+func (s *stream) subscribeShared() error {
+	s.cons.mu.Lock()
+	defer s.cons.mu.Unlock()
+	if len(s.cons.mu.subs) > 0 {
+		return nil
+	}
+	b := s.js.b
+	ack, err := b.Subscribe(s.acc.name, "$JS.ACK."+s.name+".>", func(subj, reply string, _, msg []byte) {
+		if e := s.consumerOf(subj, len("$JS.ACK.")); e != nil {
+			e.c.ProcessAck(subj, reply, msg)
+		}
 	})
+	if err != nil {
+		return err
+	}
+	fc, err := b.Subscribe(s.acc.name, "$JS.FC."+s.name+".>", func(subj, _ string, hdr, _ []byte) {
+		if e := s.consumerOf(subj, len("$JS.FC.")); e != nil {
+			e.c.ProcessFlowControl(subj, hdr)
+		}
+	})
+	if err != nil {
+		b.Unsubscribe(ack)
+		return err
+	}
+	s.cons.mu.subs = []Subscription{ack, fc}
+	return nil
+}
+
+// consumerOf finds the consumer named in subj after "<prefix><stream>.".
+func (s *stream) consumerOf(subj string, prefix int) *consumerEntry {
+	rest := subj[min(prefix+len(s.name)+1, len(subj)):]
+	name, _, _ := strings.Cut(rest, ".")
+	return s.consumer(name)
 }
 
 func (e *consumerEntry) unsubscribe() {
@@ -223,9 +266,12 @@ func (s *stream) deleteConsumer(name string, _ bool) bool {
 // their state goes too.
 func (s *stream) stopConsumers(remove bool) {
 	s.cons.mu.Lock()
-	list := s.cons.mu.m
-	s.cons.mu.m = nil
+	list, shared := s.cons.mu.m, s.cons.mu.subs
+	s.cons.mu.m, s.cons.mu.subs = nil, nil
 	s.cons.mu.Unlock()
+	for _, sub := range shared {
+		s.js.b.Unsubscribe(sub)
+	}
 	for _, e := range list {
 		e.unsubscribe()
 		e.c.Stop(remove)
@@ -238,6 +284,14 @@ func (s *stream) stopConsumers(remove bool) {
 			e.jr.close()
 		}
 	}
+}
+
+// persists reports whether a consumer's config and state are kept on disk
+// and recovered at start: on file streams, durable or ephemeral (which
+// come back as ephemerals, their inactive_threshold running again),
+// unless mem_storage, as in nats-server.
+func (s *stream) persists(cfg *api.ConsumerConfig) bool {
+	return s.dir != "" && !cfg.MemoryStorage
 }
 
 func (s *stream) writeConsumerMeta(name string, m consumerMeta) error {
@@ -385,8 +439,7 @@ func (js *JetStream) consumerAdvisory(a *jsAccount, stream, name, action string,
 func (s *stream) consumerDetails(withConfig bool) []json.RawMessage {
 	var out []json.RawMessage
 	for _, e := range s.consumerList() {
-		ci := e.c.Info()
-		ci.Cluster = &api.ClusterInfo{Leader: s.js.b.ServerName()}
+		ci := e.c.Info() // no cluster info on a single server, as nats-server
 		if !withConfig {
 			ci.Config = nil
 		}

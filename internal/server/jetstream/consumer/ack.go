@@ -16,6 +16,8 @@ const (
 	evNak
 	evTerm
 	evAckSample
+	evPinned   // reason holds the pin id
+	evUnpinned // reason: "timeout" or "admin"
 )
 
 type event struct {
@@ -23,6 +25,7 @@ type event struct {
 	sseq, dseq uint64
 	dc         uint64
 	reason     string
+	group      string
 	ackTime    int64
 }
 
@@ -130,7 +133,7 @@ func (c *Consumer) ackLocked(sseq, dseq, dc uint64) ([]uint64, []event) {
 	switch cfg.AckPolicy {
 	case api.AckNone:
 		return nil, nil
-	case api.AckAll:
+	case api.AckAll, api.AckFlowControl:
 		for s := range c.mu.pending {
 			if s <= sseq {
 				delete(c.mu.pending, s)
@@ -216,6 +219,14 @@ func (c *Consumer) emit(events []event) {
 			te.Type = api.JSTerminatedAdvisoryType
 			c.env.Event("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED."+sc, api.JSConsumerDeliveryTerminatedAdvisory{
 				TypedEvent: te, Stream: c.env.Stream, Consumer: c.env.Name, ConsumerSeq: e.dseq, StreamSeq: e.sseq, Deliveries: e.dc, Reason: e.reason, Domain: c.env.Domain})
+		case evPinned:
+			te.Type = api.JSPinnedAdvisoryType
+			c.env.Event("$JS.EVENT.ADVISORY.CONSUMER.PINNED."+sc, api.JSConsumerGroupPinnedAdvisory{
+				TypedEvent: te, Account: c.env.Account, Stream: c.env.Stream, Consumer: c.env.Name, Domain: c.env.Domain, Group: e.group, PinnedClientID: e.reason})
+		case evUnpinned:
+			te.Type = api.JSUnpinnedAdvisoryType
+			c.env.Event("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED."+sc, api.JSConsumerGroupUnpinnedAdvisory{
+				TypedEvent: te, Account: c.env.Account, Stream: c.env.Stream, Consumer: c.env.Name, Domain: c.env.Domain, Group: e.group, Reason: e.reason})
 		case evAckSample:
 			te.Type = api.JSAckMetricType
 			c.env.Event("$JS.EVENT.METRIC.CONSUMER.ACK."+sc, api.JSConsumerAckMetric{

@@ -23,6 +23,7 @@ const (
 	maxDescription       = 4 * 1024
 	maxMetadata          = 128 * 1024
 	MaxNameLen           = 255
+	flowControlHB        = time.Second // the heartbeat ack_policy flow_control requires
 )
 
 var groupName = regexp.MustCompile(`^[a-zA-Z0-9/_=-]{1,16}$`)
@@ -73,6 +74,10 @@ func SetDefaults(cfg *api.ConsumerConfig, st *api.StreamConfig, accMaxAckPending
 	if cfg.PriorityPolicy == api.PriorityPinnedClient && cfg.PinnedTTL == 0 {
 		cfg.PinnedTTL = DefaultPinnedTTL
 	}
+	if cfg.AckPolicy == api.AckFlowControl {
+		cfg.FlowControl = true
+		cfg.Heartbeat = flowControlHB
+	}
 	return nil
 }
 
@@ -108,7 +113,20 @@ func Check(cfg *api.ConsumerConfig, st *api.StreamConfig, accMaxAckPending int) 
 		return api.JSConsumerAckWaitNegativeErr
 	}
 	if cfg.AckPolicy == api.AckFlowControl {
-		return api.JSConsumerAckFCRequiresPushErr.With() // not supported: refused
+		switch {
+		case cfg.DeliverSubject == "":
+			return api.JSConsumerAckFCRequiresPushErr
+		case !cfg.FlowControl:
+			return api.JSConsumerAckFCRequiresFCErr
+		case cfg.Heartbeat != flowControlHB:
+			return api.JSStreamInvalidConfigF.With("err", "flow control ack policy heartbeat needs to be 1s")
+		case cfg.MaxAckPending <= 0:
+			return api.JSConsumerAckFCRequiresMaxAckPendingErr
+		case cfg.AckWait != 0 || len(cfg.BackOff) > 0:
+			return api.JSConsumerAckFCRequiresNoAckWaitErr
+		case cfg.MaxDeliver > 0:
+			return api.JSConsumerAckFCRequiresNoMaxDeliverErr
+		}
 	}
 	if n := len(cfg.BackOff); n > 0 && cfg.MaxDeliver != -1 && n > cfg.MaxDeliver {
 		return api.JSConsumerMaxDeliverBackoffErr
@@ -340,3 +358,6 @@ func Overlap(a, b string) bool {
 		}
 	}
 }
+
+// ValidGroupName reports whether g is a valid priority group name.
+func ValidGroupName(g string) bool { return groupName.MatchString(g) }

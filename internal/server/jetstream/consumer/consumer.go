@@ -20,9 +20,9 @@ type Logger interface {
 
 // Env is everything a consumer needs from its stream and the broker.
 type Env struct {
-	Stream, Name string
-	Store        store.Store
-	State        store.ConsumerStore // nil: nothing persisted
+	Account, Stream, Name string
+	Store                 store.Store
+	State                 store.ConsumerStore // nil: nothing persisted
 	// Send delivers msg to subscribers of to, showing subj in the MSG line.
 	Send func(to, subj, reply string, hdr, msg []byte)
 	// SendBatch, when set, sends several at once (one flush).
@@ -96,7 +96,20 @@ type Consumer struct {
 		ahead    map[uint64]bool // journaled acks beyond the stored delivered sequence
 		closed   bool
 		sampleN  int // sample_freq percent (0: none)
-		pin      map[string]string
+		// pinned_client: the current pin, its group, when it was given
+		// and when it lapses without a request carrying it.
+		pinID, pinGroup string
+		pinTS, pinExp   time.Time
+		// holdUntil: replay or rate limit holds delivery until then.
+		holdUntil time.Time
+		// replay_policy original: replaying up to replayTo (0: done),
+		// the stored time of the last sent and when the next may go.
+		replayTo  uint64
+		replayLts int64
+		replayAt  time.Time
+		// rate_limit_bps token bucket (bytes).
+		rlTokens float64
+		rlAt     time.Time
 	}
 }
 
@@ -132,6 +145,7 @@ func New(env Env, cfg api.ConsumerConfig, created time.Time, state *store.Consum
 		c.mu.dirty = true
 	}
 	c.recountLocked()
+	c.startPaceLocked()
 	c.kick <- struct{}{}
 	go c.run()
 	return c
@@ -337,7 +351,14 @@ func (c *Consumer) Stop(deleted bool) {
 		}
 	}
 	if !deleted {
-		c.persist(true)
+		// Stored and synced already unless something changed since: an
+		// fsync per idle consumer made stopping 10,000 take minutes.
+		c.mu.Lock()
+		dirty := c.mu.dirty
+		c.mu.Unlock()
+		if dirty {
+			c.persist(true)
+		}
 	}
 }
 
@@ -369,13 +390,7 @@ func (c *Consumer) Info() *api.ConsumerInfo {
 		ci.Paused = true
 		ci.PauseRemaining = c.mu.pauseAt.Sub(now)
 	}
-	for _, g := range cfg.PriorityGroups {
-		pg := api.PriorityGroupState{Group: g}
-		if id := c.mu.pin[g]; id != "" {
-			pg.PinnedClientID = id
-		}
-		ci.PriorityGroups = append(ci.PriorityGroups, pg)
-	}
+	ci.PriorityGroups = c.priorityGroupsLocked()
 	return ci
 }
 

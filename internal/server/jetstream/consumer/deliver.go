@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/store"
@@ -24,6 +25,7 @@ const (
 	sourceNew      = 3
 	hdrPendingMsgs = "Nats-Pending-Messages"
 	hdrPendingByte = "Nats-Pending-Bytes"
+	hdrPinID       = "Nats-Pin-Id"
 )
 
 // Msg is one message to send: to is where, subj what the MSG line shows.
@@ -99,11 +101,14 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			}
 		}
 	}
-	// Expired pull requests and their heartbeats.
+	// Expired pull requests, gone clients and heartbeats.
 	kept := c.mu.waiting[:0]
 	for _, r := range c.mu.waiting {
 		if !r.expires.IsZero() && !now.Before(r.expires) {
 			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("408 Request Timeout", r)})
+			continue
+		}
+		if !c.interestLocked(r.reply) {
 			continue
 		}
 		if r.hb > 0 && now.Sub(r.lastSent) >= r.hb {
@@ -114,6 +119,10 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	}
 	clearTail(c.mu.waiting, len(kept))
 	c.mu.waiting = kept
+	if c.mu.pinID != "" && !now.Before(c.mu.pinExp) {
+		events = append(events, event{kind: evUnpinned, group: c.mu.pinGroup, reason: "timeout"})
+		c.unassignPinLocked()
+	}
 
 	push := cfg.DeliverSubject != ""
 	active := len(c.mu.waiting) > 0
@@ -129,60 +138,65 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	}
 	paused := now.Before(c.mu.pauseAt)
 	more := false
+	c.mu.holdUntil = time.Time{}
 	if !paused && !inactive {
 		c.catchUpLocked()
 		n := 0
 		for n < maxPerRound {
-			var r *pullReq
 			if push {
 				if !interest || (c.mu.fcOut != "" && c.mu.fcBytes >= fcStall) {
 					break
 				}
-			} else {
-				r = c.pickRequestLocked()
-				if r == nil {
-					break
-				}
+			} else if len(c.mu.waiting) == 0 {
+				break
 			}
 			m, src := c.peekLocked()
 			if m == nil {
-				if r != nil && r.noWait && (r.expires.IsZero() || r.delivered > 0) {
-					c.dropRequestLocked(r)
-					msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("404 No Messages", nil)})
-					continue
+				if !push {
+					msgs = c.endOfStreamLocked(msgs)
 				}
 				break
 			}
 			if src != sourceRedeliv && cfg.AckPolicy != api.AckNone && cfg.MaxAckPending > 0 && len(c.mu.pending) >= cfg.MaxAckPending {
-				if r != nil && r.noWait {
-					c.dropRequestLocked(r)
-					msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("409 Exceeded MaxAckPending", nil)})
-					continue
+				if push && cfg.AckPolicy == api.AckFlowControl && c.mu.fcOut == "" {
+					msgs = append(msgs, c.flowControlLocked())
 				}
+				break
+			}
+			if !c.replayReadyLocked(m, now) || !c.rateReadyLocked(m, now) {
 				break
 			}
 			dc := uint64(1)
 			if src == sourceRedeliv {
 				dc = c.mu.rdc[m.Seq] + 2
 			}
-			size := len(m.Subject) + len(m.Header) + len(m.Data)
-			if r != nil && r.maxBytes > 0 && size > r.maxBytes {
-				c.dropRequestLocked(r)
-				msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("409 Message Size Exceeds MaxBytes", r)})
-				continue
+			reply := c.ackReplyLocked(m, dc, c.mu.dseq+1)
+			size := len(m.Subject) + len(reply) + len(m.Header) + len(m.Data)
+			var r *pullReq
+			if !push {
+				if r = c.pickRequestLocked(size, &msgs, &events); r == nil {
+					break
+				}
 			}
 			c.takeLocked(m, src)
-			o, ack := c.deliveryLocked(m, dc, nowNs)
+			o, ack := c.deliveryLocked(m, dc, nowNs, reply)
 			if ack {
 				acked = append(acked, m.Seq)
 			}
+			c.replaySentLocked(m)
 			if r != nil {
 				o.To = r.reply
+				if c.mu.pinID != "" {
+					o.Hdr = appendHeader(o.Hdr, hdrPinID, c.mu.pinID)
+				}
 				r.batch--
 				r.delivered++
 				r.lastSent = now
-				if r.maxBytes > 0 {
+				if r.hasBytes {
 					r.maxBytes -= size
+					if r.maxBytes <= 0 {
+						r.batch = 0
+					}
 				}
 				if r.batch <= 0 {
 					c.dropRequestLocked(r)
@@ -190,6 +204,8 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 						msgs = append(msgs, o)
 						o = out{To: r.reply, Subj: r.reply, Hdr: statusHdr("409 Batch Completed", r)}
 					}
+				} else {
+					c.requeueLocked(r)
 				}
 			} else {
 				o.To = cfg.DeliverSubject
@@ -201,8 +217,7 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			n++
 			c.mu.lastSend = now
 			if push && cfg.FlowControl && c.mu.fcOut == "" && c.mu.fcBytes >= fcThreshold {
-				c.mu.fcOut = "$JS.FC." + c.env.Stream + "." + c.env.Name + "." + randToken()
-				msgs = append(msgs, out{To: cfg.DeliverSubject, Subj: cfg.DeliverSubject, Reply: c.mu.fcOut, Hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
+				msgs = append(msgs, c.flowControlLocked())
 			}
 		}
 		more = n == maxPerRound
@@ -211,6 +226,10 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 	if push && cfg.Heartbeat > 0 && now.Sub(c.mu.lastSend) >= cfg.Heartbeat && (len(msgs) == 0) {
 		msgs = append(msgs, out{To: cfg.DeliverSubject, Subj: cfg.DeliverSubject, Hdr: c.heartbeatLocked(c.mu.fcOut)})
 		c.mu.lastSend = now
+		// Acks come with flow control replies: ask for one when idle.
+		if cfg.AckPolicy == api.AckFlowControl && len(c.mu.pending) > 0 && c.mu.fcOut == "" && interest {
+			msgs = append(msgs, c.flowControlLocked())
+		}
 	}
 	var st *store.ConsumerState
 	var syncWant []string
@@ -303,6 +322,12 @@ func (c *Consumer) nextWakeLocked(now time.Time, push, interest bool, lastPersis
 	if now.Before(c.mu.pauseAt) {
 		at(c.mu.pauseAt)
 	}
+	if c.mu.pinID != "" {
+		at(c.mu.pinExp)
+	}
+	if !c.mu.holdUntil.IsZero() {
+		at(c.mu.holdUntil)
+	}
 	if c.mu.dirty && c.env.State != nil {
 		at(lastPersist.Add(persistEvery))
 	}
@@ -394,9 +419,31 @@ func (c *Consumer) takeLocked(m *store.Msg, src int) {
 	}
 }
 
-// deliveryLocked records the delivery of m and builds its message. ack
-// reports an ack_policy none delivery (acknowledged by being sent).
-func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64) (out, bool) {
+// ackReplyLocked is the ack subject of delivery dseq of m (after
+// takeLocked's count, so the pending figure is what is left after it).
+func (c *Consumer) ackReplyLocked(m *store.Msg, dc, dseq uint64) string {
+	np := c.mu.npending
+	if dc == 1 && np > 0 {
+		np--
+	}
+	reply := make([]byte, 0, len(c.ackPfx)+64)
+	reply = append(reply, c.ackPfx...)
+	reply = strconv.AppendUint(reply, dc, 10)
+	reply = append(reply, '.')
+	reply = strconv.AppendUint(reply, m.Seq, 10)
+	reply = append(reply, '.')
+	reply = strconv.AppendUint(reply, dseq, 10)
+	reply = append(reply, '.')
+	reply = strconv.AppendInt(reply, m.Time, 10)
+	reply = append(reply, '.')
+	reply = strconv.AppendUint(reply, np, 10)
+	return string(reply)
+}
+
+// deliveryLocked records the delivery of m with its ack subject and
+// builds its message. ack reports an ack_policy none delivery
+// (acknowledged by being sent).
+func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64, reply string) (out, bool) {
 	cfg := &c.mu.cfg
 	c.mu.dseq++
 	dseq := c.mu.dseq
@@ -417,26 +464,17 @@ func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64) (out, bool
 		if dc > 1 {
 			c.mu.rdc[m.Seq] = dc - 1
 		}
-		c.setDeadlineLocked(m.Seq, now+int64(c.ackWait(dc)))
+		if cfg.AckPolicy != api.AckFlowControl {
+			c.setDeadlineLocked(m.Seq, now+int64(c.ackWait(dc)))
+		}
 	}
 	c.mu.dirty = true
-	reply := make([]byte, 0, len(c.ackPfx)+64)
-	reply = append(reply, c.ackPfx...)
-	reply = strconv.AppendUint(reply, dc, 10)
-	reply = append(reply, '.')
-	reply = strconv.AppendUint(reply, m.Seq, 10)
-	reply = append(reply, '.')
-	reply = strconv.AppendUint(reply, dseq, 10)
-	reply = append(reply, '.')
-	reply = strconv.AppendInt(reply, m.Time, 10)
-	reply = append(reply, '.')
-	reply = strconv.AppendUint(reply, c.mu.npending, 10)
 	hdr, data := m.Header, m.Data
 	if cfg.HeadersOnly {
 		hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
 		data = nil
 	}
-	return out{Subj: m.Subject, Reply: string(reply), Hdr: hdr, Data: data}, ack
+	return out{Subj: m.Subject, Reply: reply, Hdr: hdr, Data: data}, ack
 }
 
 // redeliverLocked queues seq for redelivery, or reports it as having
@@ -490,15 +528,42 @@ func (c *Consumer) heartbeatLocked(stalled string) []byte {
 	return []byte(h + "\r\n")
 }
 
-// ProcessFlowControl handles the reply to a flow control request.
-func (c *Consumer) ProcessFlowControl(subj string) {
+// ProcessFlowControl handles the reply to a flow control request. With
+// ack_policy flow_control the reply's Nats-Last-Stream header acknowledges
+// everything up to that stream sequence.
+func (c *Consumer) ProcessFlowControl(subj string, hdr []byte) {
 	c.mu.Lock()
-	if subj == c.mu.fcOut {
-		c.mu.fcOut = ""
-		c.mu.fcBytes = 0
+	if subj != c.mu.fcOut {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.fcOut = ""
+	c.mu.fcBytes = 0
+	var acked []uint64
+	if c.mu.cfg.AckPolicy == api.AckFlowControl {
+		if sseq, ok := headerUint(hdr, "Nats-Last-Stream"); ok && sseq > 0 {
+			acked, _ = c.ackLocked(sseq, 0, 1)
+		}
 	}
 	c.mu.Unlock()
+	if c.env.Acked != nil {
+		for _, s := range acked {
+			c.env.Acked(s)
+		}
+	}
 	c.Kick()
+}
+
+// headerUint reads a numeric header value.
+func headerUint(hdr []byte, key string) (uint64, bool) {
+	for _, line := range strings.Split(string(hdr), "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(k), key) {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 func statusHdr(status string, r *pullReq) []byte {
