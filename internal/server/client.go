@@ -162,6 +162,7 @@ type subscription struct {
 	queue   string
 	sid     []byte
 	icb     MsgHandler
+	inline  bool      // icb runs on the publisher's read loop (SubscribeInternalInline)
 	fwd     forwarder // import subscription: re-publishes into another account
 	// deny filters deliveries on a wildcard subscription whose user is
 	// denied some subjects under it (guarded by client.mu).

@@ -18,6 +18,16 @@ func (b jsBroker) Subscribe(account, subj string, cb jetstream.MsgHandler) (jets
 	return b.s.SubscribeInternal(acc, subj, "", MsgHandler(cb))
 }
 
+// SubscribeInline is Subscribe for quick callbacks that may run on a
+// publishing client's read loop (direct get).
+func (b jsBroker) SubscribeInline(account, subj string, cb jetstream.MsgHandler) (jetstream.Subscription, error) {
+	acc := b.s.accs.lookup(account)
+	if acc == nil {
+		return nil, errors.New("no account " + account)
+	}
+	return b.s.SubscribeInternalInline(acc, subj, MsgHandler(cb))
+}
+
 func (b jsBroker) Unsubscribe(sub jetstream.Subscription) {
 	if is, ok := sub.(*InternalSub); ok {
 		b.s.UnsubscribeInternal(is)

@@ -86,9 +86,18 @@ func (q *ingestQueue) len() int {
 	return len(q.mu.q)
 }
 
-// enqueue is the subscription callback for the stream's subjects.
+// enqueue is the subscription callback for the stream's subjects. It may
+// run on the publisher's read loop (inline subscription), where hdr and
+// msg are borrowed: it copies them, in one allocation.
 func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
-	s.in.push(inMsg{subj: subj, reply: reply, hdr: hdr, msg: msg})
+	buf := make([]byte, len(hdr)+len(msg))
+	copy(buf, hdr)
+	copy(buf[len(hdr):], msg)
+	m := inMsg{subj: subj, reply: reply, msg: buf[len(hdr):]}
+	if len(hdr) > 0 {
+		m.hdr = buf[:len(hdr):len(hdr)]
+	}
+	s.in.push(m)
 }
 
 type outMsg struct {
@@ -106,6 +115,7 @@ func (s *stream) ingestLoop() {
 	for {
 		batch, ok := s.in.take(buf)
 		if !ok {
+			s.dropFastBatches()
 			return
 		}
 		out = out[:0]
@@ -159,6 +169,11 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 	}
 	cfg := s.config()
 	canRespond := m.reply != "" && !cfg.NoAck
+	if !m.internal {
+		if req, ok := parseFastReply(m.reply); ok {
+			return s.fastBatchMsg(m, req, out)
+		}
+	}
 	if !m.internal && hasHeader(m.hdr, hdrBatchID) {
 		return s.batchMsg(m, out, canRespond)
 	}

@@ -13,12 +13,14 @@ import (
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
-// APILevel is the JetStream API level sluice reports: 2 (TTLs and subject
-// delete markers are level 1; counters, atomic batches, schedules and
-// async persistence level 2). Fast batch publish (allow_batched, level 3
-// in jsm.go v0.5.1) is not built, so 3 is not claimed; nats-server v2.15.2
-// reports 5.
-const APILevel = 2
+// APILevel is the JetStream API level sluice reports: 3, the level
+// jsm.go v0.5.1 gives allow_batched (fast batch publish). Level 1 is TTLs
+// and subject delete markers; 2 counters, atomic batches, schedules and
+// async persistence. nats-server v2.15.2 reports 5: its level 4 adds
+// durable (consumer-backed) sourcing, AckFlowControl consumers and
+// consumer reset, which sluice does not have, so 4 is not claimed (and
+// natscli's `bench js pub fast`, which asks for 4, refuses to run).
+const APILevel = 3
 
 // MsgHandler receives a message of an internal subscription; the slices
 // belong to the handler.
@@ -42,6 +44,21 @@ type Broker interface {
 	ServerName() string
 }
 
+// InlineBroker is what a Broker may add: subscriptions whose callback
+// runs on the publisher's goroutine. The callback must be quick, must not
+// block and must copy hdr and msg to keep them.
+type InlineBroker interface {
+	SubscribeInline(account, subj string, cb MsgHandler) (Subscription, error)
+}
+
+// subscribeInline subscribes inline when the broker can, else as usual.
+func (js *JetStream) subscribeInline(account, subj string, cb MsgHandler) (Subscription, error) {
+	if ib, ok := js.b.(InlineBroker); ok {
+		return ib.SubscribeInline(account, subj, cb)
+	}
+	return js.b.Subscribe(account, subj, cb)
+}
+
 // Logger is the logging JetStream does.
 type Logger interface {
 	Noticef(format string, v ...any)
@@ -58,6 +75,7 @@ type JetStream struct {
 	apiq *apiQueue
 	// API counters, server-wide; accounts count their own too.
 	apiTotal, apiErrors, apiInflight atomic.Uint64
+	fastInflight                     atomic.Int64 // fast batches open, all streams
 	started                          time.Time
 
 	mu struct {
