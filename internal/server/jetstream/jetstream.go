@@ -76,6 +76,7 @@ type JetStream struct {
 	// API counters, server-wide; accounts count their own too.
 	apiTotal, apiErrors, apiInflight atomic.Uint64
 	fastInflight                     atomic.Int64 // fast batches open, all streams
+	apiDropWarn                      atomic.Int64 // unix ns of the last queue-limit warning
 	started                          time.Time
 
 	mu struct {

@@ -99,7 +99,7 @@ func (a *jsAccount) openStream(cfg api.StreamConfig, created time.Time) (*stream
 	st.RegisterRemoveCallback(s.onStoreRemove)
 	st.RegisterLostCallback(s.onLost)
 	s.dedupe.rebuild(st, cfg.Duplicates)
-	s.in = newIngestQueue()
+	s.in = newIngestQueue(a.js.cfg.MaxBufferedMsgs, a.js.cfg.MaxBufferedSize)
 	s.recoverSchedules()
 	go s.ingestLoop()
 	a.mu.Lock()
