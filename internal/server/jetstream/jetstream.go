@@ -79,10 +79,14 @@ type JetStream struct {
 	apiDropWarn                      atomic.Int64 // unix ns of the last queue-limit warning
 	started                          time.Time
 
+	// setMu serialises SetAccount (JWT updates arrive from any goroutine).
+	setMu sync.Mutex
+
 	mu struct {
 		sync.Mutex
 		accounts map[string]*jsAccount // JetStream-enabled accounts
 		subs     []Subscription        // $JS.API.> in every account
+		apiAccts map[string]bool       // accounts whose API is subscribed
 		stopped  bool
 	}
 	usage struct {
@@ -97,6 +101,7 @@ func New(cfg Config, b Broker, log Logger) (*JetStream, error) {
 	}
 	js := &JetStream{cfg: cfg.resolved(), b: b, log: log}
 	js.mu.accounts = map[string]*jsAccount{}
+	js.mu.apiAccts = map[string]bool{}
 	return js, nil
 }
 
@@ -159,6 +164,13 @@ func (js *JetStream) limitsFor(name string) *AccountLimits {
 }
 
 func (js *JetStream) subscribeAPI(account string) error {
+	js.mu.Lock()
+	done := js.mu.apiAccts[account] || js.mu.stopped
+	js.mu.apiAccts[account] = true
+	js.mu.Unlock()
+	if done {
+		return nil
+	}
 	// Only the API families built: DIRECT.GET belongs to each stream that
 	// allows it, so a get on any other stream finds no responders, as in
 	// nats-server.
@@ -278,10 +290,8 @@ func (js *JetStream) Reload(cfg Config) bool {
 		if l == nil {
 			continue
 		}
-		if a := js.account(name); a != nil {
-			a.limits.Store(l)
-		} else if js.b.SystemAccount() != name {
-			if _, err := js.enableAccount(name, l); err != nil {
+		if js.b.SystemAccount() != name {
+			if err := js.SetAccount(name, l); err != nil {
 				js.log.Errorf("JetStream: enabling account %q at reload: %v", name, err)
 			}
 		}
