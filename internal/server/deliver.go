@@ -135,6 +135,17 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		if c.trace != nil && c.trace.Only {
 			return false // internal services do not take part in traces yet
 		}
+		if sub.inline && c.nc != nil {
+			// A client's read loop: answer here. Internal publishers
+			// (c.nc == nil) hold the internal publish lock, so their
+			// messages take the queue.
+			var hdr []byte
+			if hdrLen > 0 {
+				hdr = msg[:hdrLen:hdrLen]
+			}
+			sub.icb(string(subj), string(reply), hdr, msg[hdrLen:])
+			return true
+		}
 		return c.srv.intq.push(sub, subj, reply, hdrLen, msg)
 	}
 	if sub.fwd != nil {

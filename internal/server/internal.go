@@ -21,18 +21,31 @@ type InternalSub struct{ sub *subscription }
 // acc. Callbacks run on the server's internal queue goroutine, never on a
 // publisher's read loop, so a slow callback cannot stall a client.
 func (s *Server) SubscribeInternal(acc *Account, subj, queue string, cb MsgHandler) (*InternalSub, error) {
+	return s.subscribeInternal(acc, subj, queue, cb, false)
+}
+
+func (s *Server) subscribeInternal(acc *Account, subj, queue string, cb MsgHandler, inline bool) (*InternalSub, error) {
 	if acc == nil || cb == nil {
 		return nil, errors.New("internal subscribe: account and callback are required")
 	}
 	if !subject.ValidSubject(subj) {
 		return nil, subject.ErrInvalidSubject
 	}
-	sub := &subscription{acc: acc, subject: subj, queue: queue, icb: cb}
+	sub := &subscription{acc: acc, subject: subj, queue: queue, icb: cb, inline: inline}
 	if err := acc.sl.Insert(subj, queue, sub); err != nil {
 		return nil, err
 	}
 	s.routeInterest(sub, 1)
 	return &InternalSub{sub: sub}, nil
+}
+
+// SubscribeInternalInline is SubscribeInternal for a callback that is
+// quick and never blocks (JetStream's direct get): a client's publish
+// calls it on the client's read loop, saving the hop through the internal
+// queue. hdr and msg are borrowed for the call: a callback that keeps them
+// copies them. It may run once more after UnsubscribeInternal.
+func (s *Server) SubscribeInternalInline(acc *Account, subj string, cb MsgHandler) (*InternalSub, error) {
+	return s.subscribeInternal(acc, subj, "", cb, true)
 }
 
 // UnsubscribeInternal removes an internal subscription; callbacks already

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/sluicehq/sluice/internal/server/jetstream"
+	opjwt "github.com/sluicehq/sluice/internal/server/jwt"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
@@ -16,6 +17,16 @@ func (b jsBroker) Subscribe(account, subj string, cb jetstream.MsgHandler) (jets
 		return nil, errors.New("no account " + account)
 	}
 	return b.s.SubscribeInternal(acc, subj, "", MsgHandler(cb))
+}
+
+// SubscribeInline is Subscribe for quick callbacks that may run on a
+// publishing client's read loop (direct get).
+func (b jsBroker) SubscribeInline(account, subj string, cb jetstream.MsgHandler) (jetstream.Subscription, error) {
+	acc := b.s.accs.lookup(account)
+	if acc == nil {
+		return nil, errors.New("no account " + account)
+	}
+	return b.s.SubscribeInternalInline(acc, subj, MsgHandler(cb))
 }
 
 func (b jsBroker) Unsubscribe(sub jetstream.Subscription) {
@@ -66,7 +77,39 @@ func (s *Server) startJetStream() error {
 	s.mu.info.JetStream = true
 	s.mu.info.Domain = js.Config().Domain
 	s.mu.Unlock()
+	s.jwtJetStreamAll()
 	return nil
+}
+
+// jwtJetStream puts an account JWT's JetStream limits in force (operator
+// mode): enabled, updated or disabled as the JWT says.
+func (s *Server) jwtJetStream(name string, l opjwt.Limits) {
+	js := s.js.Load()
+	if js == nil {
+		return
+	}
+	if err := js.SetAccount(name, jetstream.LimitsFromJWT(l.JetStreamEnabledFlag, l.JetStream, l.JetStreamTiered)); err != nil {
+		s.log.Errorf("Error configuring jetstream for account [%s]: %v", name, err)
+	}
+}
+
+// jwtJetStreamAll applies the JWT accounts installed before JetStream
+// started.
+func (s *Server) jwtJetStreamAll() {
+	if s.op == nil {
+		return
+	}
+	s.op.mu.Lock()
+	names := make([]string, 0, len(s.op.mu.accs))
+	for name := range s.op.mu.accs {
+		names = append(names, name)
+	}
+	s.op.mu.Unlock()
+	for _, name := range names {
+		if l, ok := s.AccountJWTLimits(name); ok {
+			s.jwtJetStream(name, l)
+		}
+	}
 }
 
 func (s *Server) stopJetStream() {

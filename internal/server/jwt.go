@@ -286,6 +286,7 @@ func (s *Server) relinkJWT() {
 		l := sp.Limits
 		s.SetAccountLimits(k, AccountLimits{MaxConnections: limit32(l.Conn), MaxSubscriptions: limit32(l.Subs),
 			MaxPayload: limit32(l.Payload), MaxLeafNodes: limit32(l.LeafConn)})
+		s.jwtJetStream(k, l)
 		acc.mappings.Store(nil)
 		if len(sp.Mappings) > 0 {
 			if set, err := subject.NewMappingSet(sp.Mappings); err != nil {

@@ -26,8 +26,10 @@ const DevVersion = "0.1.0-dev"
 // NATSCompat is the nats-server version sluice reports in INFO. Clients
 // switch features on it (nats.go needs 2.9.0 or later; natscli traces
 // messages only on 2.11 and later), so raise it only as the matching
-// features land.
-const NATSCompat = "2.11.0"
+// features land. 2.12 is the last nats-server release whose JetStream
+// API (level 2) sluice implements whole; sluice reports level 3 (fast
+// batch publish), which no release reported, and 2.14 means level 4.
+const NATSCompat = "2.12.0"
 
 // Info describes the running binary; `sluice version --json` prints it.
 // Fields are only ever added.

@@ -30,11 +30,70 @@ type jsAccount struct {
 	}
 }
 
+// SetAccount puts an account's JetStream setting in force at run time
+// (operator mode: an account JWT installed, updated or reloaded):
+// limits enables JetStream for the account, or replaces the limits of an
+// enabled one (streams already over them are kept, as in nats-server);
+// nil disables it, stopping its streams and keeping their data on disk.
+// Either way the account's $JS.API is subscribed, so an account without
+// JetStream is told so. The system account never gets JetStream.
+func (js *JetStream) SetAccount(name string, limits *AccountLimits) error {
+	js.setMu.Lock()
+	defer js.setMu.Unlock()
+	js.mu.Lock()
+	stopped := js.mu.stopped
+	js.mu.Unlock()
+	if stopped {
+		return errors.New("jetstream: stopped")
+	}
+	if err := js.subscribeAPI(name); err != nil {
+		return err
+	}
+	if name == js.b.SystemAccount() {
+		limits = nil
+	}
+	a := js.account(name)
+	switch {
+	case limits == nil && a != nil:
+		js.mu.Lock()
+		delete(js.mu.accounts, name)
+		js.mu.Unlock()
+		a.stop()
+		js.log.Noticef("JetStream disabled for account %q", name)
+	case limits != nil && a != nil:
+		a.limits.Store(normalizeLimits(limits))
+	case limits != nil:
+		if _, err := js.enableAccount(name, limits); err != nil {
+			return err
+		}
+		js.log.Noticef("JetStream enabled for account %q", name)
+	}
+	return nil
+}
+
+// normalizeLimits copies the R1 tier's consumer limits to the account
+// level when the account level leaves them open: a single server only has
+// R1 streams, and consumers read the account level.
+func normalizeLimits(l *AccountLimits) *AccountLimits {
+	r1, ok := l.Tiers["R1"]
+	if !ok {
+		return l
+	}
+	out := *l
+	if out.MaxAckPending <= 0 {
+		out.MaxAckPending = r1.MaxAckPending
+	}
+	if out.MaxConsumers <= 0 {
+		out.MaxConsumers = r1.MaxConsumers
+	}
+	return &out
+}
+
 // enableAccount turns JetStream on for an account and opens the file
 // streams it has on disk.
 func (js *JetStream) enableAccount(name string, limits *AccountLimits) (*jsAccount, error) {
 	a := &jsAccount{js: js, name: name, dir: filepath.Join(js.cfg.StoreDir, name, "streams")}
-	a.limits.Store(limits)
+	a.limits.Store(normalizeLimits(limits))
 	a.mu.streams = map[string]*stream{}
 	js.mu.Lock()
 	js.mu.accounts[name] = a

@@ -28,7 +28,16 @@ func (js *JetStream) audit(r *apiReq, response []byte) {
 	js.publishEvent(r.account, "$JS.EVENT.ADVISORY.API", ev)
 }
 
+// interestBroker is what a Broker may add to skip advisories nobody
+// listens to (as nats-server does).
+type interestBroker interface {
+	HasInterest(account, subj string) bool
+}
+
 func (js *JetStream) publishEvent(account, subj string, ev any) {
+	if ib, ok := js.b.(interestBroker); ok && !ib.HasInterest(account, subj) {
+		return
+	}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -37,21 +38,27 @@ func newAPIQueue(js *JetStream, limit int) *apiQueue {
 	return q
 }
 
-// push queues r; false when the queue is full (the request is dropped,
-// as nats-server drops requests over request_queue_limit).
-func (q *apiQueue) push(r apiReq) bool {
+// push queues r. As in nats-server, a queue that reaches
+// request_queue_limit is emptied: every pending request is dropped and
+// the count returned (0 when nothing was dropped).
+func (q *apiQueue) push(r apiReq) (dropped int) {
 	q.mu.Lock()
-	if q.mu.stopped || len(q.mu.q) >= q.limit {
+	if q.mu.stopped {
 		q.mu.Unlock()
-		return false
+		return 0
 	}
 	q.mu.q = append(q.mu.q, r)
+	if len(q.mu.q) >= q.limit {
+		dropped = len(q.mu.q)
+		clear(q.mu.q)
+		q.mu.q = q.mu.q[:0]
+	}
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return true
+	return dropped
 }
 
 func (q *apiQueue) run() {
@@ -99,8 +106,24 @@ func (js *JetStream) apiRequest(account, subj, reply string, hdr, msg []byte) {
 			return
 		}
 	}
-	if !js.apiq.push(apiReq{account: account, subj: subj, reply: reply, hdr: hdr, msg: msg}) {
-		js.log.Warnf("JetStream API queue limit reached, dropping request on %q", subj)
+	if n := js.apiq.push(apiReq{account: account, subj: subj, reply: reply, hdr: hdr, msg: msg}); n > 0 {
+		js.apiLimitReached(n)
+	}
+}
+
+// apiLimitReached reports requests dropped at request_queue_limit: a
+// warning (at most once a second) and, as nats-server, an advisory in the
+// system account.
+func (js *JetStream) apiLimitReached(dropped int) {
+	now := time.Now().UnixNano()
+	if last := js.apiDropWarn.Load(); now-last > int64(time.Second) && js.apiDropWarn.CompareAndSwap(last, now) {
+		js.log.Warnf("JetStream API queue limit reached, dropping %d requests", dropped)
+	}
+	if sys := js.b.SystemAccount(); sys != "" {
+		js.publishEvent(sys, api.JSAdvisoryAPILimitReached, api.JSAPILimitReachedAdvisory{
+			TypedEvent: api.TypedEvent{Type: api.JSAPILimitReachedAdvisoryType, ID: eventID(), Time: time.Now().UTC()},
+			Server:     js.b.ServerName(), Domain: js.cfg.Domain, Dropped: int64(dropped),
+		})
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/store"
@@ -25,32 +27,71 @@ type inMsg struct {
 }
 
 // ingestQueue holds publishes between the subscription callback and the
-// stream's ingest goroutine. Unbounded: the publisher is never blocked;
-// memory is bounded by the server's per-connection limits upstream.
+// stream's ingest goroutine. Like nats-server's, it is bounded
+// (max_buffered_msgs and max_buffered_size of the jetstream block, 100,000
+// messages and 128 MiB by default): a publish beyond that is dropped and
+// answered 429. The server's internal messages are never refused.
 type ingestQueue struct {
-	wake chan struct{}
-	mu   struct {
+	wake             chan struct{}
+	maxMsgs, maxSize int
+	lastWarn         atomic.Int64 // unix nanoseconds of the last drop warning
+	mu               struct {
 		sync.Mutex
 		q      []inMsg
+		size   int // bytes of subject, reply, header and payload queued
 		closed bool
 	}
 }
 
-func newIngestQueue() *ingestQueue { return &ingestQueue{wake: make(chan struct{}, 1)} }
+// Ingest queue bounds, as nats-server's defaults.
+const (
+	defaultMaxBufferedMsgs = 100_000
+	defaultMaxBufferedSize = 128 << 20
+)
 
-func (q *ingestQueue) push(m inMsg) bool {
+func newIngestQueue(maxMsgs int, maxSize int64) *ingestQueue {
+	// 0 is the default; a negative bound is no bound, as in nats-server.
+	switch {
+	case maxMsgs == 0:
+		maxMsgs = defaultMaxBufferedMsgs
+	case maxMsgs < 0:
+		maxMsgs = math.MaxInt
+	}
+	switch {
+	case maxSize == 0:
+		maxSize = defaultMaxBufferedSize
+	case maxSize < 0:
+		maxSize = math.MaxInt
+	}
+	return &ingestQueue{wake: make(chan struct{}, 1), maxMsgs: maxMsgs, maxSize: int(maxSize)}
+}
+
+func inMsgSize(m *inMsg) int { return len(m.subj) + len(m.reply) + len(m.hdr) + len(m.msg) }
+
+// errQueueFull is a publish refused because the ingest queue is full.
+var errQueueFull = errors.New("ingest queue full")
+
+// push queues m; false once closed. A client publish (not internal) that
+// would pass the bounds is refused with errQueueFull.
+func (q *ingestQueue) push(m inMsg) (bool, error) {
+	sz := inMsgSize(&m)
 	q.mu.Lock()
 	if q.mu.closed {
 		q.mu.Unlock()
-		return false
+		return false, nil
+	}
+	if !m.internal && (len(q.mu.q) >= q.maxMsgs || q.mu.size+sz > q.maxSize) {
+		q.mu.Unlock()
+		return false, errQueueFull
 	}
 	q.mu.q = append(q.mu.q, m)
+	q.mu.size += sz
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return true
+	return true, nil
 }
 
 // take waits for messages and swaps them out; false once closed and empty.
@@ -60,6 +101,7 @@ func (q *ingestQueue) take(buf []inMsg) ([]inMsg, bool) {
 		if len(q.mu.q) > 0 {
 			out := q.mu.q
 			q.mu.q = buf[:0]
+			q.mu.size = 0
 			q.mu.Unlock()
 			return out, true
 		}
@@ -105,9 +147,33 @@ func (q *ingestQueue) len() int {
 	return len(q.mu.q)
 }
 
-// enqueue is the subscription callback for the stream's subjects.
+// enqueue is the subscription callback for the stream's subjects. It may
+// run on the publisher's read loop (inline subscription), where hdr and
+// msg are borrowed: it copies them, in one allocation.
 func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
-	s.in.push(inMsg{subj: subj, reply: reply, hdr: hdr, msg: msg})
+	buf := make([]byte, len(hdr)+len(msg))
+	copy(buf, hdr)
+	copy(buf[len(hdr):], msg)
+	m := inMsg{subj: subj, reply: reply, msg: buf[len(hdr):]}
+	if len(hdr) > 0 {
+		m.hdr = buf[:len(hdr):len(hdr)]
+	}
+	if _, err := s.in.push(m); err != nil {
+		s.dropped(reply, err)
+	}
+}
+
+// dropped answers a publish the ingest queue refused, as nats-server
+// does: a 429 status with a too-many-requests pub ack, and a warning at
+// most once a second.
+func (s *stream) dropped(reply string, err error) {
+	now := time.Now().UnixNano()
+	if last := s.in.lastWarn.Load(); now-last > int64(time.Second) && s.in.lastWarn.CompareAndSwap(last, now) {
+		s.js.log.Warnf("Dropping messages due to excessive stream ingest rate on '%s' > '%s': %v", s.acc.name, s.name, err)
+	}
+	if reply != "" {
+		s.js.b.Publish(s.acc.name, reply, "", []byte("NATS/1.0 429 Too Many Requests\r\n\r\n"), errorAck(s.name, api.JSStreamTooManyRequests))
+	}
 }
 
 type outMsg struct {
@@ -135,6 +201,7 @@ func (s *stream) ingestLoop() {
 	for {
 		batch, ok := s.in.take(buf)
 		if !ok {
+			s.dropFastBatches()
 			return
 		}
 		out = out[:0]
@@ -225,6 +292,11 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 	}
 	cfg := s.config()
 	canRespond := m.reply != "" && !cfg.NoAck
+	if !m.internal {
+		if req, ok := parseFastReply(m.reply); ok {
+			return s.fastBatchMsg(m, req, out)
+		}
+	}
 	if !m.internal && hasHeader(m.hdr, hdrBatchID) {
 		return s.batchMsg(m, out, canRespond)
 	}

@@ -13,12 +13,14 @@ import (
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
-// APILevel is the JetStream API level sluice reports: 2 (TTLs and subject
-// delete markers are level 1; counters, atomic batches, schedules and
-// async persistence level 2). Fast batch publish (allow_batched, level 3
-// in jsm.go v0.5.1) is not built, so 3 is not claimed; nats-server v2.15.2
-// reports 5.
-const APILevel = 2
+// APILevel is the JetStream API level sluice reports: 3, the level
+// jsm.go v0.5.1 gives allow_batched (fast batch publish). Level 1 is TTLs
+// and subject delete markers; 2 counters, atomic batches, schedules and
+// async persistence. nats-server v2.15.2 reports 5: its level 4 adds
+// durable (consumer-backed) sourcing, AckFlowControl consumers and
+// consumer reset, which sluice does not have, so 4 is not claimed (and
+// natscli's `bench js pub fast`, which asks for 4, refuses to run).
+const APILevel = 3
 
 // MsgHandler receives a message of an internal subscription; the slices
 // belong to the handler.
@@ -42,6 +44,21 @@ type Broker interface {
 	ServerName() string
 }
 
+// InlineBroker is what a Broker may add: subscriptions whose callback
+// runs on the publisher's goroutine. The callback must be quick, must not
+// block and must copy hdr and msg to keep them.
+type InlineBroker interface {
+	SubscribeInline(account, subj string, cb MsgHandler) (Subscription, error)
+}
+
+// subscribeInline subscribes inline when the broker can, else as usual.
+func (js *JetStream) subscribeInline(account, subj string, cb MsgHandler) (Subscription, error) {
+	if ib, ok := js.b.(InlineBroker); ok {
+		return ib.SubscribeInline(account, subj, cb)
+	}
+	return js.b.Subscribe(account, subj, cb)
+}
+
 // Logger is the logging JetStream does.
 type Logger interface {
 	Noticef(format string, v ...any)
@@ -58,12 +75,18 @@ type JetStream struct {
 	apiq *apiQueue
 	// API counters, server-wide; accounts count their own too.
 	apiTotal, apiErrors, apiInflight atomic.Uint64
+	fastInflight                     atomic.Int64 // fast batches open, all streams
+	apiDropWarn                      atomic.Int64 // unix ns of the last queue-limit warning
 	started                          time.Time
+
+	// setMu serialises SetAccount (JWT updates arrive from any goroutine).
+	setMu sync.Mutex
 
 	mu struct {
 		sync.Mutex
 		accounts map[string]*jsAccount // JetStream-enabled accounts
 		subs     []Subscription        // $JS.API.> in every account
+		apiAccts map[string]bool       // accounts whose API is subscribed
 		stopped  bool
 	}
 	usage struct {
@@ -79,6 +102,7 @@ func New(cfg Config, b Broker, log Logger) (*JetStream, error) {
 	}
 	js := &JetStream{cfg: cfg.resolved(), b: b, log: log}
 	js.mu.accounts = map[string]*jsAccount{}
+	js.mu.apiAccts = map[string]bool{}
 	return js, nil
 }
 
@@ -141,6 +165,13 @@ func (js *JetStream) limitsFor(name string) *AccountLimits {
 }
 
 func (js *JetStream) subscribeAPI(account string) error {
+	js.mu.Lock()
+	done := js.mu.apiAccts[account] || js.mu.stopped
+	js.mu.apiAccts[account] = true
+	js.mu.Unlock()
+	if done {
+		return nil
+	}
 	// Only the API families built: DIRECT.GET belongs to each stream that
 	// allows it, so a get on any other stream finds no responders, as in
 	// nats-server.
@@ -261,10 +292,8 @@ func (js *JetStream) Reload(cfg Config) bool {
 		if l == nil {
 			continue
 		}
-		if a := js.account(name); a != nil {
-			a.limits.Store(l)
-		} else if js.b.SystemAccount() != name {
-			if _, err := js.enableAccount(name, l); err != nil {
+		if js.b.SystemAccount() != name {
+			if err := js.SetAccount(name, l); err != nil {
 				js.log.Errorf("JetStream: enabling account %q at reload: %v", name, err)
 			}
 		}

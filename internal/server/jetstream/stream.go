@@ -47,7 +47,8 @@ type stream struct {
 	// Owned by the ingest goroutine.
 	dedupe     dedupeState
 	batches    map[string]*atomicBatch
-	sched      []scheduleEntry // stored schedules, soonest first
+	fast       map[string]*fastBatch // fast batches: see fastbatch.go
+	sched      []scheduleEntry       // stored schedules, soonest first
 	schedTimer *time.Timer
 	room       int64       // bytes the account may still store, -1 unlimited
 	cons       consumerSet // consumers hook: see consumers.go
@@ -109,7 +110,7 @@ func (a *jsAccount) openStreamStore(cfg api.StreamConfig, created time.Time, st 
 	st.RegisterRemoveCallback(s.onStoreRemove)
 	st.RegisterLostCallback(s.onLost)
 	s.dedupe.rebuild(st, cfg.Duplicates)
-	s.in = newIngestQueue()
+	s.in = newIngestQueue(a.js.cfg.MaxBufferedMsgs, a.js.cfg.MaxBufferedSize)
 	s.recoverSchedules()
 	go s.ingestLoop()
 	a.mu.Lock()
@@ -184,7 +185,7 @@ func (s *stream) subscribe() error {
 	cfg := s.config()
 	var subs, direct []Subscription
 	for _, subj := range cfg.Subjects {
-		sub, err := s.js.b.Subscribe(s.acc.name, subj, s.enqueue)
+		sub, err := s.js.subscribeInline(s.acc.name, subj, s.enqueue)
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", subj, err)
 		}
@@ -192,7 +193,7 @@ func (s *stream) subscribe() error {
 	}
 	if cfg.AllowDirect {
 		for _, subj := range []string{"$JS.API.DIRECT.GET." + s.name, "$JS.API.DIRECT.GET." + s.name + ".>"} {
-			sub, err := s.js.b.Subscribe(s.acc.name, subj, s.directGet)
+			sub, err := s.js.subscribeInline(s.acc.name, subj, s.directGet)
 			if err != nil {
 				return err
 			}

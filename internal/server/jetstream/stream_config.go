@@ -150,11 +150,6 @@ func (a *jsAccount) checkStreamConfig(in *api.StreamConfig) (api.StreamConfig, *
 			return api.StreamConfig{}, invalidConfig("async persist mode is not supported with atomic batch publish")
 		}
 	}
-	if cfg.AllowBatchPublish {
-		// Fast batch publish (API level 4 in nats-server) is not built:
-		// refuse the flag rather than store fast batches one by one.
-		return api.StreamConfig{}, invalidConfig("fast batch publish (allow_batched) is not supported yet")
-	}
 	if e := a.checkSourcesConfig(&cfg); e != nil {
 		return api.StreamConfig{}, e
 	}
