@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -20,6 +21,7 @@ type inMsg struct {
 	internal    bool // made by the server (delete markers): no checks
 	tick        bool // the schedule timer fired
 	ttl         int64
+	trace       *msgtrace.Hop // a traced message's step (nil-safe)
 }
 
 // ingestQueue holds publishes between the subscription callback and the
@@ -37,9 +39,11 @@ type ingestQueue struct {
 func newIngestQueue() *ingestQueue { return &ingestQueue{wake: make(chan struct{}, 1)} }
 
 func (q *ingestQueue) push(m inMsg) bool {
+	m.trace = msgtrace.Claim(m.subj)
 	q.mu.Lock()
 	if q.mu.closed {
 		q.mu.Unlock()
+		m.trace.Done()
 		return false
 	}
 	q.mu.q = append(q.mu.q, m)
@@ -115,6 +119,7 @@ func (s *stream) ingestLoop() {
 			var did bool
 			out, did = s.process(&batch[i], out)
 			stored = stored || did
+			batch[i].trace.Done()
 			batch[i] = inMsg{}
 		}
 		if stored {
@@ -163,6 +168,9 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 		return s.batchMsg(m, out, canRespond)
 	}
 	r, e := s.storeOne(m, false)
+	if m.trace.Result(e, r.dup > 0) {
+		return out, false // trace-only: checked, never acked
+	}
 	if e != nil {
 		if canRespond {
 			out = append(out, outMsg{subj: m.reply, msg: errorAck(s.name, e)})
@@ -330,6 +338,9 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 		total.Add(total, incr)
 		counterVal = total.String()
 		msg = fmt.Appendf(nil, `{"val":%q}`, counterVal)
+	}
+	if m.trace.SkipStore(subj) {
+		return result{}, nil // trace-only: checked, not stored
 	}
 	size := int64(len(subj) + len(hdr) + len(msg) + 16)
 	if !m.internal && s.room >= 0 {
