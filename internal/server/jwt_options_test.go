@@ -235,3 +235,40 @@ func TestAccountDataLimitAsReference(t *testing.T) {
 		}
 	})
 }
+
+// The connect event of a JWT login names its JWT, issuer, tags and the
+// account's name tag, as nats-server's does.
+func TestConnectEventJWTFieldsMatchReference(t *testing.T) {
+	op := newOperator(t)
+	a := op.account(t, "A", nil)
+	utok, ukp := a.user(t, "alice", func(uc *njwt.UserClaims) { uc.Tags.Add("team:red") })
+	systok, syskp := op.sys.user(t, "admin", nil)
+	bothFromConf(t, operatorConf(op, "", a), func(t *testing.T, tg opTarget) {
+		sys, err := nats.Connect(tg.url, creds(systok, syskp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sys.Close()
+		evs, _ := sys.SubscribeSync("$SYS.ACCOUNT." + a.pub + ".CONNECT")
+		sys.Flush()
+		nc, err := nats.Connect(tg.url, creds(utok, ukp), nats.Name("alice-app"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		m, err := evs.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			Client map[string]any `json:"client"`
+		}
+		json.Unmarshal(m.Data, &ev)
+		upub, _ := ukp.PublicKey()
+		c := ev.Client
+		got := fmt.Sprintf("user=%v jwt=%v issuer=%v tag=%v tags=%v", c["user"], c["jwt"] == utok, c["issuer_key"], c["name_tag"], c["tags"])
+		if want := fmt.Sprintf("user=%s jwt=true issuer=%s tag=A tags=[team:red]", upub, a.pub); got != want {
+			t.Errorf("connect event client:\n got %s\nwant %s", got, want)
+		}
+	})
+}
