@@ -79,7 +79,8 @@ func (s *Server) calloutAuthenticate(c *client, ci *api.ConnectInfo, connType st
 	if id.user == "" {
 		id.user = uc.Name
 	}
-	id.jwt = &jwtLogin{subs: uc.Limits.Subs, payload: uc.Limits.Payload, perms: opjwt.Permissions(uc.Permissions), userName: uc.Name, accName: res.Account}
+	id.jwt = &jwtLogin{subs: uc.Limits.Subs, payload: uc.Limits.Payload, perms: opjwt.Permissions(uc.Permissions), userName: uc.Name, accName: res.Account,
+		issuerKey: issuerKeyOf(uc, res.Account)}
 	if uc.Expires > 0 {
 		id.jwt.expires = time.Unix(uc.Expires, 0)
 	}
@@ -152,7 +153,7 @@ func (s *Server) jwtCallout(c *client, ci *api.ConnectInfo, connType string, acc
 	}
 	id := &identity{acc: tacc.Name, user: res.User.Subject, kind: "callout", perms: auth.Compile(u.Permissions)}
 	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload, calloutUser: res.User.Subject, calloutIat: res.User.IssuedAt,
-		perms: u.Permissions, userName: res.User.Name, accName: tja.claims.Name}
+		perms: u.Permissions, userName: res.User.Name, accName: tja.claims.Name, issuerKey: issuerKeyOf(res.User, tacc.Name)}
 	return id, nil
 }
 

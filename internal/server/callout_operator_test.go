@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/testutil"
 )
 
@@ -98,4 +99,69 @@ func TestAuthCalloutOperatorMode(t *testing.T) {
 			waitErr(t, ch, "authentication revoked")
 		})
 	}
+}
+
+// default_sentinel in front of an operator mode callout: a client that
+// sends only a token logs in as the sentinel, the service decides and
+// places it in APP (the way nats-server's docs pair the two).
+func TestDefaultSentinelWithCallout(t *testing.T) {
+	op := newOperator(t)
+	app := op.account(t, "APP", nil)
+	svcKP, _ := nkeys.CreateUser()
+	svcPub, _ := svcKP.PublicKey()
+	authAcc := op.account(t, "AUTH", func(ac *njwt.AccountClaims) {
+		ac.Authorization.AuthUsers.Add(svcPub)
+		ac.Authorization.AllowedAccounts.Add(app.pub)
+	})
+	sentinel, _ := authAcc.user(t, "sentinel", func(uc *njwt.UserClaims) {
+		uc.BearerToken = true
+		uc.Pub.Deny.Add(">")
+		uc.Sub.Deny.Add(">")
+	})
+	s := runOperator(t, op, func(o *server.Options) { o.DefaultSentinel = sentinel }, app, authAcc)
+	svcJWT, _ := njwt.NewUserClaims(svcPub).Encode(authAcc.kp)
+	svc := testutil.Connect(t, s, creds(svcJWT, svcKP))
+	svc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
+		req, err := njwt.DecodeAuthorizationRequestClaims(string(m.Data))
+		if err != nil {
+			t.Errorf("service: %v", err)
+			return
+		}
+		resp := njwt.NewAuthorizationResponseClaims(req.UserNkey)
+		resp.Audience = req.Server.ID
+		if req.ConnectOptions.Token != "letmein" || req.ConnectOptions.JWT != sentinel {
+			resp.Error = "bad token"
+		} else {
+			resp.Jwt, _ = njwt.NewUserClaims(req.UserNkey).Encode(app.kp)
+		}
+		tok, _ := resp.Encode(authAcc.kp)
+		m.Respond([]byte(tok))
+	})
+	svc.Flush()
+	nc := testutil.Connect(t, s, nats.Token("letmein"))
+	at, ak := app.user(t, "watcher", nil)
+	watcher := testutil.Connect(t, s, creds(at, ak))
+	sub, _ := watcher.SubscribeSync("app.x")
+	watcher.Flush()
+	nc.Publish("app.x", []byte("hi"))
+	if _, err := sub.NextMsg(2 * time.Second); err != nil {
+		t.Fatalf("sentinel login not placed in APP: %v", err)
+	}
+	refused(t, s, nats.Token("wrong"))
+}
+
+// A sentinel that is not a bearer JWT (a scoped user) has no key to sign
+// the nonce with: without a callout behind it nobody logs in with it.
+func TestScopedSentinelWithoutCalloutRefused(t *testing.T) {
+	op := newOperator(t)
+	skp, _ := nkeys.CreateAccount()
+	spub, _ := skp.PublicKey()
+	a := op.account(t, "A", func(ac *njwt.AccountClaims) {
+		us := njwt.NewUserScope()
+		us.Key = spub
+		ac.SigningKeys.AddScopedSigner(us)
+	})
+	sentinel, _ := a.userSignedBy(t, skp, "sentinel", func(uc *njwt.UserClaims) { uc.UserPermissionLimits = njwt.UserPermissionLimits{} })
+	s := runOperator(t, op, func(o *server.Options) { o.DefaultSentinel = sentinel }, a)
+	refused(t, s)
 }

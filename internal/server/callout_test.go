@@ -48,6 +48,8 @@ type calloutService struct {
 	issuer nkeys.KeyPair
 	xkey   nkeys.KeyPair // nil: plain
 	calls  atomic.Int32
+	// refuseAll makes the service refuse every login from then on.
+	refuseAll atomic.Bool
 	// answer decides: "" refuses; otherwise the account to place into.
 	answer func(req *njwt.AuthorizationRequestClaims) (string, error)
 	mangle func(*njwt.AuthorizationResponseClaims)
@@ -76,6 +78,9 @@ func (cs *calloutService) serve(t testing.TB, nc *nats.Conn) {
 		resp := njwt.NewAuthorizationResponseClaims(req.UserNkey)
 		resp.Audience = req.Server.ID
 		acc, err := cs.answer(req)
+		if cs.refuseAll.Load() {
+			err = errString("refused")
+		}
 		if err != nil {
 			resp.Error = err.Error()
 		} else {

@@ -121,6 +121,9 @@ type configReader struct {
 	// positions of keys checked together after the pass
 	userKeyPos, tokenPos, usersPos conf.Pos
 	userPos                        map[string]conf.Pos // user or nkey -> its entry
+
+	// tlsClient reads tls {} blocks for dialing out: no certificate needed.
+	tlsClient bool
 }
 
 func (r *configReader) warnf(p conf.Pos, format string, a ...any) {

@@ -17,6 +17,55 @@ func addOperatorKeys(m map[string]keyHandler) {
 	alias(m, readTrustedKeys, "trusted", "trusted_keys")
 	alias(m, readResolver, "resolver", "account_resolver", "accounts_resolver")
 	m["resolver_preload"] = readResolverPreload
+	m["resolver_tls"] = readResolverTLS
+	m["resolver_pinned_accounts"] = readPinnedAccounts
+	m["default_sentinel"] = readDefaultSentinel
+}
+
+// readResolverTLS reads the tls {} block the URL resolver dials the
+// account server with: a client context, so the certificate is optional
+// and the CAs verify the server.
+func readResolverTLS(r *configReader, key string, it *conf.Item) {
+	if _, ok := r.block(key, it); !ok {
+		return
+	}
+	sub := &configReader{opts: &Options{}, strict: r.strict, tlsClient: true}
+	readTLS(sub, key, it)
+	r.warns = append(r.warns, sub.warns...)
+	r.errs = append(r.errs, sub.errs...)
+	if len(sub.errs) == 0 {
+		r.opts.ResolverTLS = sub.opts.TLSConfig
+	}
+}
+
+// readPinnedAccounts reads resolver_pinned_accounts: one account key or
+// a list; only users of these accounts (and the system account's) log in.
+func readPinnedAccounts(r *configReader, key string, it *conf.Item) {
+	switch v := it.Value.(type) {
+	case string:
+		r.opts.ResolverPinnedAccounts = []string{v}
+	case []any:
+		r.opts.ResolverPinnedAccounts = []string{}
+		for _, el := range v {
+			e := asItem(el)
+			s, ok := e.Value.(string)
+			if !ok {
+				r.errorf(e.Pos, "error parsing resolver_pinned_accounts: unsupported type in array %s", typeName(e.Value))
+				continue
+			}
+			r.opts.ResolverPinnedAccounts = append(r.opts.ResolverPinnedAccounts, s)
+		}
+	default:
+		r.errorf(it.Pos, "error parsing resolver_pinned_accounts: unsupported type %s", typeName(it.Value))
+	}
+}
+
+// readDefaultSentinel reads the user JWT that stands in for clients
+// sending none (checked with the other operator options).
+func readDefaultSentinel(r *configReader, key string, it *conf.Item) {
+	if s, ok := r.str(key, it); ok {
+		r.opts.DefaultSentinel = strings.TrimSpace(s)
+	}
 }
 
 func readOperators(r *configReader, key string, it *conf.Item) {

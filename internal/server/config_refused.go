@@ -17,9 +17,6 @@ import (
 // its handler is registered (top-level handlers are looked up before this
 // list) and its entries here are deleted.
 var refusedKeys = map[string]string{
-	// operator mode (built in jwt.go) still lacks these
-	"resolver_tls": "operator mode", "resolver_pinned_accounts": "operator mode",
-	"default_sentinel":             "operator mode",
 	"authorization.proxy_required": "trusted proxies",
 	// listeners with their own authorization blocks
 	"mqtt":    "MQTT",

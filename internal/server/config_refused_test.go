@@ -11,10 +11,6 @@ import (
 // to load, strict or lenient, rather than being ignored with a warning.
 func TestConfigRefusesUnbuiltSecurityFeatures(t *testing.T) {
 	cases := []struct{ text, want string }{
-		// Operator mode and auth callout are built (jwt.go, callout.go);
-		// the parts of them not built yet still refuse.
-		{"resolver_tls { cert_file: x }\n", `'resolver_tls' is not supported yet (operator mode)`},
-		{"default_sentinel: abc\n", `'default_sentinel' is not supported yet (operator mode)`},
 		{"authorization {\n  proxy_required: true\n}\n", `'proxy_required' is not supported yet`},
 		{"gateway { port: 7222 }\n", `'gateway' is not supported yet (gateways)`},
 		{"leafnodes { port: 7422 }\n", `'leafnodes' is not supported yet (leafnodes)`},

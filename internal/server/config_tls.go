@@ -110,6 +110,7 @@ func readTLS(r *configReader, key string, it *conf.Item) {
 	if len(r.errs) > failed {
 		return // files are not worth reading for a block already wrong
 	}
+	set.Client = r.tlsClient
 	cfg, err := tlsconf.Build(set)
 	if err != nil {
 		p := it.KeyPos

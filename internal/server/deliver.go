@@ -132,6 +132,9 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrLe
 // whether it was taken.
 func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
 	if sub.icb != nil {
+		if c.trace != nil && c.traceIntoStream(sub, subj, reply, hdrLen, msg) {
+			return true
+		}
 		if c.trace != nil && c.trace.Only {
 			return false // internal services do not take part in traces yet
 		}

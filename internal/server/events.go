@@ -137,11 +137,20 @@ func (c *client) clientInfo() api.ClientInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	start := c.start.UTC()
-	return api.ClientInfo{
+	ci := api.ClientInfo{
 		Start: &start, Host: c.host, ID: c.cid, Account: c.acc.Name, User: c.mu.user,
-		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version, NameTag: c.acc.Name,
+		Name: c.mu.name, Lang: c.mu.lang, Version: c.mu.version,
 		RTT: time.Duration(c.rtt.Load()), Kind: "Client", ClientType: c.clientType(),
 	}
+	// As nats-server: the JWT the client logged in with (even a bearer
+	// one), its issuer and tags, and the account's name tag.
+	var conn api.ConnInfo
+	c.jwtInfoLocked(&conn)
+	if jl := c.mu.jwt; jl != nil && jl.userKey != "" {
+		conn.JWT = c.mu.creds.JWT
+	}
+	ci.Jwt, ci.IssuerKey, ci.Tags, ci.NameTag = conn.JWT, conn.IssuerKey, conn.Tags, c.accNameTagLocked()
+	return ci
 }
 
 func (s *Server) connectEvent(c *client) {

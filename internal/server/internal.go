@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -122,8 +123,12 @@ func newInternalQueue(log Logger) *internalQueue {
 
 // push copies the message and queues it for sub's callback.
 func (q *internalQueue) push(sub *subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
-	m := internalMsg{sub: sub, subj: string(subj), reply: string(reply)}
-	buf := append([]byte(nil), msg...)
+	return q.pushOwned(sub, string(subj), reply, hdrLen, append([]byte(nil), msg...))
+}
+
+// pushOwned is push for a message buffer the queue may keep.
+func (q *internalQueue) pushOwned(sub *subscription, subj string, reply []byte, hdrLen int, buf []byte) bool {
+	m := internalMsg{sub: sub, subj: subj, reply: string(reply)}
 	if hdrLen > 0 {
 		m.hdr = buf[:hdrLen:hdrLen]
 	}
@@ -166,6 +171,8 @@ func (q *internalQueue) run() {
 			if !closed {
 				q.call(m)
 			}
+			// A traced message's stream went away before taking it.
+			msgtrace.Unclaimed(m.subj, "stream closed")
 			batch[i] = internalMsg{}
 		}
 		q.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	njwt "github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/callout"
@@ -51,6 +52,11 @@ type operatorMode struct {
 	checkers sync.Map // user JWT + account JWT signatures -> *auth.Checker
 	callers  sync.Map // account JWT signature -> *callout.Caller
 	nChecked atomic.Int32
+	// pinned is resolver_pinned_accounts plus the system account; nil
+	// lets every account in. pinnedFails counts the logins it refused.
+	pinned      map[string]bool
+	pinnedFails atomic.Uint64
+	sentinel    string // default_sentinel
 }
 
 // jwtAccount is an account known from a JWT.
@@ -71,6 +77,21 @@ type jwtLogin struct {
 	// For $SYS.REQ.USER.INFO: the permissions in force and the names.
 	perms             *auth.Permissions
 	userName, accName string
+	// For /connz?auth=1: the user's key (JWT logins only, not callouts),
+	// the key that issued it, its tags, and whether it is a bearer JWT
+	// (never shown).
+	userKey, issuerKey string
+	tags               []string
+	bearer             bool
+}
+
+// issuerKeyOf is the key nats-server reports as a user JWT's issuer: the
+// signing key when one was used, else the account.
+func issuerKeyOf(uc *njwt.UserClaims, acc string) string {
+	if uc.IssuerAccount != "" {
+		return uc.Issuer
+	}
+	return acc
 }
 
 func (o *Options) operatorMode() bool { return len(o.TrustedOperators) > 0 || len(o.TrustedKeys) > 0 }
@@ -96,11 +117,22 @@ func (s *Server) initOperator(o *Options) error {
 	if err != nil {
 		return err
 	}
-	res, err := o.AccountResolver.Open()
+	rc := *o.AccountResolver
+	rc.TLS = o.ResolverTLS
+	res, err := rc.Open()
 	if err != nil {
 		return fmt.Errorf("account resolver: %w", err)
 	}
-	m := &operatorMode{trust: trust, res: res}
+	m := &operatorMode{trust: trust, res: res, sentinel: o.DefaultSentinel}
+	if len(o.ResolverPinnedAccounts) > 0 {
+		m.pinned = map[string]bool{}
+		for _, k := range o.ResolverPinnedAccounts {
+			m.pinned[k] = true
+		}
+		if o.SystemAccount != "" {
+			m.pinned[o.SystemAccount] = true
+		}
+	}
 	m.mu.accs = map[string]*jwtAccount{}
 	m.claims = &opjwt.Claims{Trust: trust, Resolver: res, Apply: (*jwtApplier)(s), Log: s.log}
 	keys := make([]string, 0, len(o.ResolverPreload))
@@ -134,7 +166,20 @@ func (o *Options) validateOperator() error {
 		if o.AccountResolver != nil || len(o.ResolverPreload) > 0 {
 			return errors.New("resolver and resolver_preload need operator mode (operator or trusted_keys)")
 		}
+		if o.DefaultSentinel != "" {
+			return errors.New("default sentinel requires operators and accounts")
+		}
 		return nil
+	}
+	if o.DefaultSentinel != "" {
+		if err := opjwt.CheckSentinel(o.DefaultSentinel); err != nil {
+			return err
+		}
+	}
+	for _, k := range o.ResolverPinnedAccounts {
+		if !nkeys.IsValidPublicAccountKey(k) {
+			return fmt.Errorf("pinned account key %q is not a valid public account nkey", k)
+		}
 	}
 	var ops []*njwt.OperatorClaims
 	for _, tok := range o.TrustedOperators {
@@ -333,31 +378,62 @@ func (s *Server) jwtAccountConfigs() []*AccountConfig {
 // nonce, verified along the whole chain.
 func (s *Server) authenticateJWT(c *client, ci *api.ConnectInfo, connType string) (*identity, error) {
 	nonce, host := c.nonce, c.host
-	if ci.JWT == "" {
-		return nil, errors.New("user JWT required in operator mode")
-	}
-	uc, err := opjwt.DecodeUser(ci.JWT)
+	uc, sentinel, err := s.op.userJWT(ci)
 	if err != nil {
-		return nil, fmt.Errorf("user JWT: %w", err)
+		return nil, err
 	}
 	pub := opjwt.AccountOf(uc)
+	if s.op.pinned != nil && !s.op.pinned[pub] {
+		s.op.pinnedFails.Add(1)
+		return nil, fmt.Errorf("account %s of user %s not listed as operator pinned account", pub, uc.Subject)
+	}
 	acc, ja, err := s.jwtAccountFor(pub)
 	if err != nil {
 		return nil, fmt.Errorf("account %s of user %s: %w", pub, uc.Subject, err)
 	}
+	// A sentinel in front of a callout has no key to sign the nonce
+	// with: the service decides (nats-server calls it out regardless).
+	az := ja.claims.Authorization
+	delegated := az.IsEnabled() && !slices.Contains(az.AuthUsers, uc.Subject)
 	u, err := opjwt.VerifyUser(uc, ja.claims, &opjwt.Login{
 		JWT: ci.JWT, Sig: ci.Sig, Nonce: nonce, ConnType: connType, IP: net.ParseIP(host), Now: time.Now(),
+		Vouched: sentinel && delegated,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", uc.Subject, err)
 	}
-	if az := ja.claims.Authorization; az.IsEnabled() && !slices.Contains(az.AuthUsers, uc.Subject) {
+	if delegated {
 		// A sentinel of a callout account: the service decides.
 		return s.jwtCallout(c, ci, connType, acc, ja)
 	}
 	id := &identity{acc: acc.Name, user: uc.Subject, kind: "jwt", perms: s.op.checker(sigOf(ci.JWT)+"|"+sigOf(ja.tok), u.Permissions)}
-	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload, perms: u.Permissions, userName: uc.Name, accName: ja.claims.Name}
+	id.jwt = &jwtLogin{expires: u.Expires, subs: u.Subs, payload: u.Payload, perms: u.Permissions, userName: uc.Name, accName: ja.claims.Name,
+		userKey: uc.Subject, issuerKey: issuerKeyOf(uc, acc.Name), tags: uc.Tags, bearer: u.Claims.BearerToken}
 	return id, nil
+}
+
+// userJWT decodes the user JWT of a login: the client's, or the default
+// sentinel when the client sent none that decodes (as nats-server, which
+// then reports the sentinel as the client's JWT).
+func (m *operatorMode) userJWT(ci *api.ConnectInfo) (*njwt.UserClaims, bool, error) {
+	if ci.JWT != "" {
+		uc, err := opjwt.DecodeUser(ci.JWT)
+		if err == nil || m.sentinel == "" {
+			if err != nil {
+				return nil, false, fmt.Errorf("user JWT: %w", err)
+			}
+			return uc, false, nil
+		}
+	}
+	if m.sentinel == "" {
+		return nil, false, errors.New("user JWT required in operator mode")
+	}
+	uc, err := opjwt.DecodeUser(m.sentinel)
+	if err != nil {
+		return nil, false, fmt.Errorf("default sentinel: %w", err)
+	}
+	ci.JWT = m.sentinel
+	return uc, true, nil
 }
 
 // jwtUserInfo completes a user info answer for a JWT login, as
@@ -517,7 +593,7 @@ func (s *Server) recheckAccountClients(acc *Account, ac *njwt.AccountClaims) {
 			c.sendErrAndClose(errTextRevoked, reasonRevoked)
 			continue
 		}
-		s.reauthenticate(c)
+		s.reauthenticate(c, false)
 	}
 }
 

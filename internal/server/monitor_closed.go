@@ -12,11 +12,12 @@ import (
 // ended. subs, user, acc and certs are kept aside and put into the ConnInfo only
 // when a request asks for them.
 type closedConn struct {
-	info  api.ConnInfo
-	subs  []api.SubDetail
-	user  string
-	acc   string
-	certs []*api.TLSPeerCert
+	info   api.ConnInfo
+	subs   []api.SubDetail
+	user   string
+	acc    string
+	accTag string // the account's name tag, for auth=1
+	certs  []*api.TLSPeerCert
 }
 
 // closedRing keeps the last max_closed_clients closed connections, oldest
@@ -76,7 +77,13 @@ func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription)
 	cc := &closedConn{user: c.authUserLocked(), certs: c.peerCerts()}
 	c.fillConnInfoLocked(&cc.info, now)
 	if c.acc != nil && c.acc.Name != globalAccountName {
-		cc.acc = c.acc.Name
+		cc.acc, cc.accTag = c.acc.Name, c.accNameTagLocked()
+	}
+	// Shown with or without auth=1, as nats-server does for closed
+	// connections; the name tag is the user's until auth=1 says account.
+	c.jwtInfoLocked(&cc.info)
+	if jl := c.mu.jwt; jl != nil && jl.userKey != "" {
+		cc.info.NameTag = jl.userName
 	}
 	cc.info.NumSubs = uint32(len(subs))
 	cc.info.Stop = &now
@@ -93,4 +100,36 @@ func (s *Server) saveClosed(c *client, reason closeReason, subs []*subscription)
 
 // authUserLocked is the identity a connection authenticated with, as
 // /connz?auth=1 shows it: nkey, then user name; a token is never shown.
-func (c *client) authUserLocked() string { return authRawUser(&c.mu.creds) }
+// A JWT login is its user key, after an nkey or user name.
+func (c *client) authUserLocked() string {
+	if cr := &c.mu.creds; cr.Nkey == "" && cr.User == "" && c.mu.jwt != nil && c.mu.jwt.userKey != "" {
+		return c.mu.jwt.userKey
+	}
+	return authRawUser(&c.mu.creds)
+}
+
+// jwtInfoLocked sets the JWT fields of c's entry as nats-server does:
+// the user JWT unless it is a bearer one, the issuing key (for nkey
+// users, their account) and the user's tags.
+func (c *client) jwtInfoLocked(ci *api.ConnInfo) {
+	switch jl := c.mu.jwt; {
+	case jl != nil:
+		ci.IssuerKey, ci.Tags = jl.issuerKey, jl.tags
+		if jl.userKey != "" && !jl.bearer {
+			ci.JWT = c.mu.creds.JWT
+		}
+	case c.mu.creds.Nkey != "" && c.acc != nil:
+		ci.IssuerKey = c.acc.Name
+	}
+}
+
+// accNameTagLocked is the account's name tag: its JWT's name, or its name.
+func (c *client) accNameTagLocked() string {
+	if jl := c.mu.jwt; jl != nil && jl.accName != "" {
+		return jl.accName
+	}
+	if c.acc == nil {
+		return ""
+	}
+	return c.acc.Name
+}

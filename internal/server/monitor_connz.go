@@ -143,6 +143,8 @@ func (s *Server) openConnInfo(c *client, o *api.ConnzOptions, now time.Time) *ap
 			ci.Account = c.acc.Name
 		}
 		ci.TLSPeerCerts = c.peerCerts()
+		c.jwtInfoLocked(ci)
+		ci.NameTag = c.accNameTagLocked()
 	}
 	ping := c.rtt.Load() == 0 && c.mu.lang != "" && !c.mu.closed && c.rttStart.CompareAndSwap(0, time.Now().UnixNano())
 	if ping {
@@ -189,6 +191,9 @@ func closedConnInfo(cc *closedConn, o *api.ConnzOptions) *api.ConnInfo {
 	}
 	if o.Username {
 		ci.AuthorizedUser, ci.Account, ci.TLSPeerCerts = cc.user, cc.acc, cc.certs
+		if cc.acc != "" {
+			ci.NameTag = cc.accTag
+		}
 	}
 	return &ci
 }

@@ -85,6 +85,9 @@ func (s *Server) Varz() (*api.Varz, error) {
 	v.OutClientMsgs, v.OutClientBytes = v.OutMsgs, v.OutBytes
 	v.SlowConsumersStats = &api.SlowConsumersStats{Clients: uint64(v.SlowConsumers)}
 	v.StaleConnectionStats = &api.StaleConnectionStats{Clients: uint64(v.StaleConnections)}
+	if s.op != nil {
+		v.PinnedAccountFail = s.op.pinnedFails.Load()
+	}
 	if lim := debug.SetMemoryLimit(-1); lim < math.MaxInt64 {
 		v.MemLimit = lim
 	}

@@ -2,7 +2,9 @@ package server
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/sluicehq/sluice/internal/server/jetstream"
 	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/subject"
 )
@@ -59,6 +61,8 @@ func (c *client) startTrace(subj []byte, hdrLen int, msg []byte) (skip bool, _ i
 	name := c.mu.name
 	c.mu.Unlock()
 	c.trace = msgtrace.New(w, dest, msgtrace.KindClient, c.cid, name, c.acc.Name, string(subj), len(msg))
+	// A stream may finish after the publisher, on its own goroutine.
+	c.trace.SetSender(func(t *msgtrace.Trace) { c.sendTrace(t, false) })
 	return false, hdrLen, msg
 }
 
@@ -78,13 +82,46 @@ func (c *client) OversizeHPub(subj []byte, size int, hdr []byte) {
 	}
 }
 
-// finishTrace publishes the trace event in the tracer's account.
+// finishTrace publishes the trace event in the tracer's account, now or,
+// when a stream still works on the message, once it is done.
 func (c *client) finishTrace() {
 	t := c.trace
 	c.trace = nil
 	if t != nil {
-		c.sendTrace(t, false)
+		t.Finish()
 	}
+}
+
+// traceIntoStream hands a traced message to a stream's subscription,
+// recording the JetStream step the stream completes (nats-server's "js"
+// event), and reports whether sub was a stream's. A trace-only message
+// reaches the stream too: it runs the stream's checks and is not stored.
+// A stored copy has tracing disabled, so consumers do not trace it again.
+func (c *client) traceIntoStream(sub *subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+	js := c.srv.js.Load()
+	if js == nil {
+		return false
+	}
+	name, ok := js.TraceStream(sub.acc.Name, func(x jetstream.Subscription) bool {
+		is, ok := x.(*InternalSub)
+		return ok && is.sub == sub
+	})
+	if !ok {
+		return false
+	}
+	hop := c.trace.JetStreamHop(name)
+	var buf []byte
+	if c.trace.Only {
+		buf = append([]byte(nil), msg...)
+	} else {
+		hdrLen, buf = setHeader(hdrLen, msg, msgtrace.DestHeader, []byte(msgtrace.DestDisabled))
+	}
+	key := strings.Clone(string(subj)) // this message's own: the hand-off key
+	msgtrace.Hand(key, hop)
+	if !c.srv.intq.pushOwned(sub, key, reply, hdrLen, buf) {
+		msgtrace.Unclaimed(key, "stream closed")
+	}
+	return true
 }
 
 // sendTrace publishes t's event, at once or through the $SYS send queue.

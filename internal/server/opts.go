@@ -151,6 +151,13 @@ type Options struct {
 	TrustedKeys      []string
 	AccountResolver  *opjwt.ResolverConfig
 	ResolverPreload  map[string]string
+	// ResolverTLS is how the URL resolver dials an https account server.
+	ResolverTLS *tls.Config
+	// ResolverPinnedAccounts: when set, only users of these accounts
+	// (and of the system account) log in.
+	ResolverPinnedAccounts []string
+	// DefaultSentinel is the user JWT of clients that send none.
+	DefaultSentinel string
 	// AuthCallout delegates logins to a service (callout.go).
 	AuthCallout *callout.Config
 

@@ -194,13 +194,20 @@ func (c *client) userLabel() string {
 // reauthenticate re-checks a connected client after a reload: it is cut if
 // its credentials no longer hold or its account changed, otherwise it
 // gets its new permissions and loses subscriptions they no longer allow.
-func (s *Server) reauthenticate(c *client) {
+//
+// A login the callout service vouched for is asked about again only when
+// askCallout says the authorization options changed (as nats-server does
+// on such a reload), with the whole CONNECT the client sent.
+func (s *Server) reauthenticate(c *client, askCallout bool) {
 	c.mu.Lock()
 	creds := c.mu.creds
 	viaCallout := c.mu.callout
 	c.mu.Unlock()
 	if viaCallout {
-		return // the service vouched for this login; asking again is its call
+		if !askCallout {
+			return
+		}
+		creds = c.opts // written once before connected is set
 	}
 	id, err := c.authenticate(&creds, c.connType())
 	name := globalAccountName

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice/internal/server/websocket"
@@ -29,6 +30,14 @@ var reloadable = map[string]bool{
 	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "AllowNonTLS": true,
 	// Only its TLS may change: websocket.ReloadCheck refuses the rest.
 	"Websocket": true,
+	// The URL resolver dials with the new settings from then on.
+	"ResolverTLS": true,
+}
+
+// authOptions are the options whose change makes nats-server ask the
+// auth callout service again about every login it vouched for.
+var authOptions = map[string]bool{
+	"Username": true, "Password": true, "Authorization": true, "Users": true, "Nkeys": true, "Accounts": true,
 }
 
 // ReloadResult says what a reload did.
@@ -88,10 +97,14 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	s.mu.Unlock()
 
 	s.registerAccounts(&next)
+	askCallout := slices.ContainsFunc(res.Changed, func(f string) bool { return authOptions[f] })
 	for _, c := range clients {
 		if c.connected.Load() {
-			s.reauthenticate(c)
+			s.reauthenticate(c, askCallout)
 		}
+	}
+	if s.op != nil && slices.Contains(res.Changed, "ResolverTLS") {
+		s.op.res.SetTLS(next.ResolverTLS)
 	}
 	s.closeUnpinned(cur, &next, clients)
 	if next.MaxConn < cur.MaxConn || (next.MaxSubs > 0 && (cur.MaxSubs == 0 || next.MaxSubs < cur.MaxSubs)) {

@@ -52,6 +52,11 @@ func (c *client) requestInfo(detailed bool) *api.ClientInfo {
 	if detailed {
 		ci := c.clientInfo()
 		ci.NameTag = "" // events name the account there; requests the user's JWT name
+		c.mu.Lock()
+		if jl := c.mu.jwt; jl != nil && jl.userKey != "" {
+			ci.NameTag = jl.userName
+		}
+		c.mu.Unlock()
 		c.addServerInfo(&ci)
 		return &ci
 	}

@@ -44,6 +44,8 @@ type ClientInfo struct {
 	Server     string        `json:"server,omitempty"`
 	Cluster    string        `json:"cluster,omitempty"`
 	Stop       *time.Time    `json:"stop,omitempty"`
+	Jwt        string        `json:"jwt,omitempty"`
+	IssuerKey  string        `json:"issuer_key,omitempty"`
 	NameTag    string        `json:"name_tag,omitempty"`
 	Tags       []string      `json:"tags,omitempty"`
 	Kind       string        `json:"kind,omitempty"`

@@ -34,6 +34,7 @@ func main() {
 	msgs := flag.Int("msgs", 500000, "messages per run")
 	size := flag.Int("size", 128, "payload size")
 	idle := flag.Int("idle", 2000, "idle WebSocket connections for the memory figure (0: skip)")
+	only := flag.String("only", "", "run only this workload: publish, publish-deflate, pub->sub or pub->sub-deflate")
 	flag.Parse()
 
 	servers := []*proc{start("sluice", *sluice, "serve"), start("nats-server", *ref)}
@@ -54,6 +55,9 @@ func main() {
 			name string
 			fn   func(url string, comp bool, n int, p []byte) float64
 		}{{"publish", pubOnly}, {"pub->sub", pubSub}} {
+			if key := map[bool]string{false: w.name, true: w.name + "-deflate"}[comp]; *only != "" && *only != key {
+				continue
+			}
 			res := make([][]float64, len(servers))
 			cpu := make([]float64, len(servers))
 			for range *runs {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -24,6 +25,7 @@ type inMsg struct {
 	ttl         int64
 	src         *sourceInfo // from a mirror's or source's consumer (source.go)
 	gen         uint64
+	trace       *msgtrace.Hop // a traced message's step (nil-safe)
 }
 
 // ingestQueue holds publishes between the subscription callback and the
@@ -74,14 +76,17 @@ var errQueueFull = errors.New("ingest queue full")
 // push queues m; false once closed. A client publish (not internal) that
 // would pass the bounds is refused with errQueueFull.
 func (q *ingestQueue) push(m inMsg) (bool, error) {
+	m.trace = msgtrace.Claim(m.subj)
 	sz := inMsgSize(&m)
 	q.mu.Lock()
 	if q.mu.closed {
 		q.mu.Unlock()
+		m.trace.Done()
 		return false, nil
 	}
 	if !m.internal && (len(q.mu.q) >= q.maxMsgs || q.mu.size+sz > q.maxSize) {
 		q.mu.Unlock()
+		m.trace.Done()
 		return false, errQueueFull
 	}
 	q.mu.q = append(q.mu.q, m)
@@ -215,6 +220,7 @@ func (s *stream) ingestLoop() {
 				var did bool
 				out, did = s.process(&batch[i], out)
 				stored = stored || did
+				batch[i].trace.Done()
 				batch[i] = inMsg{}
 			}
 			// A burst of async publishes often reaches us in two reads
@@ -301,6 +307,9 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 		return s.batchMsg(m, out, canRespond)
 	}
 	r, e := s.storeOne(m, false)
+	if m.trace.Result(e, r.dup > 0) {
+		return out, false // trace-only: checked, never acked
+	}
 	if e != nil {
 		if canRespond {
 			out = append(out, outMsg{subj: m.reply, msg: errorAck(s.name, e)})
@@ -468,6 +477,9 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 		total.Add(total, incr)
 		counterVal = total.String()
 		msg = fmt.Appendf(nil, `{"val":%q}`, counterVal)
+	}
+	if m.trace.SkipStore(subj) {
+		return result{}, nil // trace-only: checked, not stored
 	}
 	size := int64(len(subj) + len(hdr) + len(msg) + 16)
 	if !m.internal && s.room >= 0 {

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"regexp"
@@ -15,6 +16,8 @@ type ResolverConfig struct {
 	Kind string // MEMORY, URL, FULL or CACHE
 	URL  string
 	Dir  DirConfig
+	// TLS is resolver_tls: how URL dials an https account server.
+	TLS *tls.Config
 }
 
 // Open makes the resolver the configuration describes.
@@ -23,7 +26,11 @@ func (rc *ResolverConfig) Open() (Resolver, error) {
 	case "MEMORY":
 		return NewMemory(), nil
 	case "URL":
-		return NewURL(rc.URL)
+		u, err := NewURL(rc.URL)
+		if err == nil && rc.TLS != nil {
+			u.SetTLS(rc.TLS)
+		}
+		return u, err
 	case "FULL", "CACHE":
 		return NewDir(rc.Dir)
 	}
@@ -171,4 +178,18 @@ func CheckPreload(pub, tok string) error {
 		return fmt.Errorf("preloaded JWT for %s is the JWT of account %s", pub, ac.Subject)
 	}
 	return nil
+}
+
+// CheckSentinel checks a default_sentinel JWT as nats-server does: a
+// bearer user JWT, or a scoped user (issuer_account set, no permissions
+// of its own) whose scope is checked at login.
+func CheckSentinel(tok string) error {
+	uc, err := njwt.DecodeUserClaims(tok)
+	if err != nil {
+		return errors.New("default sentinel JWT not valid")
+	}
+	if uc.BearerToken || (uc.IssuerAccount != "" && uc.HasEmptyPermissions()) {
+		return nil
+	}
+	return errors.New("default sentinel must be a bearer token")
 }

@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,8 @@ type Resolver interface {
 	Store(pub, tok string) (stored bool, err error)
 	// Kind is MEMORY, URL, FULL or CACHE.
 	Kind() string
+	// SetTLS changes how an account server is dialed (URL only).
+	SetTLS(cfg *tls.Config)
 	Close()
 }
 
@@ -53,8 +56,9 @@ func (r *Memory) Store(pub, tok string) (bool, error) {
 	return true, nil
 }
 
-func (r *Memory) Kind() string { return "MEMORY" }
-func (r *Memory) Close()       {}
+func (r *Memory) Kind() string       { return "MEMORY" }
+func (r *Memory) SetTLS(*tls.Config) {}
+func (r *Memory) Close()             {}
 
 // URL fetches account JWTs from an HTTP account server (GET <url><pub>),
 // keeping what it fetched so that a slow or absent server does not stall
@@ -94,7 +98,10 @@ func (r *URL) Fetch(pub string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resp, err := r.client.Do(req)
+	r.mu.Lock()
+	client := r.client
+	r.mu.Unlock()
+	resp, err := client.Do(req)
 	if err != nil {
 		if t, ok := r.cached(pub); ok {
 			return t, nil
@@ -139,4 +146,21 @@ func (r *URL) Store(pub, tok string) (bool, error) {
 }
 
 func (r *URL) Kind() string { return "URL" }
-func (r *URL) Close()       { r.client.CloseIdleConnections() }
+
+// SetTLS is resolver_tls: later fetches dial with cfg.
+func (r *URL) SetTLS(cfg *tls.Config) {
+	tr := &http.Transport{}
+	if cfg != nil {
+		tr.TLSClientConfig = cfg.Clone()
+	}
+	r.mu.Lock()
+	old := r.client
+	r.client = &http.Client{Transport: tr}
+	r.mu.Unlock()
+	old.CloseIdleConnections()
+}
+func (r *URL) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.client.CloseIdleConnections()
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -122,7 +123,8 @@ func Sample(sampling int) bool {
 }
 
 // Trace is one traced message's event, filled in as the server works.
-// It is used by one goroutine: the publisher's.
+// It is filled by the publisher's goroutine; a stream hop (jetstream.go)
+// completes its own step on the stream's goroutine.
 type Trace struct {
 	Dest string // where the event goes, in Account
 	Only bool
@@ -131,6 +133,10 @@ type Trace struct {
 	encoding string
 	ev       Event
 	ingress  *Ingress
+	// pending counts the parts still working on the message: the
+	// publisher and each stream hop. send publishes the event.
+	pending atomic.Int32
+	send    func(*Trace)
 }
 
 // New starts a trace with its ingress step.
@@ -142,6 +148,7 @@ func New(w Wanted, dest string, kind int, cid uint64, name, account, subj string
 	}
 	t.ev.Request = Request{Header: w.Headers, MsgSize: msgSize}
 	t.ev.Events = []any{in}
+	t.pending.Store(1)
 	return t
 }
 

@@ -25,6 +25,9 @@ type Settings struct {
 	MinVersion       uint16        // 0: TLS 1.2
 	CipherSuites     []uint16      // nil: DefaultCipherSuites
 	CurvePreferences []tls.CurveID // nil: DefaultCurves
+	// Client is a block for dialing out (resolver_tls): the certificate
+	// is optional and the CAs verify the server dialed.
+	Client bool
 }
 
 // Error is a Build failure together with the setting it comes from, so a
@@ -46,6 +49,7 @@ func fieldErr(field, format string, a ...any) error {
 // how renewed certificates are picked up.
 func Build(s Settings) (*tls.Config, error) {
 	switch {
+	case s.Client && s.CertFile == "" && s.KeyFile == "":
 	case s.CertFile == "" && s.KeyFile == "":
 		return nil, fieldErr("cert_file", "missing 'cert_file' and 'key_file' in TLS configuration")
 	case s.KeyFile == "":
@@ -71,23 +75,14 @@ func Build(s Settings) (*tls.Config, error) {
 		}
 		cfg.MinVersion = s.MinVersion
 	}
-	certPEM, err := os.ReadFile(s.CertFile)
-	if err != nil {
-		return nil, fieldErr("cert_file", "error reading certificate: %w", err)
+	if s.CertFile != "" {
+		cert, err := loadPair(s.CertFile, s.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
 	}
-	keyPEM, err := os.ReadFile(s.KeyFile)
-	if err != nil {
-		return nil, fieldErr("key_file", "error reading private key: %w", err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fieldErr("cert_file", "error parsing X509 certificate/key pair: %w", err)
-	}
-	if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-		return nil, fieldErr("cert_file", "error parsing certificate: %v", err)
-	}
-	cfg.Certificates = []tls.Certificate{cert}
-	if s.Verify || s.Map {
+	if (s.Verify || s.Map) && !s.Client {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	if s.CaFile != "" {
@@ -100,6 +95,28 @@ func Build(s Settings) (*tls.Config, error) {
 			return nil, fieldErr("ca_file", "failed to parse root ca certificate")
 		}
 		cfg.ClientCAs = pool
+		if s.Client {
+			cfg.RootCAs = pool
+		}
 	}
 	return cfg, nil
+}
+
+func loadPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, fieldErr("cert_file", "error reading certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, fieldErr("key_file", "error reading private key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fieldErr("cert_file", "error parsing X509 certificate/key pair: %w", err)
+	}
+	if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+		return tls.Certificate{}, fieldErr("cert_file", "error parsing certificate: %v", err)
+	}
+	return cert, nil
 }

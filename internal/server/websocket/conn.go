@@ -87,6 +87,9 @@ var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 func (c *Conn) Read(p []byte) (int, error) {
 	r := &c.rd
 	for {
+		if c.closed.Load() {
+			return 0, c.drain(p)
+		}
 		if r.err != nil {
 			return 0, r.err
 		}
@@ -115,6 +118,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 			var err error
 			n, err = c.raw.Read(p)
 			r.readErr = err
+			if c.closed.Load() {
+				return 0, c.drain(p)
+			}
 		}
 		if n == 0 {
 			continue
@@ -567,11 +573,42 @@ func (c *Conn) Close() error {
 				status, text = StatusFor(*r), *r
 			}
 			c.raw.SetWriteDeadline(time.Now().Add(time.Second))
-			c.writeFrameLocked(opClose, closePayload(status, text))
+			if c.writeFrameLocked(opClose, closePayload(status, text)) == nil && c.lingerClose() {
+				c.wmu.Unlock()
+				return nil
+			}
 		}
 		c.wmu.Unlock()
 	}
 	return c.sock.Close()
+}
+
+// drain discards what arrives on a closed connection until the socket
+// ends: nothing read after Close reaches the server.
+func (c *Conn) drain(p []byte) error {
+	for {
+		if _, err := c.raw.Read(p); err != nil {
+			return err
+		}
+	}
+}
+
+// closeLinger is how long a closed plain connection still takes what the
+// client sent before it read the close frame.
+const closeLinger = 250 * time.Millisecond
+
+// lingerClose half-closes a plain TCP connection after the close frame and
+// closes it for good a little later. Closing at once would answer data
+// still in flight from the client (nats.go writes CONNECT and PING
+// apart) with a reset, which can destroy the -ERR and close frame before
+// the client reads them. The read loop keeps reading meanwhile.
+func (c *Conn) lingerClose() bool {
+	tc, ok := c.sock.(*net.TCPConn)
+	if !ok || c.raw != c.sock || tc.CloseWrite() != nil {
+		return false
+	}
+	time.AfterFunc(closeLinger, func() { c.sock.Close() })
+	return true
 }
 
 // LocalAddr is the listener's address.
