@@ -152,17 +152,12 @@ func (q *ingestQueue) len() int {
 	return len(q.mu.q)
 }
 
-// enqueue is the subscription callback for the stream's subjects. It may
-// run on the publisher's read loop (inline subscription), where hdr and
-// msg are borrowed: it copies them, in one allocation.
+// enqueue is the subscription callback for the stream's subjects (run on
+// the server's internal queue, which already copied hdr and msg). Running
+// it inline on the publisher's read loop was tried and made consumer
+// deliveries flaky, so it stays queued.
 func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
-	buf := make([]byte, len(hdr)+len(msg))
-	copy(buf, hdr)
-	copy(buf[len(hdr):], msg)
-	m := inMsg{subj: subj, reply: reply, msg: buf[len(hdr):]}
-	if len(hdr) > 0 {
-		m.hdr = buf[:len(hdr):len(hdr)]
-	}
+	m := inMsg{subj: subj, reply: reply, hdr: hdr, msg: msg}
 	if _, err := s.in.push(m); err != nil {
 		s.dropped(reply, err)
 	}

@@ -185,7 +185,7 @@ func (s *stream) subscribe() error {
 	cfg := s.config()
 	var subs, direct []Subscription
 	for _, subj := range cfg.Subjects {
-		sub, err := s.js.subscribeInline(s.acc.name, subj, s.enqueue)
+		sub, err := s.js.b.Subscribe(s.acc.name, subj, s.enqueue)
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", subj, err)
 		}
