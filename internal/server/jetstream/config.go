@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/pkg/api"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
@@ -43,6 +44,10 @@ type Config struct {
 	// NotStrict relaxes API request decoding (unknown fields accepted).
 	NotStrict bool
 	Limits    api.JSLimitOpts
+	// Encryption at rest of file streams: Key empty means none; Cipher
+	// defaults to chachapoly. PrevKey opens stores written with it (key
+	// rotation).
+	Encryption store.Encryption
 	// Accounts holds the jetstream setting of each account that has one.
 	Accounts map[string]*AccountLimits
 }
@@ -246,9 +251,28 @@ func (c *Config) serverKey(r *reader, key string, it *conf.Item) {
 		}
 	case "limits":
 		c.parseLimits(r, it)
-	case "key", "ek", "encryption_key", "prev_key", "prev_ek", "prev_encryption_key", "cipher", "tpm":
+	case "key", "ek", "encryption_key":
+		if s, ok := str(); ok {
+			c.Encryption.Key = s
+		}
+	case "prev_key", "prev_ek", "prev_encryption_key":
+		if s, ok := str(); ok {
+			c.Encryption.PrevKey = s
+		}
+	case "cipher":
+		if s, ok := str(); ok {
+			switch strings.ToLower(s) {
+			case "chacha", "chachapoly":
+				c.Encryption.Cipher = store.ChaChaPoly
+			case "aes":
+				c.Encryption.Cipher = store.AES
+			default:
+				r.errorf(it.Pos, "Unknown cipher type: %q", s)
+			}
+		}
+	case "tpm":
 		r.issues = append(r.issues, Issue{Pos: it.KeyPos, Warning: true,
-			Msg: fmt.Sprintf("'jetstream.%s': encryption at rest is not supported yet; ignored (data is stored unencrypted)", key)})
+			Msg: "'jetstream.tpm': keys from a TPM are not supported; ignored (set jetstream.key)"})
 	case "extension_hint", "max_outstanding_catchup", "info_queue_limit", "meta_compact", "meta_compact_size",
 		"meta_compact_sync", "max_concurrent_io", "max_catchup":
 		r.issues = append(r.issues, Issue{Pos: it.KeyPos, Msg: fmt.Sprintf("'jetstream.%s' has no effect in sluice; ignored", key), Warning: true})

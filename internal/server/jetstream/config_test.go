@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
@@ -96,6 +97,14 @@ func TestServerConfigForms(t *testing.T) {
 		{text: `jetstream { limits { nope: 1 } }`, err: `unknown field "nope"`},
 		{text: `jetstream { bogus: 1 }`, err: `unknown field "bogus"`},
 		{text: `jetstream { request_queue_limit: 0 }`, err: "must be positive"},
+		{text: `jetstream { cipher: aes, key: "k2", prev_encryption_key: "k1" }`, enabled: true,
+			check: func(c Config) bool {
+				return c.Encryption == store.Encryption{Cipher: store.AES, Key: "k2", PrevKey: "k1"}
+			}},
+		{text: `jetstream { ek: "k", cipher: ChaCha }`, enabled: true,
+			check: func(c Config) bool { return c.Encryption.Key == "k" && c.Encryption.Cipher == store.ChaChaPoly }},
+		{text: `jetstream { cipher: rot13 }`, err: `Unknown cipher type: "rot13"`},
+		{text: `jetstream { key: 42 }`, err: `'key' must be a string`},
 	} {
 		c, issues := parseJS(t, tc.text)
 		var errs []string

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -129,6 +130,13 @@ func (js *JetStream) Start() error {
 		js.log.Noticef("  Sync:            always (file publishes acknowledged after fsync, group commit)")
 	} else {
 		js.log.Noticef("  Sync Interval:   %v (acknowledged before fsync)", cfg.SyncInterval)
+	}
+	if e := cfg.Encryption; e.Key != "" {
+		c := e.Cipher
+		if c == 0 {
+			c = store.ChaChaPoly
+		}
+		js.log.Noticef("  Encryption:      %s", c)
 	}
 	js.log.Noticef("  API Level:       %d", APILevel)
 	sys := js.b.SystemAccount()

@@ -72,6 +72,12 @@ func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
 		sc.Compression = store.S2Compression
 	}
 	sc.SyncAlways = js.cfg.SyncAlways && cfg.PersistMode != api.AsyncPersistMode
+	if e := js.cfg.Encryption; e.Key != "" {
+		if e.Cipher == 0 {
+			e.Cipher = store.ChaChaPoly
+		}
+		sc.Encryption = &e
+	}
 	return sc
 }
 

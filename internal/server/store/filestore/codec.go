@@ -256,12 +256,19 @@ func openCodec(fsys vfs.FS, dir string, cfg store.Config) (c *codec, newKeyFile 
 	return c, nil, err
 }
 
-// An index of a store with a key is sealed whole:
+// An index is s2-compressed whole, then, in a store with a key, sealed:
 //
-//	"SLE1" | nonce (12) | sealed index
-const sealedIdxMagic = "SLE1"
+//	"SLZ1" | s2(index)
+//	"SLE1" | nonce (12) | sealed("SLZ1" | s2(index))
+const (
+	sealedIdxMagic = "SLE1"
+	zipIdxMagic    = "SLZ1" // then the s2-compressed index
+)
 
 func (c *codec) sealIndex(id uint32, plain []byte) []byte {
+	// Indexes repeat subjects and neighbouring values: s2 shrinks them
+	// several times over, whatever the stream's compression.
+	plain = append([]byte(zipIdxMagic), s2.Encode(nil, plain)...)
 	if c == nil || c.aead == nil {
 		return plain
 	}
@@ -277,16 +284,23 @@ func (c *codec) sealIndex(id uint32, plain []byte) []byte {
 // openIndex returns a plain index (nil when it cannot be opened: the
 // block is scanned instead).
 func (c *codec) openIndex(id uint32, data []byte) []byte {
-	if len(data) < 4 || string(data[:4]) != sealedIdxMagic {
-		return data
+	if len(data) >= 4 && string(data[:4]) == sealedIdxMagic {
+		if c == nil || c.aead == nil || len(data) < 4+c.aead.NonceSize() {
+			return nil
+		}
+		ns := c.aead.NonceSize()
+		p, err := c.aead.Open(nil, data[4:4+ns], data[4+ns:], binary.LittleEndian.AppendUint32([]byte(sealedIdxMagic), id))
+		if err != nil {
+			return nil
+		}
+		data = p
 	}
-	if c == nil || c.aead == nil || len(data) < 4+c.aead.NonceSize() {
-		return nil
+	if len(data) >= 4 && string(data[:4]) == zipIdxMagic {
+		p, err := s2.Decode(nil, data[4:])
+		if err != nil {
+			return nil
+		}
+		data = p
 	}
-	ns := c.aead.NonceSize()
-	p, err := c.aead.Open(nil, data[4:4+ns], data[4+ns:], binary.LittleEndian.AppendUint32([]byte(sealedIdxMagic), id))
-	if err != nil {
-		return nil
-	}
-	return p
+	return data
 }

@@ -36,7 +36,27 @@
 //	(delete, base, last:  no body; seq is the operand)
 //
 // magic is "SLR1"; len is the whole record; hcrc is CRC-32C of bytes 0..24,
-// bcrc of the body. Kinds: 1 message, 2 delete (tombstone of seq in this
+// bcrc of the body as stored. Byte 17 holds flags of a message record: 1,
+// the body is s2-compressed (Config.Compression; only when that makes it
+// smaller); 2, the body is sealed (Config.Encryption): a 4-byte random
+// nonce tail, then the AEAD (ChaCha20-Poly1305 or AES-256-GCM) of the
+// possibly compressed body, whose nonce is the sequence and that tail and
+// whose associated data is bytes 8..24. slen and hlen are those of the
+// plain body. Flags are per record: blocks written before and after a
+// change of compression or key are read alike; a flipped bit still fails
+// bcrc and loses that record alone.
+//
+// # Keys
+//
+// A store with encryption keeps <dir>/key: a random data key sealed with
+// a key derived (HMAC-SHA256) from the configured key and the stream
+// name, and the cipher. Open checks it before reading or changing
+// anything: no key configured, or a key (and previous key) that does not
+// open it, refuses the store with store.ErrEncryption. Opened with the
+// previous key, the data key is sealed again with the current one (key
+// rotation: records are not rewritten). A cipher change applies to new
+// stores; an existing one keeps the cipher of its key file. Sequences,
+// record lengths and the block layout are not hidden. Kinds: 1 message, 2 delete (tombstone of seq in this
 // block), 3 skip (seq..seq+count-1 hold no message), 4 base (every sequence
 // below seq is gone), 5 last (every sequence above seq is gone).
 //
@@ -44,7 +64,8 @@
 //
 // A block's index lists its records without payloads (kind, seq, offset,
 // length, time, ttl, subject), the block length it covers and a CRC-32C of
-// the whole index. It is written, without fsync, when a block stops being
+// the whole index; the file holds it s2-compressed ("SLZ1"), and sealed
+// whole ("SLE1") in a store with a key. It is written, without fsync, when a block stops being
 // the tail and at Stop. Recovery uses it for the bytes it covers and scans
 // the block after them (tombstones appended later); a missing, corrupt or
 // longer-than-the-block index is ignored and the block is scanned whole.

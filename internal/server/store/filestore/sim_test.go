@@ -28,13 +28,13 @@ var (
 // synced removal stays removed. A failing seed replays with -sim.seed.
 func TestSimulation(t *testing.T) {
 	if *simSeed >= 0 {
-		if err := runSim(uint64(*simSeed), *simSteps); err != nil {
+		if err := runSim(uint64(*simSeed), *simSteps, simCfg); err != nil {
 			t.Fatalf("seed %d: %v", *simSeed, err)
 		}
 		return
 	}
 	for seed := range uint64(*simSeeds) {
-		if err := runSim(seed, *simSteps); err != nil {
+		if err := runSim(seed, *simSteps, simCfg); err != nil {
 			t.Fatalf("seed %d (replay: go test -run TestSimulation -sim.seed=%d): %v", seed, seed, err)
 		}
 	}
@@ -66,11 +66,25 @@ type sim struct {
 
 var simSubjects = []string{"a", "b.c", "b.d", "orders.1", "orders.2", "x.y.z"}
 
-func runSim(seed uint64, steps int) (err error) {
+var simCfg = store.Config{Name: "SIM", SyncAlways: true}
+
+// TestSimulationCoded runs the simulation with compressed, sealed records.
+func TestSimulationCoded(t *testing.T) {
+	cfg := simCfg
+	cfg.Compression = store.S2Compression
+	cfg.Encryption = &store.Encryption{Cipher: store.ChaChaPoly, Key: "sim"}
+	for seed := range uint64(*simSeeds) {
+		if err := runSim(seed, *simSteps, cfg); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+}
+
+func runSim(seed uint64, steps int, cfg store.Config) (err error) {
 	sm := &sim{
 		rng:  rand.New(rand.NewPCG(seed, 99)),
 		fsys: vfs.NewFaultFS(seed),
-		cfg:  store.Config{Name: "SIM", SyncAlways: true},
+		cfg:  cfg,
 		msgs: make(map[uint64]*simMsg),
 	}
 	sm.opts = Options{FS: sm.fsys, BlockSize: int64(256 + sm.rng.IntN(2048))}
@@ -291,7 +305,7 @@ func (sm *sim) flip() error {
 		}
 		path := "/sim/blk/" + n
 		b, _ := sm.fsys.Contents(path)
-		res := scan(b, 0, nil)
+		res := scan(b, 0, sm.s.b.codec)
 		for i := len(res.metas) - 1; i >= 0; i-- {
 			m := res.metas[i]
 			if m.kind == kindMsg && m.seq == seq && int64(m.off)+int64(m.len) <= sm.fsys.DurableSize(path) {

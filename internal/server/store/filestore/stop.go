@@ -108,3 +108,15 @@ func (s *Store) StateWithDeleted() store.State {
 	s.cmu.Unlock()
 	return st
 }
+
+// UpdateConfig implements store.Store; a change of compression applies to
+// records written from now on (older ones stay as they are, readable).
+func (s *Store) UpdateConfig(cfg store.Config) error {
+	if err := s.Engine.UpdateConfig(cfg); err != nil {
+		return err
+	}
+	s.Lock()
+	s.b.codec.compress = cfg.Compression == store.S2Compression
+	s.Unlock()
+	return nil
+}
