@@ -65,8 +65,8 @@ func TestServeRefusesUnbuiltSecurityBlocks(t *testing.T) {
 	bin := sluiceBinary(t)
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"resolver_tls": "resolver_tls { cert_file: x }\n",
-		"mqtt":         "mqtt { port: -1 }\n",
+		"leafnodes": "leafnodes { port: -1 }\n",
+		"mqtt":      "mqtt { port: -1 }\n",
 	} {
 		f := filepath.Join(dir, name+".conf")
 		writeFile(t, f, "host: 127.0.0.1\nport: -1\n"+text)
