@@ -17,6 +17,12 @@
 // the acks. With persist_mode async, an explicit sync_interval, or memory
 // storage, the Sync is a write without fsync and acks go out at once.
 //
+// Key-value and object stores are client conventions over streams; the
+// few server behaviours they need beyond plain streams live in kv_*.go:
+// subject delete markers when a subject's last message expires (by max
+// age or its own TTL), and the $JS.<domain>.API.$KV/$OBJ subject spaces
+// mapped back when a domain is set.
+//
 // Locks: JetStream.mu, then jsAccount.mu, then stream.mu (see
 // internal/server/doc.go). No lock is held while publishing through the
 // Broker.

@@ -492,7 +492,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	}
 	s.dedupe.last = msgID // Expected-Last-Msg-Id compares with the last message's id, "" for none
 	s.onStored(seq, subj) // consumers hook: see consumers.go
-	s.markers.note(seq, hdr, ttl)
+	s.noteStored(seq, hdr)
 	if isSchedule {
 		s.trackSchedule(seq, hdr, ts)
 	}

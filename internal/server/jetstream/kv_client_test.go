@@ -235,7 +235,8 @@ func TestKVWatchers(t *testing.T) {
 
 func TestKVPurgeAndTTL(t *testing.T) {
 	bothKV(t, func(t *testing.T, nc *nats.Conn, j jetstream.JetStream) {
-		c := ctx(t)
+		c, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 		kv, err := j.CreateKeyValue(c, jetstream.KeyValueConfig{Bucket: "P", History: 5, LimitMarkerTTL: time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -299,13 +300,24 @@ func TestKVPurgeAndTTL(t *testing.T) {
 			}
 			return nil
 		})
-		// The marker expires in turn and leaves nothing behind.
+		// The marker expires in turn and leaves nothing behind; so does a
+		// purge marker (without a TTL of its own) aging out.
+		kt.Put(c, "p", []byte("v"))
+		if err := kt.Purge(c, "p"); err != nil {
+			t.Fatal(err)
+		}
+		last := uint64(0)
 		testutil.CheckFor(t, 8*time.Second, 50*time.Millisecond, func() error {
-			if st, _ := kt.Status(c); st.Values() != 0 {
+			st, _ := kt.Status(c)
+			if st.Values() != 0 {
 				return fmt.Errorf("%d messages left", st.Values())
 			}
+			last = st.(*jetstream.KeyValueBucketStatus).StreamInfo().State.LastSeq
 			return nil
 		})
+		if last != 4 {
+			t.Fatalf("last sequence %d: a marker was written for an expiring marker", last)
+		}
 	})
 }
 

@@ -8,17 +8,19 @@ import (
 	"github.com/sluicehq/sluice/internal/server/store"
 )
 
-// ttlMarkers remembers which stored messages with a TTL are themselves
-// subject delete markers (a server MaxAge marker or a KV purge marker),
-// because the store's removal callback no longer has the message: when
-// such a marker expires the subject just goes, instead of getting a new
-// marker (which would expire into another, forever). The set lives in
-// memory; after a restart an expiring marker may leave one more marker
-// behind, which carries a TTL and is then tracked.
+// ttlMarkers remembers which stored messages are themselves subject
+// delete markers (a server MaxAge marker or a KV purge marker) in streams
+// that write markers, because the store's removal callback no longer has
+// the message: when a marker expires (by max age or its own TTL) the
+// subject just goes, as in nats-server, instead of getting a new marker.
+// The set lives in memory; after a restart an expiring marker may leave
+// one more marker behind, which is then tracked. Entries of markers
+// removed otherwise (purges) are pruned below the stream's first sequence.
 type ttlMarkers struct {
 	mu struct {
 		sync.Mutex
-		seqs map[uint64]struct{}
+		seqs    map[uint64]struct{}
+		pruneAt int
 	}
 }
 
@@ -34,17 +36,28 @@ func isDeleteMarker(hdr []byte) bool {
 	return bytes.Equal(getHeader(hdr, "KV-Operation"), []byte("PURGE"))
 }
 
-// note records a stored message that is a marker with a TTL.
-func (t *ttlMarkers) note(seq uint64, hdr []byte, ttl int64) {
-	if ttl <= 0 || !isDeleteMarker(hdr) {
+// noteStored records a stored message when it is a marker in a stream
+// that writes markers.
+func (s *stream) noteStored(seq uint64, hdr []byte) {
+	if len(hdr) == 0 || s.config().SubjectDeleteMarkerTTL <= 0 || !isDeleteMarker(hdr) {
 		return
 	}
+	t := &s.markers
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.mu.seqs == nil {
 		t.mu.seqs = make(map[uint64]struct{})
 	}
 	t.mu.seqs[seq] = struct{}{}
-	t.mu.Unlock()
+	if len(t.mu.seqs) >= max(t.mu.pruneAt, 1024) {
+		first := s.st.State().FirstSeq
+		for q := range t.mu.seqs {
+			if q < first {
+				delete(t.mu.seqs, q)
+			}
+		}
+		t.mu.pruneAt = 2 * len(t.mu.seqs)
+	}
 }
 
 // take reports whether seq was a marker and forgets it.
