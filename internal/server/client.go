@@ -252,6 +252,8 @@ func (c *client) readLoop() {
 	var rd io.Reader = c.nc
 	if len(c.pre) > 0 {
 		rd = io.MultiReader(bytes.NewReader(c.pre), c.nc)
+	} else if sr := newSockReader(c.nc); sr != nil {
+		rd = sr
 	}
 	for {
 		n, err := rd.Read(buf)
