@@ -91,3 +91,28 @@ func wireTo(s *server.Server, id string) int64 {
 	}
 	return n
 }
+
+// BenchmarkInterestToJoiningNode: node A holds 100,000 subscriptions; each
+// iteration starts node B and waits until B holds all of A's interest.
+func BenchmarkInterestToJoiningNode(b *testing.B) {
+	const n = 100000
+	a := node(b, "a", nil)
+	nc := connect(b, a)
+	for i := 0; i < n; i++ {
+		// Callback subscriptions: a sync one allocates a 64k-slot channel each.
+		if _, err := nc.Subscribe(fmt.Sprintf("interest.%d", i), func(*nats.Msg) {}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	nc.Flush()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := node(b, fmt.Sprintf("b%d", i), nil, a)
+		for s.GlobalAccount().NumSubscriptions() < n {
+			time.Sleep(time.Millisecond)
+		}
+		b.StopTimer()
+		s.Shutdown()
+		b.StartTimer()
+	}
+}
