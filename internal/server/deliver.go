@@ -64,7 +64,7 @@ func (c *client) deliverAll(r *subject.Result[*subscription], subj, reply []byte
 	echo := c.opts.Echo
 	mark, routed := len(c.routing.rts), c.routing.peer != nil
 	for _, sub := range r.Plain {
-		if sub.rt != nil || (routed && sub.fwd != nil) {
+		if sub.rt != nil || (routed && sub.fwd != nil && !routedForwarder(sub)) {
 			// Routed messages go to local subscribers only; imports were
 			// applied where the message was published.
 			if !routed {

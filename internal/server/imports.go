@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/subject"
@@ -131,6 +132,9 @@ func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg 
 		return c.publishIn(si.from, out, nil, hdrLen, msg)
 	}
 	rm := si.from.responses()
+	if rm.advertised.CompareAndSwap(false, true) {
+		c.srv.routeInterest(rm.sub, 1) // replies may come from another server
+	}
 	newReply := rm.add(si.importer, reply, si.respType, si.threshold)
 	delivered := c.publishIn(si.from, out, []byte(newReply), hdrLen, msg)
 	if !delivered {
@@ -182,9 +186,12 @@ type responseEntry struct {
 // responseMap holds an exporter's requests in flight, by generated reply.
 type responseMap struct {
 	prefix string // _R_.<tag>.
-	mu     sync.Mutex
-	m      map[string]*responseEntry
-	swept  time.Time
+	// sub catches the replies; advertised once routes were told of it.
+	sub        *subscription
+	advertised atomic.Bool
+	mu         sync.Mutex
+	m          map[string]*responseEntry
+	swept      time.Time
 }
 
 func newResponseMap() *responseMap {
@@ -258,6 +265,7 @@ func (a *Account) responses() *responseMap {
 		a.resp = newResponseMap()
 		sub := &subscription{acc: a, subject: a.resp.prefix + ">", fwd: &responseRouter{acc: a}}
 		a.sl.Insert(sub.subject, "", sub)
+		a.resp.sub = sub
 	}
 	return a.resp
 }

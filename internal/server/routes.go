@@ -132,10 +132,18 @@ func pickRemote(cur *subscription, total *int32, sub *subscription) *subscriptio
 // or went (-1). Import subscriptions stay local: imports are applied on
 // the server where a message is published.
 func (s *Server) routeInterest(sub *subscription, delta int32) {
-	if s.routes == nil || sub.fwd != nil || sub.rt != nil {
+	if s.routes == nil || sub.rt != nil || (sub.fwd != nil && !routedForwarder(sub)) {
 		return
 	}
 	s.routes.Interest(sub.acc.Name, sub.subject, sub.queue, delta)
+}
+
+// routedForwarder reports the one kind of forwarding subscription that
+// routes serve: the one catching replies to requests this server sent
+// through a service import, which may come back from another server.
+func routedForwarder(sub *subscription) bool {
+	_, ok := sub.fwd.(*responseRouter)
+	return ok
 }
 
 // routeBroker is what the route package sees of the server.
