@@ -111,15 +111,18 @@ func (s *stream) ingestLoop() {
 			return
 		}
 		out = out[:0]
-		stored := false
+		stored, durable := false, false
 		s.room = s.accountRoom()
 		for i := range batch {
 			var did bool
 			out, did = s.process(&batch[i], out)
 			stored = stored || did
+			// Mirrored and sourced messages need no fsync of their own:
+			// a lost tail is fetched again from the origin (source.go).
+			durable = durable || did && batch[i].src == nil
 			batch[i] = inMsg{}
 		}
-		if stored {
+		if durable {
 			if err := s.st.Sync(); err != nil {
 				s.js.log.Errorf("JetStream stream '%s > %s' sync failed: %v", s.acc.name, s.name, err)
 				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
