@@ -15,7 +15,7 @@ func SetSourceTimingsForTest(t testing.TB, hb, stale, retry time.Duration) {
 
 // SetRestoreStallForTest shortens how long a restore waits for a chunk.
 func SetRestoreStallForTest(t testing.TB, d time.Duration) {
-	old := restoreStall
-	restoreStall = d
-	t.Cleanup(func() { restoreStall = old })
+	old := restoreStall.Load()
+	restoreStall.Store(int64(d))
+	t.Cleanup(func() { restoreStall.Store(old) })
 }

@@ -205,7 +205,7 @@ func (s *stream) ingestLoop() {
 			return
 		}
 		out = out[:0]
-		stored := false
+		stored, durable := false, false
 		s.room = s.accountRoom()
 		var lingerUntil time.Time
 		n := 0
@@ -215,6 +215,9 @@ func (s *stream) ingestLoop() {
 				var did bool
 				out, did = s.process(&batch[i], out)
 				stored = stored || did
+				// Mirrored and sourced messages need no fsync of their
+				// own: a lost tail is fetched again from the origin.
+				durable = durable || did && batch[i].src == nil
 				batch[i].trace.Done()
 				batch[i] = inMsg{}
 			}
@@ -237,7 +240,7 @@ func (s *stream) ingestLoop() {
 			}
 			batch, _ = s.in.take(batch)
 		}
-		if stored {
+		if durable {
 			t0 := time.Now()
 			err := s.st.Sync()
 			syncAvg = (syncAvg*7 + time.Since(t0)) / 8

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -22,7 +23,9 @@ import (
 // (file streams in a scratch directory, memory streams in a store not yet
 // registered) and only registered when the whole archive is in and
 // sound: a truncated or corrupt archive leaves nothing behind.
-var restoreStall = 5 * time.Second
+var restoreStall atomic.Int64 // ns; 5s (tests shorten it)
+
+func init() { restoreStall.Store(int64(5 * time.Second)) }
 
 func handleStreamRestore(js *JetStream, a *jsAccount, r *apiReq, t []string) any {
 	fail := func(e *api.ApiError) any {
@@ -163,7 +166,8 @@ func (rs *restore) run() {
 			js.b.Publish(rs.account, reply, "", nil, b)
 		}
 	}
-	stall := time.NewTimer(restoreStall)
+	stallFor := time.Duration(restoreStall.Load())
+	stall := time.NewTimer(stallFor)
 	defer stall.Stop()
 	for {
 		select {
@@ -201,7 +205,7 @@ func (rs *restore) run() {
 			total += len(c.data)
 			js.b.Publish(rs.account, c.reply, "", nil, nil)
 		}
-		stall.Reset(restoreStall)
+		stall.Reset(stallFor)
 	}
 }
 

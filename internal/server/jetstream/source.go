@@ -3,6 +3,7 @@ package jetstream
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/server/store"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -602,10 +604,10 @@ func (s *stream) storeMirrored(subj string, hdr, msg []byte, seq uint64, ts int6
 			ttl, _ = parseTTL(string(v))
 		}
 	}
-	if last := s.st.State().LastSeq; seq <= last {
-		return false // already here (a restart raced the consumer)
-	}
 	if err := s.st.StoreRaw(subj, hdr, msg, seq, ts, ttl); err != nil {
+		if errors.Is(err, store.ErrSequenceMismatch) {
+			return false // already here (a restart raced the consumer)
+		}
 		s.js.log.Warnf("JetStream mirror '%s > %s': store %d: %v", s.acc.name, s.name, seq, err)
 		undo()
 		return false
