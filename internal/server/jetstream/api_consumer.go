@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"reflect"
@@ -353,6 +354,9 @@ func handleConsumerPause(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 
 func handleConsumerUnpin(js *JetStream, a *jsAccount, r *apiReq, t []string) any {
 	var req api.JSApiConsumerUnpinRequest
+	if len(bytes.TrimSpace(r.msg)) == 0 {
+		return errResp(api.JSInvalidJSONErr.With("err", "unexpected end of JSON input"))
+	}
 	if e := js.decode(r.msg, &req); e != nil {
 		return errResp(e)
 	}

@@ -186,7 +186,11 @@ func (e *consumerEntry) subscribe() error {
 		return nil
 	}
 	for _, p := range pfx {
-		if err := add(p+"CONSUMER.MSG.NEXT."+s.name+"."+e.name, func(_, reply string, _, msg []byte) {
+		if err := add(p+"CONSUMER.MSG.NEXT."+s.name+"."+e.name, func(_, reply string, hdr, msg []byte) {
+			if v := getHeader(hdr, hdrRequiredLevel); v != nil && !levelOK(v) && reply != "" {
+				s.js.b.Publish(s.acc.name, reply, "", []byte("NATS/1.0 412 Required Api Level\r\n\r\n"), nil)
+				return
+			}
 			e.c.ProcessPull(reply, msg)
 		}); err != nil {
 			return err

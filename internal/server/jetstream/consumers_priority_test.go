@@ -143,7 +143,8 @@ func TestConsumerPinnedClient(t *testing.T) {
 
 		// UNPIN's bad input.
 		for body, want := range map[string]string{
-			`{}`:                  `"err_code":10025`,
+			``:                    `"description":"invalid JSON: unexpected end of JSON input"`,
+			`{}`:                  `"description":"invalid JSON: consumer group not specified"`,
 			`{"group":"bad.grp"}`: `"err_code":10162`,
 			`{"group":"OTHER"}`:   `"err_code":10160`,
 		} {

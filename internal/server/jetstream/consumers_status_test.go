@@ -183,6 +183,15 @@ func TestPullStatusesMatchReference(t *testing.T) {
 			t.Fatalf("text body: %q", got)
 		}
 
+		// A request needing a newer API level than the server's.
+		req := nats.NewMsg("$JS.API.CONSUMER.MSG.NEXT.S.B")
+		req.Reply = p4.inbox
+		req.Header.Set("Nats-Required-Api-Level", "99")
+		nc.PublishMsg(req)
+		if got := p4.next(); got != "412 Required Api Level" {
+			t.Fatalf("api level: %q", got)
+		}
+
 		addConsumer(t, nc, `{"durable_name":"PUSH","ack_policy":"none","deliver_subject":"push.here"}`)
 		p4.pull("PUSH", `1`)
 		if got := p4.next(); got != "409 Consumer is push based" {

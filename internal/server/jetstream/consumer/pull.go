@@ -300,6 +300,15 @@ func (c *Consumer) pickRequestLocked(size int, msgs *[]out, events *[]event) *pu
 			}
 			continue
 		}
+		// As nats-server: a request whose client stopped listening is
+		// dropped before a message goes to it.
+		if !c.interestLocked(r.reply) {
+			c.dropRequestLocked(r)
+			if assigned {
+				c.unassignPinLocked()
+			}
+			continue
+		}
 		return r
 	}
 	return nil
