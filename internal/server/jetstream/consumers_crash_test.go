@@ -66,7 +66,8 @@ func TestConsumerKill9(t *testing.T) {
 		t.Fatalf("fetched %d", len(msgs))
 	}
 	var mu sync.Mutex
-	acked := map[uint64]bool{}
+	acked := map[uint64]bool{} // AckSync confirmed
+	tried := map[uint64]bool{} // AckSync sent, confirmed or not
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
@@ -77,6 +78,9 @@ func TestConsumerKill9(t *testing.T) {
 				if md.Sequence.Stream%2 == 0 {
 					continue
 				}
+				mu.Lock()
+				tried[md.Sequence.Stream] = true
+				mu.Unlock()
 				if err := msgs[i].DoubleAck(ctx); err != nil {
 					return // killed
 				}
@@ -124,8 +128,10 @@ func TestConsumerKill9(t *testing.T) {
 	}
 	t.Logf("delivered stream seq %d stored before the kill", dl)
 	seen := map[uint64]int{}
-	for len(seen) < total-len(acked) {
-		b, err := c2.Fetch(100, jetstream.FetchMaxWait(3*time.Second))
+	// An ack the kill cut off before its confirmation may or may not have
+	// been written: those messages may come back or not; all others must.
+	for {
+		b, err := c2.Fetch(100, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,11 +156,11 @@ func TestConsumerKill9(t *testing.T) {
 			m.Ack()
 		}
 		if n == 0 {
-			t.Fatalf("got %d of %d after restart", len(seen), total-len(acked))
+			break
 		}
 	}
 	for s := uint64(1); s <= total; s++ {
-		if !acked[s] && seen[s] == 0 {
+		if !tried[s] && seen[s] == 0 {
 			t.Fatalf("stream seq %d lost", s)
 		}
 	}
