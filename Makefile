@@ -61,7 +61,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkE2E' -benchtime 2000000x ./internal/server/
 
 # Side by side with nats-server v2.15.2, driven by natscli's `nats bench`:
-# core throughput and JetStream publish and get (scripts/bench-vs-ref).
+# core, JetStream, KV, object store and cluster throughput (scripts/bench-vs-ref).
 bench-vs-ref: build
 	scripts/bench-vs-ref $(BIN)
 
