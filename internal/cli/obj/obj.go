@@ -68,6 +68,19 @@ func ValidBucket(name string) error {
 	return nil
 }
 
+// openStore is open followed by store: most commands act on one bucket.
+func openStore(cmd *cobra.Command, f *cmdutil.Factory, long bool, name string) (*session, jetstream.ObjectStore, context.CancelFunc, error) {
+	s, cancel, err := open(cmd, f, long)
+	if err != nil {
+		return nil, nil, cancel, err
+	}
+	o, err := s.store(name)
+	if err != nil {
+		return nil, nil, cancel, err
+	}
+	return s, o, cancel, nil
+}
+
 func (s *session) store(name string) (jetstream.ObjectStore, error) {
 	if err := ValidBucket(name); err != nil {
 		return nil, err
@@ -269,12 +282,8 @@ func newEdit(f *cmdutil.Factory) *cobra.Command {
 		Short: "Change an object store bucket's settings",
 		Args:  cmdutil.ExactArgs(1, "BUCKET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cancel, err := open(cmd, f, false)
+			s, o, cancel, err := openStore(cmd, f, false, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}
@@ -338,12 +347,8 @@ func newStatus(f *cmdutil.Factory) *cobra.Command {
 		Short: "Show an object store bucket's settings and state",
 		Args:  cmdutil.ExactArgs(1, "BUCKET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cancel, err := open(cmd, f, false)
+			s, o, cancel, err := openStore(cmd, f, false, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}
@@ -394,12 +399,8 @@ func newSeal(f *cmdutil.Factory) *cobra.Command {
 		Short: "Seal a bucket: no more puts or deletes, for good",
 		Args:  cmdutil.ExactArgs(1, "BUCKET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cancel, err := open(cmd, f, false)
+			s, o, cancel, err := openStore(cmd, f, false, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}

@@ -94,12 +94,8 @@ on a terminal (--force otherwise). A failed put leaves the bucket as it was.`,
 				}
 				in, size = fh, st.Size()
 			}
-			s, cancel, err := open(cmd, f, true)
+			s, o, cancel, err := openStore(cmd, f, true, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}
@@ -162,12 +158,8 @@ renamed into place only when the SHA-256 digest matches, so a corrupt object
 		Args: cmdutil.ExactArgs(2, "BUCKET", "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bucket, name := args[0], args[1]
-			s, cancel, err := open(cmd, f, true)
+			s, o, cancel, err := openStore(cmd, f, true, bucket)
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(bucket)
 			if err != nil {
 				return err
 			}
@@ -249,12 +241,8 @@ func newDel(f *cmdutil.Factory) *cobra.Command {
 			if len(args) == 1 {
 				return removeBucket(cmd, f, args[0], force)
 			}
-			s, cancel, err := open(cmd, f, false)
+			s, o, cancel, err := openStore(cmd, f, false, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}
@@ -311,12 +299,8 @@ func newInfo(f *cmdutil.Factory) *cobra.Command {
 		Short:   "Show a bucket, or one object's metadata",
 		Args:    cmdutil.RangeArgs(1, 2, "BUCKET", "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cancel, err := open(cmd, f, false)
+			s, o, cancel, err := openStore(cmd, f, false, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}
@@ -433,12 +417,8 @@ func newWatch(f *cmdutil.Factory) *cobra.Command {
 		Short: "Show a bucket's changes as they happen",
 		Args:  cmdutil.ExactArgs(1, "BUCKET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, cancel, err := open(cmd, f, true)
+			s, o, cancel, err := openStore(cmd, f, true, args[0])
 			defer cancel()
-			if err != nil {
-				return err
-			}
-			o, err := s.store(args[0])
 			if err != nil {
 				return err
 			}
