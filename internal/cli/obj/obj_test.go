@@ -155,6 +155,29 @@ func TestObjWatchCommand(t *testing.T) {
 	srvtest.JetStream(t, func(t *testing.T, url string) {
 		run(t, 0, "obj", "add", "W")
 		bg := clitest.Start(t, "Watching for changes", "obj", "watch", "W")
+		// nats.go reports an empty bucket before its watcher's consumer
+		// exists; a put and delete made before then would leave only the
+		// delete (it rolls the put up), so wait for the consumer.
+		nc, err := nats.Connect(url, nats.UserInfo(srvtest.AppUser, srvtest.AppPass))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+			m, err := nc.Request("$JS.API.STREAM.INFO.OBJ_W", nil, 5*time.Second)
+			if err != nil {
+				return err
+			}
+			var si struct {
+				State struct {
+					Consumers int `json:"consumer_count"`
+				} `json:"state"`
+			}
+			if err := json.Unmarshal(m.Data, &si); err != nil || si.State.Consumers == 0 {
+				return fmt.Errorf("no watcher consumer yet: %s", m.Data)
+			}
+			return nil
+		})
 		clitest.ExpectCode(t, clitest.RunWith(t, clitest.Opts{Stdin: "abc"}, "obj", "put", "W", "--name", "a"), 0)
 		run(t, 0, "obj", "del", "W", "a", "--force")
 		testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
