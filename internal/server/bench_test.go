@@ -22,7 +22,6 @@ import (
 	"net"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -262,16 +261,10 @@ func BenchmarkRequestReplyNatsGo(b *testing.B) {
 // slightly pessimistic.
 func BenchmarkIdleConnections(b *testing.B) {
 	n := *idleConns
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
-		if lim.Cur < lim.Max {
-			lim.Cur = lim.Max
-			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-		}
+	if limit := raiseFDLimit(); limit > 0 {
 		// Two descriptors per connection (both ends), plus headroom.
-		if budget := (int(lim.Cur) - 256) / 2; n > budget {
-			b.Logf("fd limit %d: opening %d connections instead of %d", lim.Cur, budget, n)
+		if budget := (limit - 256) / 2; n > budget {
+			b.Logf("fd limit %d: opening %d connections instead of %d", limit, budget, n)
 			n = budget
 		}
 	}
