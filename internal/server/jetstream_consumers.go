@@ -89,3 +89,15 @@ func (b jsBroker) HasInterest(account, subj string) bool {
 	acc := b.s.accs.lookup(account)
 	return acc != nil && acc.sl.HasInterest(subj)
 }
+
+// MaxPayload is the largest payload a client of account may publish: the
+// account's limit when set, else the server's.
+func (b jsBroker) MaxPayload(account string) int {
+	n := int(b.s.getOpts().MaxPayload)
+	if acc := b.s.accs.lookup(account); acc != nil {
+		if l := acc.Limits().MaxPayload; l > 0 {
+			n = int(l)
+		}
+	}
+	return n
+}
