@@ -145,7 +145,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	env := consumer.Env{
 		Account: acc, Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
 		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
-		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log,
+		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log, Retention: s.config().Retention,
 	}
 	// rate_limit_bps bursts by one largest message, as in nats-server.
 	if mm := s.config().MaxMsgSize; mm > 0 {

@@ -33,6 +33,8 @@ type Env struct {
 	Event func(subj string, v any)
 	// Acked tells the stream a message is acknowledged (retention).
 	Acked func(seq uint64)
+	// Retention is the stream's retention policy.
+	Retention api.RetentionPolicy
 	// Inactive is called once when inactive_threshold passed.
 	Inactive func()
 	// RateBurst is how many bytes rate_limit_bps lets out at once: the
