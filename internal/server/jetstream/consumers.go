@@ -31,6 +31,9 @@ type (
 	payloadLimiter interface {
 		MaxPayload(account string) int
 	}
+	replyTracker interface {
+		ReplyInterest(account, reply string) func() bool
+	}
 )
 
 // consumerDir holds a file stream's durable consumer configs.
@@ -146,6 +149,9 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 		Account: acc, Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
 		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
 		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log, Retention: s.config().Retention,
+	}
+	if rt, ok := b.(replyTracker); ok {
+		env.ReplyInterest = func(reply string) func() bool { return rt.ReplyInterest(acc, reply) }
 	}
 	// rate_limit_bps bursts by one largest message, as in nats-server.
 	if mm := s.config().MaxMsgSize; mm > 0 {

@@ -29,6 +29,10 @@ type Env struct {
 	SendBatch func([]Msg)
 	// HasInterest reports whether anyone listens on subj (push gating).
 	HasInterest func(subj string) bool
+	// ReplyInterest, for a reply made by service imports (_R_.), returns
+	// a check of interest in the requester's account (nil: not through
+	// an import).
+	ReplyInterest func(reply string) func() bool
 	// Event publishes an advisory or metric.
 	Event func(subj string, v any)
 	// Acked tells the stream a message is acknowledged (retention).

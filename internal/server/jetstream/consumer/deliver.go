@@ -108,10 +108,12 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("408 Request Timeout", r)})
 			continue
 		}
-		if !c.interestLocked(r.reply) {
-			continue
-		}
+		// Interest is checked when delivery goes back to waiting (below),
+		// not here: nats-server's delivery finds a gone requester first.
 		if r.hb > 0 && now.Sub(r.lastSent) >= r.hb {
+			if !c.interestLocked(r) {
+				continue
+			}
 			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: c.heartbeatLocked("")})
 			r.lastSent = now
 		}
@@ -227,6 +229,9 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			c.mu.lastSend = now
 		}
 		more = n == maxPerRound
+	}
+	if !push && !more && len(c.mu.waiting) > 0 {
+		c.dropUninterestedLocked()
 	}
 	// Push idle heartbeat.
 	if push && cfg.Heartbeat > 0 && now.Sub(c.mu.lastSend) >= cfg.Heartbeat && (len(msgs) == 0) {
@@ -581,18 +586,22 @@ func headerUint(hdr []byte, key string) (uint64, bool) {
 }
 
 func statusHdr(status string, r *pullReq) []byte {
+	if r != nil {
+		return pendingHdr(status, max(r.batch, 0), max(r.maxBytes, 0))
+	}
+	return []byte("NATS/1.0 " + status + "\r\n\r\n")
+}
+
+// pendingHdr is a status with what a request still wanted.
+func pendingHdr(status string, msgs, bytes int) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, "NATS/1.0 "...)
 	b = append(b, status...)
-	b = append(b, "\r\n"...)
-	if r != nil {
-		b = append(b, hdrPendingMsgs+": "...)
-		b = strconv.AppendInt(b, int64(max(r.batch, 0)), 10)
-		b = append(b, "\r\n"+hdrPendingByte+": "...)
-		b = strconv.AppendInt(b, int64(max(r.maxBytes, 0)), 10)
-		b = append(b, "\r\n"...)
-	}
-	return append(b, "\r\n"...)
+	b = append(b, "\r\n"+hdrPendingMsgs+": "...)
+	b = strconv.AppendInt(b, int64(msgs), 10)
+	b = append(b, "\r\n"+hdrPendingByte+": "...)
+	b = strconv.AppendInt(b, int64(bytes), 10)
+	return append(b, "\r\n\r\n"...)
 }
 
 // appendHeader adds key: value to a header block (making one if empty).
