@@ -89,6 +89,26 @@ func TestConsumerReset(t *testing.T) {
 		if got := p.next(); got != "msg h" {
 			t.Fatalf("after reset to 8: %q", got)
 		}
+		// Asked for, the stream's identity comes with the answer.
+		idm := nats.NewMsg("$JS.API.CONSUMER.RESET.S.C")
+		idm.Header.Set("Nats-Stream-Identity", "x")
+		idm.Data = []byte(`{"seq":8}`)
+		am, err := nc.RequestMsg(idm, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ident := am.Header.Get("Nats-Stream-Identity")
+		if len(ident) < 8 || strings.Contains(string(am.Data), `"error"`) {
+			t.Fatalf("identity %q: %s", ident, am.Data)
+		}
+		idm.Data = []byte(`{"seq":1}`)
+		if am, err = nc.RequestMsg(idm, 5*time.Second); err != nil || am.Header.Get("Nats-Stream-Identity") != ident {
+			t.Fatalf("identity again: %v %v", err, am.Header)
+		}
+		idm.Subject, idm.Data = "$JS.API.CONSUMER.RESET.S.C", []byte(`{"seq":`)
+		if am, err = nc.RequestMsg(idm, 5*time.Second); err != nil || am.Header != nil && am.Header.Get("Nats-Stream-Identity") != "" {
+			t.Fatalf("identity on an error: %v %v", err, am.Header)
+		}
 		if r = reset(t, nc, "C", `{"seq":`); r.Error == nil || r.Error.ErrCode != 10025 {
 			t.Fatalf("bad json %+v", r)
 		}

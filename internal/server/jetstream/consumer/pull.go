@@ -81,6 +81,7 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 	if req.Expires > 0 {
 		r.expires = now.Add(req.Expires)
 	}
+	var expired []out
 	if r.noWait {
 		c.catchUpLocked()
 		avail := c.mu.npending + uint64(len(c.mu.rdq))
@@ -91,6 +92,9 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 			return
 		}
 		if avail > 0 {
+			// Counted over the live requests only, as nats-server
+			// (expired and gone ones are dropped first).
+			expired = c.expireWaitingLocked(now)
 			var asked uint64
 			for _, w := range c.mu.waiting {
 				asked += uint64(max(w.batch, 0))
@@ -98,6 +102,7 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 			if avail < asked {
 				c.mu.lastAct = now
 				c.mu.Unlock()
+				c.sendAll(expired)
 				send("408 Requests Pending")
 				return
 			}
@@ -107,9 +112,8 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 	if maxWaiting <= 0 {
 		maxWaiting = DefaultMaxWaiting
 	}
-	var expired []out
 	if len(c.mu.waiting) >= maxWaiting {
-		expired = c.expireWaitingLocked(now)
+		expired = append(expired, c.expireWaitingLocked(now)...)
 	}
 	if len(c.mu.waiting) >= maxWaiting {
 		c.mu.Unlock()
