@@ -416,5 +416,11 @@ func (e *consumerEntry) handleReset(reply string, hdr, msg []byte) {
 	if err != nil {
 		return
 	}
-	js.b.Publish(e.s.acc.name, reply, "", nil, b)
+	// Asked for (any value), the stream's identity comes back with a
+	// successful reset, as in nats-server.
+	var rhdr []byte
+	if resp.Error == nil && hasHeader(hdr, hdrStreamIdent) {
+		rhdr = []byte("NATS/1.0\r\n" + hdrStreamIdent + ": " + streamIdentity(e.s.created) + "\r\n\r\n")
+	}
+	js.b.Publish(e.s.acc.name, reply, "", rhdr, b)
 }

@@ -27,6 +27,13 @@ type (
 	interestChecker interface {
 		HasInterest(account, subj string) bool
 	}
+	// payloadLimiter knows an account's largest message payload.
+	payloadLimiter interface {
+		MaxPayload(account string) int
+	}
+	replyTracker interface {
+		ReplyInterest(account, reply string) func() bool
+	}
 )
 
 // consumerDir holds a file stream's durable consumer configs.
@@ -141,7 +148,16 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	env := consumer.Env{
 		Account: acc, Stream: s.name, Name: name, Store: s.st, State: cs, Send: send, SendBatch: sendBatch, HasInterest: interest,
 		Event:   func(subj string, v any) { s.js.publishEvent(acc, subj, v) },
-		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log,
+		Journal: jr, Domain: s.js.cfg.Domain, Log: s.js.log, Retention: s.config().Retention,
+	}
+	if rt, ok := b.(replyTracker); ok {
+		env.ReplyInterest = func(reply string) func() bool { return rt.ReplyInterest(acc, reply) }
+	}
+	// rate_limit_bps bursts by one largest message, as in nats-server.
+	if mm := s.config().MaxMsgSize; mm > 0 {
+		env.RateBurst = int(mm)
+	} else if pl, ok := b.(payloadLimiter); ok {
+		env.RateBurst = pl.MaxPayload(acc)
 	}
 	if s.config().Retention != api.LimitsPolicy { // retention can not change on update
 		env.Acked = func(seq uint64) { s.consumerAcked(seq) }

@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,26 @@ func TestConsumerReset(t *testing.T) {
 		p.pull("C", `{"batch":1,"expires":2000000000}`)
 		if got := p.next(); got != "msg h" {
 			t.Fatalf("after reset to 8: %q", got)
+		}
+		// Asked for, the stream's identity comes with the answer.
+		idm := nats.NewMsg("$JS.API.CONSUMER.RESET.S.C")
+		idm.Header.Set("Nats-Stream-Identity", "x")
+		idm.Data = []byte(`{"seq":8}`)
+		am, err := nc.RequestMsg(idm, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ident := am.Header.Get("Nats-Stream-Identity")
+		if len(ident) < 8 || strings.Contains(string(am.Data), `"error"`) {
+			t.Fatalf("identity %q: %s", ident, am.Data)
+		}
+		idm.Data = []byte(`{"seq":1}`)
+		if am, err = nc.RequestMsg(idm, 5*time.Second); err != nil || am.Header.Get("Nats-Stream-Identity") != ident {
+			t.Fatalf("identity again: %v %v", err, am.Header)
+		}
+		idm.Subject, idm.Data = "$JS.API.CONSUMER.RESET.S.C", []byte(`{"seq":`)
+		if am, err = nc.RequestMsg(idm, 5*time.Second); err != nil || am.Header != nil && am.Header.Get("Nats-Stream-Identity") != "" {
+			t.Fatalf("identity on an error: %v %v", err, am.Header)
 		}
 		if r = reset(t, nc, "C", `{"seq":`); r.Error == nil || r.Error.ErrCode != 10025 {
 			t.Fatalf("bad json %+v", r)
@@ -233,4 +254,92 @@ func info(t *testing.T, nc *nats.Conn, name string) resetResp {
 	var r resetResp
 	json.Unmarshal(m.Data, &r)
 	return r
+}
+
+// resetRetention runs resets on a consumer of an interest or work-queue
+// stream S (s.a ten times, then s.b twice; consumer B wants s.b only) and
+// describes what the stream holds after each.
+func resetRetention(t *testing.T, url string, retention jetstream.RetentionPolicy) string {
+	nc, j := refConn(t, url)
+	st, err := j.CreateStream(ctx(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.MemoryStorage, Retention: retention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addConsumer(t, nc, `{"durable_name":"C","ack_policy":"explicit","filter_subject":"s.a"}`)
+	if retention == jetstream.InterestPolicy {
+		addConsumer(t, nc, `{"durable_name":"B","ack_policy":"explicit","filter_subject":"s.b"}`)
+	}
+	for i := 0; i < 10; i++ {
+		j.Publish(ctx(t), "s.a", []byte{'a' + byte(i)})
+	}
+	j.Publish(ctx(t), "s.b", []byte("x"))
+	j.Publish(ctx(t), "s.b", []byte("y"))
+	p := newPuller(t, nc)
+	p.pull("C", `{"batch":3,"expires":2000000000}`)
+	var acks []string
+	for i := 0; i < 3; i++ {
+		m, err := p.sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks = append(acks, m.Reply)
+	}
+	// The first acked: the floor is 1, 2 and 3 pending.
+	nc.Request(acks[0], nil, 5*time.Second)
+	var out []string
+	state := func(what string, r resetResp) {
+		si, err := st.Info(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci := info(t, nc, "C")
+		out = append(out, fmt.Sprintf("%s: reset %d err %v delivered %d/%d floor %d/%d pending %d ack pending %d; stream %d msgs %d..%d",
+			what, r.ResetSeq, r.Error != nil, ci.Delivered.Consumer, ci.Delivered.Stream, ci.AckFloor.Consumer, ci.AckFloor.Stream,
+			ci.NumPending, ci.NumAckPending, si.State.Msgs, si.State.FirstSeq, si.State.LastSeq))
+	}
+	// Forward past what was delivered: 2 and 3 were pending, 4 and 5
+	// never delivered.
+	state("to 6", reset(t, nc, "C", `{"seq":6}`))
+	p.pull("C", `{"batch":2,"expires":2000000000}`)
+	for i := 0; i < 2; i++ {
+		m, err := p.sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, "got "+string(m.Data))
+		if i == 1 {
+			nc.Request(m.Reply, nil, 5*time.Second)
+		}
+	}
+	state("acked 7", resetResp{})
+	// Back to the ack floor: 6 again.
+	state("to floor", reset(t, nc, "C", ``))
+	// Below the stream's first sequence.
+	state("to 2", reset(t, nc, "C", `{"seq":2}`))
+	p.pull("C", `{"batch":1,"expires":2000000000}`)
+	m, err := p.sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, "got "+string(m.Data))
+	return strings.Join(out, "\n")
+}
+
+// TestConsumerResetRetention: a reset on an interest stream acknowledges
+// everything of the consumer's below the new start (removing what no
+// other consumer wants); on a work queue it removes nothing. As in
+// nats-server.
+func TestConsumerResetRetention(t *testing.T) {
+	for _, rp := range []jetstream.RetentionPolicy{jetstream.InterestPolicy, jetstream.WorkQueuePolicy} {
+		t.Run(rp.String(), func(t *testing.T) {
+			var got []string
+			srvtest.JetStream(t, func(t *testing.T, url string) {
+				got = append(got, resetRetention(t, url, rp))
+				t.Log("\n" + got[len(got)-1])
+			})
+			if len(got) == 2 && got[0] != got[1] {
+				t.Fatalf("nats-server:\n%s\nsluice:\n%s", got[0], got[1])
+			}
+		})
+	}
 }

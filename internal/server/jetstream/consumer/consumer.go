@@ -29,12 +29,22 @@ type Env struct {
 	SendBatch func([]Msg)
 	// HasInterest reports whether anyone listens on subj (push gating).
 	HasInterest func(subj string) bool
+	// ReplyInterest, for a reply made by service imports (_R_.), returns
+	// a check of interest in the requester's account (nil: not through
+	// an import).
+	ReplyInterest func(reply string) func() bool
 	// Event publishes an advisory or metric.
 	Event func(subj string, v any)
 	// Acked tells the stream a message is acknowledged (retention).
 	Acked func(seq uint64)
+	// Retention is the stream's retention policy.
+	Retention api.RetentionPolicy
 	// Inactive is called once when inactive_threshold passed.
 	Inactive func()
+	// RateBurst is how many bytes rate_limit_bps lets out at once: the
+	// stream's max_msg_size, else the account's or server's max payload
+	// (0: 1 MiB).
+	RateBurst int
 	// Journal records AckSync acks before they are answered (nil: the
 	// answer waits for State.Sync instead).
 	Journal Journal
@@ -88,14 +98,17 @@ type Consumer struct {
 		waiting  []*pullReq
 		lastAct  time.Time
 		lastSend time.Time
-		fcOut    string // outstanding flow control reply
-		fcBytes  int
-		pauseAt  time.Time
-		dirty    bool
-		syncWant []string        // AckSync replies waiting for the state to be stored
-		ahead    map[uint64]bool // journaled acks beyond the stored delivered sequence
-		closed   bool
-		sampleN  int // sample_freq percent (0: none)
+		// Flow control (nats-server's): fcBytes delivered and not yet
+		// answered, fcSz of them covered by the outstanding request
+		// fcOut, fcMax the window (0: no flow control).
+		fcOut                string
+		fcBytes, fcSz, fcMax int
+		pauseAt              time.Time
+		dirty                bool
+		syncWant             []string        // AckSync replies waiting for the state to be stored
+		ahead                map[uint64]bool // journaled acks beyond the stored delivered sequence
+		closed               bool
+		sampleN              int // sample_freq percent (0: none)
 		// pinned_client: the current pin, its group, when it was given
 		// and when it lapses without a request carrying it.
 		pinID, pinGroup string
@@ -110,6 +123,7 @@ type Consumer struct {
 		// rate_limit_bps token bucket (bytes).
 		rlTokens float64
 		rlAt     time.Time
+		rlBurst  float64
 	}
 }
 
@@ -127,6 +141,9 @@ func New(env Env, cfg api.ConsumerConfig, created time.Time, state *store.Consum
 	c.mu.sampleN = sampleFreq(cfg.SampleFrequency)
 	if cfg.PauseUntil != nil {
 		c.mu.pauseAt = *cfg.PauseUntil
+	}
+	if cfg.FlowControl {
+		c.mu.fcMax = fcStart
 	}
 	if state != nil && (state.Delivered.Stream > 0 || state.Delivered.Consumer > 0 || state.AckFloor.Stream > 0) {
 		c.restoreLocked(state)

@@ -71,7 +71,7 @@ func newStore(t *testing.T, n int) store.Store {
 	return st
 }
 
-func start(t *testing.T, st store.Store, cfg api.ConsumerConfig) (*Consumer, *rec) {
+func start(t *testing.T, st store.Store, cfg api.ConsumerConfig, mutate ...func(*Env)) (*Consumer, *rec) {
 	t.Helper()
 	r := &rec{}
 	r.interest.Store(true)
@@ -89,6 +89,9 @@ func start(t *testing.T, st store.Store, cfg api.ConsumerConfig) (*Consumer, *re
 	env := Env{Stream: "S", Name: "C", Store: st, State: cs, Send: r.send,
 		HasInterest: func(string) bool { return r.interest.Load() },
 		Event:       func(subj string, _ any) { r.mu.Lock(); r.events = append(r.events, subj); r.mu.Unlock() }}
+	for _, m := range mutate {
+		m(&env)
+	}
 	c := New(env, cfg, time.Now(), nil)
 	t.Cleanup(func() { c.Stop(false) })
 	return c, r

@@ -16,8 +16,8 @@ const (
 	maxPerRound    = 256                    // deliveries per lock hold
 	persistEvery   = 100 * time.Millisecond // state write interval when not asked to sync
 	interestPoll   = 50 * time.Millisecond  // push consumer without interest
-	fcThreshold    = 1 << 20                // bytes delivered before a flow control request
-	fcStall        = 4 << 20                // bytes delivered without a flow control reply before pausing
+	fcLimit        = 32 << 20               // largest flow control window
+	fcStart        = fcLimit / 16           // first window; each answered request doubles it
 	defaultHBMax   = time.Hour
 	noDeadline     = int64(1<<63 - 1)
 	sourceRedeliv  = 1
@@ -108,10 +108,12 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("408 Request Timeout", r)})
 			continue
 		}
-		if !c.interestLocked(r.reply) {
-			continue
-		}
+		// Interest is checked when delivery goes back to waiting (below),
+		// not here: nats-server's delivery finds a gone requester first.
 		if r.hb > 0 && now.Sub(r.lastSent) >= r.hb {
+			if !c.interestLocked(r) {
+				continue
+			}
 			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: c.heartbeatLocked("")})
 			r.lastSent = now
 		}
@@ -144,7 +146,9 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 		n := 0
 		for n < maxPerRound {
 			if push {
-				if !interest || (c.mu.fcOut != "" && c.mu.fcBytes >= fcStall) {
+				// nats-server stops once more than the flow control
+				// window is out unanswered.
+				if !interest || (c.mu.fcMax > 0 && c.mu.fcBytes > c.mu.fcMax) {
 					break
 				}
 			} else if len(c.mu.waiting) == 0 {
@@ -158,12 +162,6 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 				break
 			}
 			if src != sourceRedeliv && cfg.AckPolicy != api.AckNone && cfg.MaxAckPending > 0 && len(c.mu.pending) >= cfg.MaxAckPending {
-				if push && cfg.AckPolicy == api.AckFlowControl && c.mu.fcOut == "" {
-					msgs = append(msgs, c.flowControlLocked())
-				}
-				break
-			}
-			if !c.replayReadyLocked(m, now) || !c.rateReadyLocked(m, now) {
 				break
 			}
 			dc := uint64(1)
@@ -171,29 +169,38 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 				dc = c.mu.rdc[m.Seq] + 2
 			}
 			reply := c.ackReplyLocked(m, dc, c.mu.dseq+1)
-			size := len(m.Subject) + len(reply) + len(m.Header) + len(m.Data)
+			hdr, data := c.payloadLocked(m)
+			// What a request's max_bytes counts, as nats-server: the
+			// stored subject, the ack subject, header and payload.
+			size := len(m.Subject) + len(reply) + len(hdr) + len(data)
+			reqSize := size
 			var r *pullReq
 			if !push {
-				if r = c.pickRequestLocked(size, &msgs, &events); r == nil {
+				if r = c.pickRequestLocked(reqSize, &msgs, &events); r == nil {
 					break
 				}
+				if cfg.PriorityPolicy == api.PriorityPinnedClient {
+					// Sent even empty (a request without a group).
+					hdr = appendHeader(hdr, hdrPinID, c.mu.pinID)
+					size = len(m.Subject) + len(reply) + len(hdr) + len(data)
+				}
+			}
+			if !c.replayReadyLocked(m, now) || !c.rateReadyLocked(size, now) {
+				break
 			}
 			c.takeLocked(m, src)
-			o, ack := c.deliveryLocked(m, dc, nowNs, reply)
+			o, ack := c.deliveryLocked(m, dc, nowNs, reply, hdr, data)
 			if ack {
 				acked = append(acked, m.Seq)
 			}
 			c.replaySentLocked(m)
 			if r != nil {
 				o.To = r.reply
-				if c.mu.pinID != "" {
-					o.Hdr = appendHeader(o.Hdr, hdrPinID, c.mu.pinID)
-				}
 				r.batch--
 				r.delivered++
 				r.lastSent = now
 				if r.hasBytes {
-					r.maxBytes -= size
+					r.maxBytes -= reqSize
 					if r.maxBytes <= 0 {
 						r.batch = 0
 					}
@@ -207,20 +214,24 @@ func (c *Consumer) round(lastPersist *time.Time) (time.Duration, bool) {
 				} else {
 					c.requeueLocked(r)
 				}
+				msgs = append(msgs, o)
 			} else {
 				o.To = cfg.DeliverSubject
-				if cfg.FlowControl {
-					c.mu.fcBytes += size
+				msgs = append(msgs, o)
+				if c.mu.fcMax > 0 {
+					// The window counts what the subscriber receives.
+					if fc, ok := c.flowControlDueLocked(len(o.To) + len(o.Reply) + len(o.Hdr) + len(o.Data)); ok {
+						msgs = append(msgs, fc)
+					}
 				}
 			}
-			msgs = append(msgs, o)
 			n++
 			c.mu.lastSend = now
-			if push && cfg.FlowControl && c.mu.fcOut == "" && c.mu.fcBytes >= fcThreshold {
-				msgs = append(msgs, c.flowControlLocked())
-			}
 		}
 		more = n == maxPerRound
+	}
+	if !push && !more && len(c.mu.waiting) > 0 {
+		c.dropUninterestedLocked()
 	}
 	// Push idle heartbeat.
 	if push && cfg.Heartbeat > 0 && now.Sub(c.mu.lastSend) >= cfg.Heartbeat && (len(msgs) == 0) {
@@ -443,7 +454,7 @@ func (c *Consumer) ackReplyLocked(m *store.Msg, dc, dseq uint64) string {
 // deliveryLocked records the delivery of m with its ack subject and
 // builds its message. ack reports an ack_policy none delivery
 // (acknowledged by being sent).
-func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64, reply string) (out, bool) {
+func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64, reply string, hdr, data []byte) (out, bool) {
 	cfg := &c.mu.cfg
 	c.mu.dseq++
 	dseq := c.mu.dseq
@@ -469,12 +480,15 @@ func (c *Consumer) deliveryLocked(m *store.Msg, dc uint64, now int64, reply stri
 		}
 	}
 	c.mu.dirty = true
-	hdr, data := m.Header, m.Data
-	if cfg.HeadersOnly {
-		hdr = appendHeader(hdr, "Nats-Msg-Size", strconv.Itoa(len(data)))
-		data = nil
-	}
 	return out{Subj: m.Subject, Reply: reply, Hdr: hdr, Data: data}, ack
+}
+
+// payloadLocked is the header and payload m is delivered with.
+func (c *Consumer) payloadLocked(m *store.Msg) ([]byte, []byte) {
+	if c.mu.cfg.HeadersOnly {
+		return appendHeader(m.Header, "Nats-Msg-Size", strconv.Itoa(len(m.Data))), nil
+	}
+	return m.Header, m.Data
 }
 
 // redeliverLocked queues seq for redelivery, or reports it as having
@@ -537,8 +551,13 @@ func (c *Consumer) ProcessFlowControl(subj string, hdr []byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.mu.fcOut = ""
-	c.mu.fcBytes = 0
+	// Answered: the window doubles (up to fcLimit) and what the
+	// request covered is no longer outstanding.
+	if c.mu.fcMax < fcLimit {
+		c.mu.fcMax = min(c.mu.fcMax*2, fcLimit)
+	}
+	c.mu.fcBytes = max(c.mu.fcBytes-c.mu.fcSz, 0)
+	c.mu.fcOut, c.mu.fcSz = "", 0
 	var acked []uint64
 	if c.mu.cfg.AckPolicy == api.AckFlowControl {
 		if sseq, ok := headerUint(hdr, "Nats-Last-Stream"); ok && sseq > 0 {
@@ -567,18 +586,22 @@ func headerUint(hdr []byte, key string) (uint64, bool) {
 }
 
 func statusHdr(status string, r *pullReq) []byte {
+	if r != nil {
+		return pendingHdr(status, max(r.batch, 0), max(r.maxBytes, 0))
+	}
+	return []byte("NATS/1.0 " + status + "\r\n\r\n")
+}
+
+// pendingHdr is a status with what a request still wanted.
+func pendingHdr(status string, msgs, bytes int) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, "NATS/1.0 "...)
 	b = append(b, status...)
-	b = append(b, "\r\n"...)
-	if r != nil {
-		b = append(b, hdrPendingMsgs+": "...)
-		b = strconv.AppendInt(b, int64(max(r.batch, 0)), 10)
-		b = append(b, "\r\n"+hdrPendingByte+": "...)
-		b = strconv.AppendInt(b, int64(max(r.maxBytes, 0)), 10)
-		b = append(b, "\r\n"...)
-	}
-	return append(b, "\r\n"...)
+	b = append(b, "\r\n"+hdrPendingMsgs+": "...)
+	b = strconv.AppendInt(b, int64(msgs), 10)
+	b = append(b, "\r\n"+hdrPendingByte+": "...)
+	b = strconv.AppendInt(b, int64(bytes), 10)
+	return append(b, "\r\n\r\n"...)
 }
 
 // appendHeader adds key: value to a header block (making one if empty).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/pkg/api"
@@ -26,6 +27,9 @@ type pullReq struct {
 	priority  int // prioritized policy: lower goes first (MaxInt32 without a group)
 	minPend   int64
 	minAck    int64
+	// interest checks the requester's interest when the request came
+	// through a service import (nil: the reply's, in this account).
+	interest func() bool
 }
 
 // pullBody is a pull request body as nats-server reads it.
@@ -41,6 +45,10 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 		return
 	}
 	send := func(status string) { c.env.Send(reply, reply, "", statusHdr(status, nil), nil) }
+	var track func() bool
+	if c.env.ReplyInterest != nil && strings.HasPrefix(reply, "_R_.") {
+		track = c.env.ReplyInterest(reply)
+	}
 	c.mu.Lock()
 	cfg := &c.mu.cfg
 	if cfg.DeliverSubject != "" {
@@ -62,7 +70,7 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 	}
 	now := time.Now()
 	r := &pullReq{reply: reply, batch: req.Batch, maxBytes: req.MaxBytes, hasBytes: req.MaxBytes > 0,
-		noWait: req.NoWait, hb: req.Heartbeat, lastSent: now, priority: math.MaxInt32}
+		noWait: req.NoWait, hb: req.Heartbeat, lastSent: now, priority: math.MaxInt32, interest: track}
 	if pb.hasGroup {
 		r.group, r.pinID, r.minPend, r.minAck = req.Group, req.ID, req.MinPending, req.MinAckPending
 		r.priority = req.Priority
@@ -73,6 +81,7 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 	if req.Expires > 0 {
 		r.expires = now.Add(req.Expires)
 	}
+	var expired []out
 	if r.noWait {
 		c.catchUpLocked()
 		avail := c.mu.npending + uint64(len(c.mu.rdq))
@@ -83,6 +92,9 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 			return
 		}
 		if avail > 0 {
+			// Counted over the live requests only, as nats-server
+			// (expired and gone ones are dropped first).
+			expired = c.expireWaitingLocked(now)
 			var asked uint64
 			for _, w := range c.mu.waiting {
 				asked += uint64(max(w.batch, 0))
@@ -90,6 +102,7 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 			if avail < asked {
 				c.mu.lastAct = now
 				c.mu.Unlock()
+				c.sendAll(expired)
 				send("408 Requests Pending")
 				return
 			}
@@ -99,9 +112,8 @@ func (c *Consumer) ProcessPull(reply string, body []byte) {
 	if maxWaiting <= 0 {
 		maxWaiting = DefaultMaxWaiting
 	}
-	var expired []out
 	if len(c.mu.waiting) >= maxWaiting {
-		expired = c.expireWaitingLocked(now)
+		expired = append(expired, c.expireWaitingLocked(now)...)
 	}
 	if len(c.mu.waiting) >= maxWaiting {
 		c.mu.Unlock()
@@ -134,7 +146,7 @@ func (c *Consumer) expireWaitingLocked(now time.Time) []out {
 			msgs = append(msgs, out{To: r.reply, Subj: r.reply, Hdr: statusHdr("408 Request Timeout", r)})
 			continue
 		}
-		if !c.interestLocked(r.reply) {
+		if !c.interestLocked(r) {
 			continue
 		}
 		kept = append(kept, r)
@@ -142,6 +154,20 @@ func (c *Consumer) expireWaitingLocked(now time.Time) []out {
 	clearTail(c.mu.waiting, len(kept))
 	c.mu.waiting = kept
 	return msgs
+}
+
+// dropUninterestedLocked forgets, silently, the requests whose client
+// stopped listening: nats-server's check each time its delivery loop
+// goes back to waiting.
+func (c *Consumer) dropUninterestedLocked() {
+	kept := c.mu.waiting[:0]
+	for _, r := range c.mu.waiting {
+		if c.interestLocked(r) {
+			kept = append(kept, r)
+		}
+	}
+	clearTail(c.mu.waiting, len(kept))
+	c.mu.waiting = kept
 }
 
 func (c *Consumer) sendAll(msgs []out) {
@@ -152,13 +178,16 @@ func (c *Consumer) sendAll(msgs []out) {
 }
 
 // interestLocked reports whether anyone still listens for a request's
-// replies. Replies mapped by a service import (_R_.) are answered through
-// the import and always count.
-func (c *Consumer) interestLocked(reply string) bool {
-	if c.env.HasInterest == nil || len(reply) > 3 && reply[:3] == "_R_" {
+// replies: in the requester's account for one that came through service
+// imports.
+func (c *Consumer) interestLocked(r *pullReq) bool {
+	if r.interest != nil {
+		return r.interest()
+	}
+	if c.env.HasInterest == nil {
 		return true
 	}
-	return c.env.HasInterest(reply)
+	return c.env.HasInterest(r.reply)
 }
 
 // checkPullLocked returns the status refusing a request, in nats-server's
@@ -301,11 +330,19 @@ func (c *Consumer) pickRequestLocked(size int, msgs *[]out, events *[]event) *pu
 			continue
 		}
 		// As nats-server: a request whose client stopped listening is
-		// dropped before a message goes to it.
-		if !c.interestLocked(r.reply) {
+		// dropped before a message goes to it (keeping a pin it just
+		// got); one that came through an import hears 408 Interest
+		// Expired, counting the message against its max_bytes.
+		if !c.interestLocked(r) {
 			c.dropRequestLocked(r)
-			if assigned {
-				c.unassignPinLocked()
+			if r.interest != nil {
+				pn, pb := r.batch, r.maxBytes
+				if r.hasBytes {
+					if pb -= size; pb == 0 {
+						pn = 1
+					}
+				}
+				*msgs = append(*msgs, out{To: r.reply, Subj: r.reply, Hdr: pendingHdr("408 Interest Expired", pn, pb)})
 			}
 			continue
 		}

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/store"
@@ -36,13 +37,6 @@ func (c *Consumer) Reset(seq uint64) (uint64, error) {
 			return 0, errors.New("not allowed")
 		}
 	}
-	dropped := make([]uint64, 0, len(c.mu.pending))
-	for s := range c.mu.pending {
-		if s < seq {
-			dropped = append(dropped, s)
-		}
-	}
-	sortU64(dropped)
 	c.mu.pending = map[uint64]*pend{}
 	c.mu.rdc = map[uint64]uint64{}
 	c.mu.inRdq = map[uint64]bool{}
@@ -53,19 +47,43 @@ func (c *Consumer) Reset(seq uint64) (uint64, error) {
 	c.mu.dirty = true
 	c.recountLocked()
 	st := c.stateLocked()
+	filters := c.filterList()
 	c.mu.Unlock()
 	if c.env.State != nil {
 		if err := c.env.State.Update(st); err == nil {
 			c.env.State.Sync()
 		}
 	}
-	// Interest retention: what was pending below the new start is no
-	// longer needed by this consumer.
-	if c.env.Acked != nil {
-		for _, s := range dropped {
-			c.env.Acked(s)
-		}
+	// Interest retention: as nats-server, the consumer acknowledges every
+	// stored message of its filters below the new start (delivered or
+	// not), so those no other consumer needs go. A work queue keeps them.
+	if c.env.Acked != nil && c.env.Retention == api.InterestPolicy {
+		c.ackBelow(filters, seq)
 	}
 	c.Kick()
 	return seq, nil
+}
+
+// ackBelow acknowledges to the stream each stored message matching
+// filters below seq.
+func (c *Consumer) ackBelow(filters []string, seq uint64) {
+	first := c.env.Store.State().FirstSeq
+	var seqs []uint64
+	for _, f := range filters {
+		for s := first; s < seq; {
+			m, err := c.env.Store.LoadNext(f, s)
+			if err != nil || m.Seq >= seq {
+				break
+			}
+			seqs = append(seqs, m.Seq)
+			s = m.Seq + 1
+		}
+	}
+	if len(filters) > 1 {
+		sortU64(seqs)
+		seqs = slices.Compact(seqs)
+	}
+	for _, s := range seqs {
+		c.env.Acked(s)
+	}
 }
