@@ -162,17 +162,19 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 	if l := a.limits.Load().MaxConsumers; maxc <= 0 || (l > 0 && l < maxc) {
 		maxc = l
 	}
-	if maxc > 0 && s.numConsumers() >= maxc {
+	if maxc > 0 && s.numLimitable() >= maxc {
 		return errResp(api.JSMaximumConsumersLimitErr)
 	}
-	if scfg.Retention == api.WorkQueuePolicy {
+	// Direct consumers feed mirrors and sources; work-queue rules do not
+	// bind them (as in nats-server).
+	if scfg.Retention == api.WorkQueuePolicy && !cfg.Direct {
 		if cfg.AckPolicy != api.AckExplicit && cfg.AckPolicy != api.AckFlowControl {
 			return errResp(api.JSConsumerWQRequiresExplicitAckErr)
 		}
 		if cfg.DeliverPolicy != api.DeliverAll {
 			return errResp(api.JSConsumerWQConsumerNotDeliverAllErr)
 		}
-		if s.numConsumers() > 0 {
+		if s.numLimitable() > 0 {
 			f := consumer.Filters(&cfg)
 			if len(f) == 0 {
 				return errResp(api.JSConsumerWQMultipleUnfilteredErr)
@@ -294,7 +296,7 @@ func handleConsumerNames(js *JetStream, a *jsAccount, r *apiReq, t []string) any
 	if s == nil {
 		return &consumerNamesResp{api.JSApiConsumerNamesResponse{ApiResponse: api.ApiResponse{Error: api.JSStreamNotFoundErr}}}
 	}
-	all := s.consumerList()
+	all := s.publicConsumers()
 	off := min(max(req.Offset, 0), len(all))
 	resp := &consumerNamesResp{api.JSApiConsumerNamesResponse{ApiPaged: api.ApiPaged{Total: len(all), Offset: off, Limit: namesPageLimit}}}
 	resp.Consumers = []string{}
@@ -313,7 +315,7 @@ func handleConsumerList(js *JetStream, a *jsAccount, r *apiReq, t []string) any 
 	if s == nil {
 		return &consumerListResp{api.JSApiConsumerListResponse{ApiResponse: api.ApiResponse{Error: api.JSStreamNotFoundErr}}}
 	}
-	all := s.consumerList()
+	all := s.publicConsumers()
 	off := min(max(req.Offset, 0), len(all))
 	resp := &consumerListResp{api.JSApiConsumerListResponse{ApiPaged: api.ApiPaged{Total: len(all), Offset: off, Limit: listPageLimit}}}
 	resp.Consumers = []*api.ConsumerInfo{}

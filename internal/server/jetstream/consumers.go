@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/server/jetstream/consumer"
 	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/memstore"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -84,10 +85,31 @@ func (s *stream) consumerList() []*consumerEntry {
 	return out
 }
 
-func (s *stream) numConsumers() int {
+// publicConsumers is consumerList without the direct consumers that feed
+// mirrors and sources elsewhere: nats-server leaves them out of listings.
+func (s *stream) publicConsumers() []*consumerEntry {
+	all := s.consumerList()
+	out := all[:0]
+	for _, e := range all {
+		if !e.c.Config().Direct {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// numLimitable counts the consumers that max_consumers and work-queue
+// exclusivity apply to: direct (sourcing) consumers are exempt.
+func (s *stream) numLimitable() int {
 	s.cons.mu.RLock()
 	defer s.cons.mu.RUnlock()
-	return len(s.cons.mu.m)
+	n := 0
+	for _, e := range s.cons.mu.m {
+		if e.c == nil || !e.c.Config().Direct {
+			n++
+		}
+	}
+	return n
 }
 
 // startConsumer makes and registers a consumer with a checked config.
@@ -97,8 +119,11 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	if cfg.Durable != "" {
 		name = cfg.Durable
 	}
-	cs, err := s.st.ConsumerStore(name)
-	if err != nil {
+	var cs store.ConsumerStore
+	var err error
+	if cfg.Direct {
+		cs = memstore.NewDetachedConsumerStore(name)
+	} else if cs, err = s.st.ConsumerStore(name); err != nil {
 		return nil, err
 	}
 	var state *store.ConsumerState

@@ -144,7 +144,17 @@ func (c *consumerStore) State() (*store.ConsumerState, error) {
 func (c *consumerStore) Sync() error { return nil }
 func (c *consumerStore) Stop() error { return nil }
 
+// NewDetachedConsumerStore keeps a consumer's state in memory without
+// registering it with any stream store, so it is not counted in the
+// stream's state (nats-server does not record direct consumers there).
+func NewDetachedConsumerStore(name string) store.ConsumerStore {
+	return &consumerStore{name: name}
+}
+
 func (c *consumerStore) Delete() error {
+	if c.s == nil {
+		return nil
+	}
 	c.s.cmu.Lock()
 	delete(c.s.consumers, c.name)
 	c.s.cmu.Unlock()
