@@ -119,8 +119,8 @@ cluster { listen: "127.0.0.1:-1", routes: ["nats-route://localhost:7000"]
 
 	for text, want := range map[string]string{
 		`tls { cert_file: %q, key_file: %q, ca_file: %q, verify_cert_and_check_known_urls: "yes" }`: "expected 'verify_cert_and_check_known_urls' to be a boolean",
-		`tls { cert_file: %q, key_file: %q, ca_file: %q, pinned_certs: ["abc"] }`:                    "does not look like hex-encoded sha256",
-		`tls { cert_file: %q, key_file: %q, ca_file: %q, timeout: "soon" }`:                          "timeout",
+		`tls { cert_file: %q, key_file: %q, ca_file: %q, pinned_certs: ["abc"] }`:                   "does not look like hex-encoded sha256",
+		`tls { cert_file: %q, key_file: %q, ca_file: %q, timeout: "soon" }`:                         "timeout",
 	} {
 		_, err := loadConf(t, "cluster { listen: \"127.0.0.1:-1\"\n"+fmt.Sprintf(text, leaf.CertFile, leaf.KeyFile, ca.File)+"\n}")
 		if err == nil || !strings.Contains(err.Error(), want) {
