@@ -87,6 +87,7 @@ type Conn struct {
 		noRedial   bool
 		pingsOut   int
 		gotConnect bool
+		user, pass string // from CONNECT: reload checks them again
 		subs       int // remote interest entries held for this route
 	}
 }

@@ -43,6 +43,7 @@ type Manager struct {
 		shutdown bool
 		ldm      bool
 		dialing  map[string]bool // url+account being dialed
+		dropped  map[string]bool // routes a reload removed (reload.go)
 	}
 }
 
@@ -234,7 +235,7 @@ func (m *Manager) acceptLoop(ln net.Listener) {
 // solicit dials u until it connects (explicit routes: forever; implicit:
 // connect_retries more times), then runs the connection.
 func (m *Manager) solicit(u *url.URL, explicit bool, account string, first bool) {
-	key := u.Host + "|" + account
+	key := u.User.String() + "@" + u.Host + "|" + account // new credentials: a new dialer
 	m.mu.Lock()
 	if m.mu.shutdown || m.mu.dialing[key] || m.mu.selfURLs[u.Host] {
 		m.mu.Unlock()
@@ -272,7 +273,7 @@ func (m *Manager) dial(u *url.URL, explicit, first bool) net.Conn {
 				return nil
 			}
 		}
-		if m.isShutdown() {
+		if m.isShutdown() || (explicit && m.dropped(u)) {
 			return nil
 		}
 		nc, err := net.DialTimeout("tcp", u.Host, DefaultDialTimeout)
@@ -451,6 +452,7 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 	}
 	c.mu.Lock()
 	c.mu.gotConnect = true
+	c.mu.user, c.mu.pass = ci.User, ci.Pass
 	c.mu.Unlock()
 	if c.authT != nil {
 		c.authT.Stop()
