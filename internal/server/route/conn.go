@@ -88,7 +88,7 @@ type Conn struct {
 		pingsOut   int
 		gotConnect bool
 		user, pass string // from CONNECT: reload checks them again
-		subs       int // remote interest entries held for this route
+		subs       int    // remote interest entries held for this route
 	}
 }
 

@@ -253,7 +253,9 @@ func TestReloadClusterName(t *testing.T) {
 func TestReloadPinnedCerts(t *testing.T) {
 	ca := testutil.NewCA(t, "routes")
 	l1, l2 := routeLeaf(ca, testutil.LeafSpec{Name: "s1"}), routeLeaf(ca, testutil.LeafSpec{Name: "s2"})
-	s1 := node(t, "s1", func(o *server.Options) { o.Cluster.TLSConfig, o.Cluster.TLSPinnedCerts = routeTLS(ca, l1), pins(l1, l2) })
+	s1 := node(t, "s1", func(o *server.Options) {
+		o.Cluster.TLSConfig, o.Cluster.TLSPinnedCerts = routeTLS(ca, l1), pins(l1, l2)
+	})
 	s2 := node(t, "s2", func(o *server.Options) { o.Cluster.TLSConfig = routeTLS(ca, l2) }, s1)
 	waitMesh(t, s1, s2)
 	mustReload(t, s1, func(o *server.Options) { o.Cluster.TLSPinnedCerts = pins(l1) })
