@@ -5,8 +5,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/internal/server/auth"
@@ -263,4 +266,99 @@ func TestReloadPinnedCerts(t *testing.T) {
 	waitPeers(t, s2, 0)
 	mustReload(t, s1, func(o *server.Options) { o.Cluster.TLSPinnedCerts = pins(l1, l2) })
 	waitMesh(t, s1, s2)
+}
+
+// Pinned accounts reloaded one server after the other, as an operator
+// rolls a change through a cluster: once both have it, the account has
+// its own connection and its traffic flows.
+func TestReloadPinnedAccounts(t *testing.T) {
+	log := &errLog{}
+	s1 := node(t, "s1", func(o *server.Options) { withAccountA(o); o.Logger = log })
+	s2 := node(t, "s2", withAccountA, s1)
+	waitMesh(t, s1, s2)
+	// s2 first: it dials s1, which refuses A's connection until it has
+	// the change too.
+	mustReload(t, s2, func(o *server.Options) { o.Cluster.PinnedAccounts = append(o.Cluster.PinnedAccounts, "A") })
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if !log.has(`No route for account "A"`) {
+			return fmt.Errorf("s1 has not refused A's connection yet")
+		}
+		return nil
+	})
+	mustReload(t, s1, func(o *server.Options) { o.Cluster.PinnedAccounts = append(o.Cluster.PinnedAccounts, "A") })
+	waitMesh(t, s1, s2)
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		for _, s := range []*server.Server{s1, s2} {
+			n := 0
+			for _, c := range s.Routes().Conns() {
+				if c.Account == "A" {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("%s: %d connections pinned to A", s.Name(), n)
+			}
+		}
+		return nil
+	})
+	a1 := connect(t, s1, nats.UserInfo("a", "a"))
+	a2 := connect(t, s2, nats.UserInfo("a", "a"))
+	sub, _ := a2.SubscribeSync("pinned.later")
+	a2.Flush()
+	testutilWait(t, func() error {
+		if s1.LookupAccount("A").Match("pinned.later") != 1 {
+			return fmt.Errorf("no interest in A yet")
+		}
+		return nil
+	})
+	a1.Publish("pinned.later", nil)
+	next(t, sub)
+
+	// And back: unpinned on both, A goes over the pool again.
+	for _, s := range []*server.Server{s1, s2} {
+		mustReload(t, s, func(o *server.Options) { o.Cluster.PinnedAccounts = []string{"$SYS"} })
+	}
+	waitMesh(t, s1, s2)
+	sub2, _ := a2.SubscribeSync("unpinned")
+	a2.Flush()
+	testutilWait(t, func() error {
+		if s1.LookupAccount("A").Match("unpinned") != 1 {
+			return fmt.Errorf("no interest in A yet")
+		}
+		return nil
+	})
+	a1.Publish("unpinned", nil)
+	next(t, sub2)
+	for _, c := range s1.Routes().Conns() {
+		if c.Account == "A" {
+			t.Fatalf("A still pinned on s1")
+		}
+	}
+}
+
+// errLog keeps the errors a server logs.
+type errLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (l *errLog) Noticef(string, ...any) {}
+func (l *errLog) Warnf(string, ...any)   {}
+func (l *errLog) Debugf(string, ...any)  {}
+func (l *errLog) Tracef(string, ...any)  {}
+func (l *errLog) Errorf(f string, a ...any) {
+	l.mu.Lock()
+	l.errs = append(l.errs, fmt.Sprintf(f, a...))
+	l.mu.Unlock()
+}
+
+func (l *errLog) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.errs {
+		if strings.Contains(e, s) {
+			return true
+		}
+	}
+	return false
 }
