@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sluicehq/sluice/internal/server/route"
 	"github.com/sluicehq/sluice/internal/server/websocket"
 )
 
@@ -64,7 +63,7 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	if err := websocket.ReloadCheck(&cur.Websocket, &next.Websocket); err != nil {
 		return nil, err
 	}
-	if err := route.CheckReload(cur.Cluster, next.Cluster); err != nil {
+	if err := s.checkClusterReload(cur, &next); err != nil {
 		return nil, err
 	}
 	res := &ReloadResult{}

@@ -3,6 +3,7 @@ package route_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -361,4 +362,20 @@ func (l *errLog) has(s string) bool {
 		}
 	}
 	return false
+}
+
+func TestReloadRefusesUnknownPinnedAccount(t *testing.T) {
+	s1 := node(t, "s1", nil)
+	err := reload(t, s1, func(o *server.Options) { o.Cluster.PinnedAccounts = append(o.Cluster.PinnedAccounts, "NOPE") })
+	if err == nil || !strings.Contains(err.Error(), `unable to add account "NOPE" to the list of dedicated routes`) {
+		t.Fatalf("got %v", err)
+	}
+	// An account the same reload defines may be pinned.
+	mustReload(t, s1, func(o *server.Options) {
+		withAccountA(o)
+		o.Cluster.PinnedAccounts = append(o.Cluster.PinnedAccounts, "A")
+	})
+	if got := s1.Routes().Config().PinnedAccounts; !slices.Contains(got, "A") {
+		t.Fatalf("pinned accounts in force: %v", got)
+	}
 }
