@@ -139,3 +139,28 @@ func TestMixedClusterReload(t *testing.T) {
 	mustReload(t, s1, func(o *server.Options) { o.Cluster.Routes, o.Cluster.Import = nil, nil })
 	waitPeers(t, s1, 0)
 }
+
+// A new route password on sluice cuts the nats-server route that joined
+// with the old one; nats-server is told why and its redials fail until
+// its own file has the new password.
+func TestMixedClusterReloadRouteAuthorization(t *testing.T) {
+	s1 := node(t, "s1", withRouteUser)
+	ref := startRefCluster(t, "ref1", fmt.Sprintf(`routes: ["nats-route://ruser:rpass@127.0.0.1:%d"]`, s1.Routes().Port()))
+	testutil.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if n := len(s1.Routes().Remotes()); n != 1 || !s1.Routes().PoolsFull() {
+			return fmt.Errorf("s1: %d peers\n%s", n, ref.logs.String())
+		}
+		return nil
+	})
+	mustReload(t, s1, func(o *server.Options) { o.Cluster.Password = "rpass2" })
+	waitPeers(t, s1, 0)
+	testutil.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if !strings.Contains(ref.logs.String(), "Authorization Violation") {
+			return fmt.Errorf("nats-server was not told\n%s", ref.logs.String())
+		}
+		return nil
+	})
+	if n := len(s1.Routes().Remotes()); n != 0 {
+		t.Fatalf("nats-server came back with the old password")
+	}
+}

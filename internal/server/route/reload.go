@@ -106,9 +106,9 @@ func (m *Manager) Reload(next Config) ReloadResult {
 			cl = append(cl, closing{c: c, reason: "Route Removed", noRedial: true})
 		case authChanged && !c.solicited && !m.stillAuthorized(c, cfg):
 			cl = append(cl, closing{c: c, reason: "Authentication Failure", authErr: true, noRedial: true})
+		case !c.reg: // still in its handshake, which uses the new settings
 		case pinsChanged && cfg.TLSConfig != nil && !cfg.TLSPinnedCerts.Allows(c.peerChain()):
 			cl = append(cl, closing{c: c, reason: "TLS Handshake Failure", noRedial: true})
-		case !c.reg:
 		case repool:
 			cl = append(cl, closing{c: c, reason: "Route Removed", noRedial: c.account != "" && !slices.Contains(cfg.PinnedAccounts, c.account)})
 		case compress && c.compression != CompressionNotSupported && c.compression != cfg.Compression:
