@@ -322,11 +322,16 @@ func TestReloadPinnedAccounts(t *testing.T) {
 	})
 	a1.Publish("unpinned", nil)
 	next(t, sub2)
-	for _, c := range s1.Routes().Conns() {
-		if c.Account == "A" {
-			t.Fatalf("A still pinned on s1")
+	testutil.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		for _, s := range []*server.Server{s1, s2} {
+			for _, c := range s.Routes().Conns() {
+				if c.Account == "A" {
+					return fmt.Errorf("A still pinned on %s", s.Name())
+				}
+			}
 		}
-	}
+		return nil
+	})
 }
 
 func TestReloadRefusesUnknownPinnedAccount(t *testing.T) {
