@@ -30,6 +30,8 @@ var reloadable = map[string]bool{
 	"TLSHandshakeFirst": true, "TLSHandshakeFirstFallback": true, "AllowNonTLS": true,
 	// Only its TLS may change: websocket.ReloadCheck refuses the rest.
 	"Websocket": true,
+	// All but the listener: route.CheckReload refuses the rest.
+	"Cluster": true,
 	// The URL resolver dials with the new settings from then on.
 	"ResolverTLS": true,
 }
@@ -59,6 +61,9 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	}
 	cur := s.getOpts()
 	if err := websocket.ReloadCheck(&cur.Websocket, &next.Websocket); err != nil {
+		return nil, err
+	}
+	if err := s.checkClusterReload(cur, &next); err != nil {
 		return nil, err
 	}
 	res := &ReloadResult{}
@@ -97,6 +102,9 @@ func (s *Server) ReloadOptions(next Options) (*ReloadResult, error) {
 	s.mu.Unlock()
 
 	s.registerAccounts(&next)
+	if slices.Contains(res.Changed, "Cluster") {
+		s.reloadRoutes(&next)
+	}
 	askCallout := slices.ContainsFunc(res.Changed, func(f string) bool { return authOptions[f] })
 	for _, c := range clients {
 		if c.connected.Load() {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/tls"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -20,12 +19,14 @@ import (
 
 // readCluster hands the cluster block to the route package.
 func readCluster(r *configReader, key string, it *conf.Item) {
-	readTLSBlock := func(tit *conf.Item) (cfg *tls.Config, ok bool) {
+	readTLSBlock := func(tit *conf.Item) (set route.TLSSettings, ok bool) {
 		sub := &configReader{opts: &Options{}, strict: r.strict}
 		readTLS(sub, "tls", tit)
 		r.warns = append(r.warns, sub.warns...)
 		r.errs = append(r.errs, sub.errs...)
-		return sub.opts.TLSConfig, len(sub.errs) == 0 && sub.opts.TLSConfig != nil
+		o := sub.opts
+		set = route.TLSSettings{Config: o.TLSConfig, Timeout: o.TLSTimeout, Map: o.TLSMap, Pinned: o.TLSPinnedCerts}
+		return set, len(sub.errs) == 0 && o.TLSConfig != nil
 	}
 	if r.opts.Cluster == nil {
 		r.opts.Cluster = &route.Config{}

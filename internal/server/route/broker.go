@@ -64,5 +64,6 @@ func (p *permCheck) canImport(subj string) bool { return p == nil || p.c.CanPubl
 func (p *permCheck) canExport(subj string) bool { return p == nil || p.c.CanSubscribe(subj, "") }
 
 func (c *Conn) exportAllowed(subj []byte) bool {
-	return c.m.perms == nil || c.m.perms.canExport(string(subj))
+	p := c.m.perms.Load()
+	return p == nil || p.canExport(string(subj))
 }

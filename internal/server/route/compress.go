@@ -80,12 +80,12 @@ func writerOptions(mode string) []s2.WriterOption {
 // negotiate runs on the first INFO when we are configured for compression.
 // It reports whether the handshake now waits for the peer's next INFO.
 func (m *Manager) negotiate(c *Conn, info *Info) (wait bool, err error) {
-	mode, err := selectCompression(m.cfg.Compression, info.Compression)
+	mode, err := selectCompression(m.conf().Compression, info.Compression)
 	if err != nil {
 		return false, err
 	}
 	if mode == CompressionS2Auto {
-		mode = autoMode(time.Since(c.start), m.cfg.RTTThresholds)
+		mode = autoMode(time.Since(c.start), m.conf().RTTThresholds)
 	}
 	c.compression = mode
 	if !needsCompression(mode) {
@@ -123,7 +123,7 @@ func (m *Manager) negotiate(c *Conn, info *Info) (wait bool, err error) {
 
 // infoCompression is the mode our INFO names: s2_auto stays s2_auto.
 func (m *Manager) infoCompression(negotiated string) string {
-	if m.cfg.Compression == CompressionS2Auto {
+	if m.conf().Compression == CompressionS2Auto {
 		return CompressionS2Auto
 	}
 	return negotiated

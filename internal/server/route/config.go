@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/auth"
+	"github.com/sluicehq/sluice/internal/server/tlsconf"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
@@ -56,6 +57,11 @@ type Config struct {
 	AuthTimeout        time.Duration
 	TLSConfig          *tls.Config
 	TLSTimeout         time.Duration
+	// TLSMap (verify_and_map): the peer's certificate must name Username;
+	// TLSCheckKnownURLs: or carry a DNS name of a configured route;
+	// TLSPinnedCerts: only these peer keys, either direction (tls.go).
+	TLSMap, TLSCheckKnownURLs bool
+	TLSPinnedCerts            tlsconf.PinnedCerts
 	// PoolSize is the number of connections to each peer; -1 disables
 	// pooling (one connection, as servers before v2.10).
 	PoolSize       int
@@ -86,7 +92,7 @@ type Issue struct {
 }
 
 // TLSReader reads a tls {} block the way the server reads its own.
-type TLSReader func(it *conf.Item) (cfg *tls.Config, ok bool)
+type TLSReader func(it *conf.Item) (set TLSSettings, ok bool)
 
 type reader struct {
 	issues []Issue
@@ -190,11 +196,7 @@ func Parse(it *conf.Item, c *Config, readTLS TLSReader, strict bool) []Issue {
 		case "routes":
 			r.routes(e, c)
 		case "tls":
-			if readTLS != nil {
-				if cfg, ok := readTLS(e); ok {
-					c.TLSConfig = cfg
-				}
-			}
+			r.tls(e, c, readTLS)
 		case "cluster_advertise", "advertise":
 			c.Advertise, _ = r.str(k, e)
 		case "no_advertise":
@@ -529,11 +531,14 @@ func (c *Config) SetDefaults(sysAccount string) {
 	case "disabled", "false", "none":
 		c.Compression = CompressionOff
 	}
-	if c.AuthTimeout == 0 {
-		c.AuthTimeout = DefaultAuthTimeout
-	}
 	if c.TLSTimeout == 0 {
 		c.TLSTimeout = DefaultTLSTimeout
+	}
+	if c.AuthTimeout == 0 {
+		c.AuthTimeout = DefaultAuthTimeout
+		if c.TLSConfig != nil {
+			c.AuthTimeout = c.TLSTimeout + time.Second // as nats-server
+		}
 	}
 	if c.WriteDeadline == 0 {
 		c.WriteDeadline = DefaultWriteDeadline

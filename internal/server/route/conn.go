@@ -87,7 +87,8 @@ type Conn struct {
 		noRedial   bool
 		pingsOut   int
 		gotConnect bool
-		subs       int // remote interest entries held for this route
+		user, pass string // from CONNECT: reload checks them again
+		subs       int    // remote interest entries held for this route
 	}
 }
 
@@ -174,7 +175,7 @@ func (c *Conn) SendMsg(account string, subj, reply, qs []byte, hdrLen int, msg [
 // holds up publishers.
 func (c *Conn) writeLoop() {
 	defer c.m.wg.Done()
-	wd := c.m.cfg.WriteDeadline
+	wd := c.m.conf().WriteDeadline
 	var wb net.Buffers
 	for {
 		select {
@@ -329,7 +330,7 @@ func (c *Conn) pingTick() {
 		return
 	}
 	idle := time.Since(time.Unix(0, c.lastActivity.Load()))
-	if c.mu.pingsOut+1 > c.m.cfg.MaxPingsOut && idle > c.m.pingInterval() {
+	if c.mu.pingsOut+1 > c.m.conf().MaxPingsOut && idle > c.m.pingInterval() {
 		c.mu.Unlock()
 		c.m.log.Debugf("%s - Stale Route Connection - Closing", c)
 		c.sendErrAndClose("Stale Connection", "Stale Connection")

@@ -30,7 +30,7 @@ func (m *Manager) Interest(account, subject, queue string, delta int32) {
 	if old == n || (queue == "" && old > 0 && n > 0) {
 		return
 	}
-	if !m.perms.canImport(subject) {
+	if !m.perms.Load().canImport(subject) {
 		return
 	}
 	add := n > 0
@@ -81,7 +81,7 @@ func (m *Manager) sendInterestLocked(c *Conn, r *remote) {
 		}
 		pa := c.protoAccount(acc)
 		for k, n := range t {
-			if m.perms.canImport(k.subject) {
+			if m.perms.Load().canImport(k.subject) {
 				b = appendSub(b, true, pa, k.subject, k.queue, n)
 			}
 		}

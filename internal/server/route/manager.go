@@ -18,10 +18,11 @@ import (
 // Manager runs the cluster side of one server: the route listener, the
 // dialers and every route connection.
 type Manager struct {
-	cfg   Config
+	// cfg and perms are replaced whole by Reload (reload.go).
+	cfg   atomic.Pointer[Config]
 	b     Broker
 	log   Logger
-	perms *permCheck
+	perms atomic.Pointer[permCheck]
 	cids  atomic.Uint64
 	wg    sync.WaitGroup
 	done  chan struct{}
@@ -42,6 +43,7 @@ type Manager struct {
 		shutdown bool
 		ldm      bool
 		dialing  map[string]bool // url+account being dialed
+		dropped  map[string]bool // routes a reload removed (reload.go)
 	}
 }
 
@@ -61,8 +63,10 @@ type ikey struct{ subject, queue string }
 
 // New returns a manager for cfg (defaults already applied).
 func New(cfg Config, b Broker, log Logger) *Manager {
-	m := &Manager{cfg: cfg, b: b, log: log, perms: newPermCheck(&cfg), done: make(chan struct{}),
+	m := &Manager{b: b, log: log, done: make(chan struct{}),
 		connectDelay: DefaultConnectDelay, maxDelay: DefaultMaxDelay, reconnectDelay: time.Second}
+	m.cfg.Store(&cfg)
+	m.perms.Store(newPermCheck(&cfg))
 	if cfg.ReconnectDelay > 0 {
 		m.connectDelay, m.reconnectDelay = cfg.ReconnectDelay, cfg.ReconnectDelay
 	}
@@ -86,7 +90,9 @@ func (m *Manager) SetRetryDelays(connect, max, reconnect time.Duration) {
 }
 
 // Config is the configuration in force.
-func (m *Manager) Config() Config { return m.cfg }
+func (m *Manager) Config() Config { return *m.conf() }
+
+func (m *Manager) conf() *Config { return m.cfg.Load() }
 
 // ClusterName is the cluster's name (generated when none is configured).
 func (m *Manager) ClusterName() string {
@@ -103,7 +109,7 @@ func (m *Manager) Dynamic() bool {
 }
 
 func (m *Manager) pingInterval() time.Duration {
-	d := m.cfg.PingInterval
+	d := m.conf().PingInterval
 	if d <= 0 || d > MaxPingInterval {
 		d = MaxPingInterval
 	}
@@ -111,14 +117,14 @@ func (m *Manager) pingInterval() time.Duration {
 }
 
 func (m *Manager) poolSize() int {
-	if m.cfg.PoolSize < 1 {
+	if m.conf().PoolSize < 1 {
 		return 1
 	}
-	return m.cfg.PoolSize
+	return m.conf().PoolSize
 }
 
 func (m *Manager) pinned(acc string) bool {
-	for _, a := range m.cfg.PinnedAccounts {
+	for _, a := range m.conf().PinnedAccounts {
 		if a == acc {
 			return true
 		}
@@ -129,12 +135,12 @@ func (m *Manager) pinned(acc string) bool {
 // Start opens the route listener (when a port is configured) and starts
 // dialing the configured routes.
 func (m *Manager) Start() error {
-	if m.cfg.Port != 0 {
-		port := m.cfg.Port
+	if m.conf().Port != 0 {
+		port := m.conf().Port
 		if port == -1 {
 			port = 0
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(m.cfg.Host, strconv.Itoa(port)))
+		ln, err := net.Listen("tcp", net.JoinHostPort(m.conf().Host, strconv.Itoa(port)))
 		if err != nil {
 			return fmt.Errorf("listen for routes: %w", err)
 		}
@@ -146,13 +152,13 @@ func (m *Manager) Start() error {
 		if m.Dynamic() {
 			m.log.Warnf("Cluster name was dynamically generated, consider setting one")
 		}
-		m.log.Noticef("Listening for route connections on %s", net.JoinHostPort(m.cfg.Host, strconv.Itoa(m.mu.port)))
+		m.log.Noticef("Listening for route connections on %s", net.JoinHostPort(m.conf().Host, strconv.Itoa(m.mu.port)))
 		m.wg.Add(1)
 		go m.acceptLoop(ln)
 	}
-	for _, u := range m.cfg.Routes {
+	for _, u := range m.conf().Routes {
 		m.solicit(u, true, "", true)
-		for _, a := range m.cfg.PinnedAccounts {
+		for _, a := range m.conf().PinnedAccounts {
 			m.solicit(u, true, a, true)
 		}
 	}
@@ -229,7 +235,7 @@ func (m *Manager) acceptLoop(ln net.Listener) {
 // solicit dials u until it connects (explicit routes: forever; implicit:
 // connect_retries more times), then runs the connection.
 func (m *Manager) solicit(u *url.URL, explicit bool, account string, first bool) {
-	key := u.Host + "|" + account
+	key := u.User.String() + "@" + u.Host + "|" + account // new credentials: a new dialer
 	m.mu.Lock()
 	if m.mu.shutdown || m.mu.dialing[key] || m.mu.selfURLs[u.Host] {
 		m.mu.Unlock()
@@ -267,7 +273,7 @@ func (m *Manager) dial(u *url.URL, explicit, first bool) net.Conn {
 				return nil
 			}
 		}
-		if m.isShutdown() {
+		if m.isShutdown() || (explicit && m.dropped(u)) {
 			return nil
 		}
 		nc, err := net.DialTimeout("tcp", u.Host, DefaultDialTimeout)
@@ -280,7 +286,7 @@ func (m *Manager) dial(u *url.URL, explicit, first bool) net.Conn {
 		} else {
 			m.log.Debugf("Error trying to connect to route (attempt %d): %v", attempts, err)
 		}
-		if !explicit && (m.cfg.ConnectRetries <= 0 || attempts > m.cfg.ConnectRetries) {
+		if !explicit && (m.conf().ConnectRetries <= 0 || attempts > m.conf().ConnectRetries) {
 			return nil
 		}
 		select {
@@ -288,7 +294,7 @@ func (m *Manager) dial(u *url.URL, explicit, first bool) net.Conn {
 		case <-m.done:
 			return nil
 		}
-		if m.cfg.ConnectBackoff {
+		if m.conf().ConnectBackoff {
 			delay = min(delay*2, m.maxDelay)
 		}
 	}
@@ -304,8 +310,8 @@ func (m *Manager) startConn(c *Conn) {
 	}
 	m.mu.conns[c] = struct{}{}
 	m.mu.Unlock()
-	if m.cfg.TLSConfig != nil {
-		if err := c.startTLS(m.cfg.TLSConfig, m.cfg.TLSTimeout); err != nil {
+	if cfg := m.conf(); cfg.TLSConfig != nil {
+		if err := m.secure(c, cfg); err != nil {
 			m.log.Errorf("%s - TLS route handshake error: %v", c, err)
 			c.close("TLS Handshake Failure", false)
 			return
@@ -323,7 +329,7 @@ func (m *Manager) startConn(c *Conn) {
 	}
 	// A connection that has not finished its handshake in time is cut (a
 	// half-open path could otherwise keep it alive on PING/PONG alone).
-	c.authT = time.AfterFunc(m.cfg.AuthTimeout, func() {
+	c.authT = time.AfterFunc(m.conf().AuthTimeout, func() {
 		m.mu.Lock()
 		reg := c.reg
 		m.mu.Unlock()
@@ -333,7 +339,7 @@ func (m *Manager) startConn(c *Conn) {
 		c.mu.Lock()
 		got := c.mu.gotConnect
 		c.mu.Unlock()
-		if !c.solicited && !got && m.cfg.Username != "" {
+		if !c.solicited && !got && m.conf().Username != "" {
 			c.sendErrAndClose("Authentication Timeout", "Authentication Timeout")
 			return
 		}
@@ -351,14 +357,14 @@ func (m *Manager) sendConnect(c *Conn) {
 		user = c.url.User.Username()
 		pass, _ = c.url.User.Password()
 	}
-	if user == "" && m.cfg.Username != "" && !c.explicit {
-		user, pass = m.cfg.Username, m.cfg.Password
+	if user == "" && m.conf().Username != "" && !c.explicit {
+		user, pass = m.conf().Username, m.conf().Password
 	}
 	l := m.b.Local()
 	m.mu.Lock()
 	name, dyn := m.mu.name, m.mu.dynamic
 	m.mu.Unlock()
-	c.sendJSON("CONNECT", connectInfo{Echo: true, User: user, Pass: pass, TLS: m.cfg.TLSConfig != nil,
+	c.sendJSON("CONNECT", connectInfo{Echo: true, User: user, Pass: pass, TLS: m.conf().TLSConfig != nil,
 		Headers: l.Headers, Name: l.ID, Cluster: name, Dynamic: dyn, LNOC: true, LN: true})
 }
 
@@ -369,27 +375,27 @@ func (m *Manager) infoFor(account string, idx int) Info {
 	m.mu.Lock()
 	name, dyn, port := m.mu.name, m.mu.dynamic, m.mu.port
 	m.mu.Unlock()
-	tlsReq := m.cfg.TLSConfig != nil
+	tlsReq := m.conf().TLSConfig != nil
 	info := Info{
 		ID: l.ID, Name: l.Name, Version: l.Version, Proto: l.Proto, GitCommit: l.GitCommit, GoVersion: l.GoVersion,
-		Host: m.cfg.Host, Port: port, Headers: l.Headers, AuthRequired: m.cfg.Username != "",
+		Host: m.conf().Host, Port: port, Headers: l.Headers, AuthRequired: m.conf().Username != "",
 		TLSRequired: tlsReq, TLSVerify: tlsReq, MaxPayload: l.MaxPayload, JetStream: l.JetStream,
 		Cluster: name, Dynamic: dyn, Domain: l.Domain, LNOC: true, LNOCU: true, LN: true,
 		Compression: m.advertisedCompression(), RouteAccount: account,
 	}
-	if m.cfg.PoolSize > 0 {
-		info.RoutePoolSize = m.cfg.PoolSize
+	if m.conf().PoolSize > 0 {
+		info.RoutePoolSize = m.conf().PoolSize
 	}
 	if idx > 0 {
 		info.RoutePoolIdx = idx
 	}
-	if !m.cfg.NoAdvertise {
+	if !m.conf().NoAdvertise {
 		info.ConnectURLs = l.ClientURLs
 	}
-	if m.cfg.Import != nil || m.cfg.Export != nil {
-		info.Import, info.Export = m.cfg.Import, m.cfg.Export
+	if m.conf().Import != nil || m.conf().Export != nil {
+		info.Import, info.Export = m.conf().Import, m.conf().Export
 	}
-	if a := m.cfg.Advertise; a != "" {
+	if a := m.conf().Advertise; a != "" {
 		host, p, err := net.SplitHostPort(a)
 		if err != nil {
 			host, p = a, strconv.Itoa(port)
@@ -414,7 +420,7 @@ func atoiOr(s string, def int) int {
 }
 
 // advertisedCompression is the mode our first INFO names.
-func (m *Manager) advertisedCompression() string { return m.cfg.Compression }
+func (m *Manager) advertisedCompression() string { return m.conf().Compression }
 
 // processConnect handles a soliciting peer's CONNECT.
 func (m *Manager) processConnect(c *Conn, arg []byte) error {
@@ -434,7 +440,7 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 		c.sendErrAndClose(fmt.Sprintf("Rejecting connection from gateway %q on the Route port", ci.Gateway), "Wrong Gateway")
 		return errors.New("gateway on route port")
 	}
-	if m.cfg.Username != "" && (ci.User != m.cfg.Username || !checkPassword(m.cfg.Password, ci.Pass)) {
+	if !authorized(c, m.conf(), ci.User, ci.Pass) {
 		m.log.Errorf("%s - Route authorization failed", c)
 		c.sendErrAndClose("Authorization Violation", "Authentication Failure")
 		return errors.New("auth")
@@ -446,6 +452,7 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 	}
 	c.mu.Lock()
 	c.mu.gotConnect = true
+	c.mu.user, c.mu.pass = ci.User, ci.Pass
 	c.mu.Unlock()
 	if c.authT != nil {
 		c.authT.Stop()
@@ -489,7 +496,7 @@ func (m *Manager) Remotes() []string {
 // ClientURLs are the client URLs the peers advertised (empty with
 // no_advertise), for the connect_urls pushed to clients.
 func (m *Manager) ClientURLs() []string {
-	if m.cfg.NoAdvertise {
+	if m.conf().NoAdvertise {
 		return nil
 	}
 	m.mu.Lock()
@@ -544,7 +551,7 @@ func (m *Manager) PoolsFull() bool {
 			return false
 		}
 		if !r.noPool {
-			for _, a := range m.cfg.PinnedAccounts {
+			for _, a := range m.conf().PinnedAccounts {
 				if r.pinned[a] == nil {
 					return false
 				}

@@ -72,7 +72,7 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 			return
 		}
 	}
-	if needsCompression(m.cfg.Compression) && !c.negotiated {
+	if needsCompression(m.conf().Compression) && !c.negotiated {
 		c.negotiated = true
 		wait, err := m.negotiate(c, info)
 		if err != nil {
@@ -120,7 +120,7 @@ func (m *Manager) register(c *Conn) {
 	isNew := r == nil
 	if isNew {
 		r = &remote{id: info.ID, name: info.Name, info: *info, pinned: map[string]*Conn{}}
-		r.noPool = info.RoutePoolSize <= 0 || m.cfg.PoolSize < 0
+		r.noPool = info.RoutePoolSize <= 0 || m.conf().PoolSize < 0
 		size := 1
 		if !r.noPool {
 			size = max(m.poolSize(), info.RoutePoolSize)
@@ -308,7 +308,7 @@ func (m *Manager) implicit(info *Info) {
 	acc := info.RouteAccount
 	skip := false
 	if acc != "" {
-		skip = m.cfg.PoolSize <= 0 || !m.pinned(acc) || (r != nil && r.pinned[acc] != nil)
+		skip = m.conf().PoolSize <= 0 || !m.pinned(acc) || (r != nil && r.pinned[acc] != nil)
 	} else {
 		skip = r != nil && poolConns(r) > 0
 	}
@@ -321,8 +321,8 @@ func (m *Manager) implicit(info *Info) {
 		m.log.Errorf("Error parsing URL from INFO: %v", err)
 		return
 	}
-	if info.AuthRequired && m.cfg.Username != "" {
-		u.User = url.UserPassword(m.cfg.Username, m.cfg.Password)
+	if info.AuthRequired && m.conf().Username != "" {
+		u.User = url.UserPassword(m.conf().Username, m.conf().Password)
 	}
 	m.solicit(u, false, acc, true)
 }
@@ -336,7 +336,7 @@ func (m *Manager) configured(info *Info) bool {
 	if u, err := url.Parse(info.IP); err == nil && info.IP != "" {
 		two = strings.ToLower(net.JoinHostPort(u.Hostname(), port))
 	}
-	for _, u := range m.cfg.Routes {
+	for _, u := range m.conf().Routes {
 		h := strings.ToLower(u.Host)
 		if h == one || (two != "" && h == two) {
 			return true
