@@ -131,6 +131,7 @@ type Trace struct {
 	// Account is the tracer's account: the ingress account.
 	Account  string
 	encoding string
+	hop      string // the Nats-Trace-Hop a routed message came with
 	ev       Event
 	ingress  *Ingress
 	// pending counts the parts still working on the message: the
