@@ -138,6 +138,7 @@ type Trace struct {
 	// publisher and each stream hop. send publishes the event.
 	pending atomic.Int32
 	send    func(*Trace)
+	dropped atomic.Bool // never sent (a message an atomic batch staged)
 }
 
 // New starts a trace with its ingress step.
