@@ -64,3 +64,29 @@ func (c *client) sendToRouteTraced(rt *routeTarget, subj, reply []byte, hdrLen i
 	}
 	return true
 }
+
+// traceDestThrough points the Nats-Trace-Dest of a traced request entering
+// exporter at a reply subject of the exporter that leads back to the
+// destination in the tracer's account, as nats-server does: a server the
+// request is routed to traces it in the exporter's account, and its event
+// must still reach the tracer. done forgets the way back when the request
+// went to no route (this server's own event needs none).
+func (c *client) traceDestThrough(exporter *Account, hdrLen int, msg []byte) (int, []byte, func()) {
+	t := c.trace
+	tracer := c.srv.accs.lookup(t.Account)
+	if tracer == nil {
+		return hdrLen, msg, func() {}
+	}
+	rm := exporter.responses()
+	if rm.advertised.CompareAndSwap(false, true) {
+		c.srv.routeInterest(rm.sub, 1)
+	}
+	key := rm.add(tracer, []byte(t.Dest), ResponseStream, 0)
+	hops := t.Event().Hops
+	hdrLen, msg = setHeader(hdrLen, msg, msgtrace.DestHeader, []byte(key))
+	return hdrLen, msg, func() {
+		if t.Event().Hops == hops {
+			rm.remove(key)
+		}
+	}
+}

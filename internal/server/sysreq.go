@@ -412,7 +412,35 @@ func (c *client) userInfo() *api.UserInfo {
 		info.Permissions, _ = json.Marshal(p)
 	}
 	c.jwtUserInfo(info)
+	info.Permissions = publicPermissions(info.Permissions)
 	return info
+}
+
+// publicPermissions shows permissions as nats-server does: publish and
+// subscribe always (empty when not limited), then responses if set.
+func publicPermissions(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	var p struct {
+		Publish   json.RawMessage `json:"publish"`
+		Subscribe json.RawMessage `json:"subscribe"`
+		Responses json.RawMessage `json:"responses,omitempty"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return raw
+	}
+	empty := json.RawMessage("{}")
+	if p.Publish == nil || string(p.Publish) == "null" {
+		p.Publish = empty
+	}
+	if p.Subscribe == nil || string(p.Subscribe) == "null" {
+		p.Subscribe = empty
+	}
+	if b, err := json.Marshal(&p); err == nil {
+		return b
+	}
+	return raw
 }
 
 // answer replies to the client's own account in the $SYS envelope.
