@@ -145,7 +145,8 @@ func routedTrace(t *testing.T, pubURL, subURL string, only bool) ([]string, nats
 		if err := json.Unmarshal(em.Data, &ev); err != nil {
 			t.Fatal(err)
 		}
-		ev["server"] = ev["server"].(map[string]any)["name"]
+		srv := ev["server"].(map[string]any)
+		ev["server"] = fmt.Sprintf("%v/%v", srv["name"], srv["cluster"])
 		for _, e := range ev["events"].([]any) {
 			delete(e.(map[string]any), "ts")
 			delete(e.(map[string]any), "cid")
