@@ -34,6 +34,9 @@ func batchTraces(t *testing.T, nc *nats.Conn, id string, traced map[int]bool, on
 			m.Header.Set("Nats-Batch-Sequence", fmt.Sprint(i))
 			if i == 3 {
 				m.Header.Set("Nats-Batch-Commit", "1")
+				if id == "badcommit" {
+					m.Header.Set("Nats-Batch-Commit", "yes")
+				}
 				m.Reply = "acks." + id + ".x"
 			}
 		}
@@ -106,6 +109,7 @@ func TestMessageTraceBatch(t *testing.T) {
 			{"all", map[int]bool{1: true, 2: true, 3: true}, false, false},
 			{"onlyfirst", map[int]bool{1: true}, true, false},
 			{"onlycommit", map[int]bool{3: true}, true, false},
+			{"badcommit", map[int]bool{3: true}, false, false},
 			{"ffirst", map[int]bool{1: true}, false, true},
 			{"fsecond", map[int]bool{2: true}, false, true},
 			{"fcommit", map[int]bool{3: true}, false, true},
