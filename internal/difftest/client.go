@@ -208,6 +208,19 @@ func (c *rawClient) hasEvent(prefix string) bool {
 	return false
 }
 
+// hasEventWith reports whether an event recorded so far starts with
+// prefix and contains part.
+func (c *rawClient) hasEventWith(prefix, part string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.mu.events {
+		if strings.HasPrefix(e, prefix) && strings.Contains(e, part) {
+			return true
+		}
+	}
+	return false
+}
+
 // take returns and clears the events recorded so far.
 func (c *rawClient) take() []string {
 	c.mu.Lock()

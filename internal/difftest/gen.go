@@ -99,6 +99,10 @@ func (s Step) String() string {
 	return fmt.Sprintf("c%d PUB %s %s %q", s.Client, s.Subject, s.Reply, s.Payload)
 }
 
+// sysUserInfo is the system account's user info service, reached from
+// every account through a service import.
+const sysUserInfo = "$SYS.REQ.USER.INFO"
+
 // gen holds the random source of one case.
 type gen struct{ r *rand.Rand }
 
@@ -375,6 +379,9 @@ func (g gen) steps(c *Case) {
 				"x.x", "x.y", "a.loc", "t.x", "t.x.y", "t.y.x", "x.t")
 		case g.chance(0.05):
 			return "_INBOX.c" + fmt.Sprint(g.r.IntN(len(c.Clients))) + ".1"
+		case g.chance(0.04):
+			// Every account imports it from the system account.
+			return sysUserInfo
 		}
 		return g.literal()
 	}
@@ -448,7 +455,7 @@ func (g gen) steps(c *Case) {
 			subs = append(subs[:k], subs[k+1:]...)
 		default:
 			st := Step{Op: "pub", Client: cl, Subject: pubSubjects(), Payload: fmt.Sprintf("m%d", i)}
-			if g.chance(0.35) {
+			if g.chance(0.35) || st.Subject == sysUserInfo {
 				st.Reply = fmt.Sprintf("_INBOX.c%d.%d", cl, i)
 			}
 			// Not where a payload limit refuses the message: whether the

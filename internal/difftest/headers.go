@@ -65,6 +65,9 @@ func normalizePayload(p string) string {
 	if !strings.HasPrefix(p, `{"server":`) {
 		return p
 	}
+	if api := normalizeAPIResponse(p); api != "" {
+		return api
+	}
 	var ev struct {
 		Request struct {
 			Header  map[string][]string `json:"header"`
@@ -96,4 +99,20 @@ func normalizePayload(p string) string {
 	}
 	slices.Sort(hdr)
 	return fmt.Sprintf("TRACE size=%d header=%s steps=[%s]", ev.Request.MsgSize, strings.Join(hdr, ";"), strings.Join(steps, "; "))
+}
+
+// normalizeAPIResponse reduces a $SYS API response (user info) to its
+// data and error, keys sorted: the server part is the answering server's
+// own. It returns "" for anything else.
+func normalizeAPIResponse(p string) string {
+	var r struct {
+		Data  map[string]any `json:"data"`
+		Error map[string]any `json:"error"`
+	}
+	if json.Unmarshal([]byte(p), &r) != nil || (r.Data == nil && r.Error == nil) {
+		return ""
+	}
+	delete(r.Data, "expires") // a countdown
+	b, _ := json.Marshal(r)   // map keys sorted
+	return "API " + string(b)
 }

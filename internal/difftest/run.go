@@ -95,6 +95,9 @@ func Run(tg Target, c *Case, dir string) (*Transcript, error) {
 		if st.Trace != "" && awaitTrace(cl, receiver(c, clients, st.Client), traceDest(st.Client)) {
 			syncAll(clients) // the event's other receivers
 		}
+		if st.Subject == sysUserInfo && st.Reply != "" && listened(c, st.Reply) && awaitAPI(clients, st.Reply) {
+			syncAll(clients)
+		}
 		// Auto-replying clients answer what they received, once.
 		var repliers []int
 		for i, spec := range c.Clients {
@@ -188,6 +191,49 @@ func awaitTrace(cl, rcv *rawClient, dest string) bool {
 	for time.Now().Before(deadline) {
 		if rcv.hasEvent(fmt.Sprintf("MSG %s to sid %d ", dest, traceSID)) {
 			return true
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return false
+}
+
+// listened reports whether a subscription of the case so far (ignoring
+// unsubscribes and permissions) matches subj.
+func listened(c *Case, subj string) bool {
+	for _, st := range c.Steps {
+		if st.Op == "sub" && matches(st.Subject, subj) {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether the literal subj matches pattern.
+func matches(pattern, subj string) bool {
+	p, s := strings.Split(pattern, "."), strings.Split(subj, ".")
+	for i, tok := range p {
+		switch {
+		case tok == ">":
+			return len(s) > i
+		case i >= len(s):
+			return false
+		case tok != "*" && tok != s[i]:
+			return false
+		}
+	}
+	return len(p) == len(s)
+}
+
+// awaitAPI waits for the answer of a $SYS service to reach a subscriber
+// of reply: both servers send it from their own goroutines, after the
+// requester's PONG. It reports whether one arrived.
+func awaitAPI(clients []*rawClient, reply string) bool {
+	deadline := time.Now().Add(traceWait)
+	for time.Now().Before(deadline) {
+		for _, cl := range clients {
+			if cl.hasEventWith("MSG "+reply+" to ", `payload "API `) {
+				return true
+			}
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

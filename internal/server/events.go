@@ -127,7 +127,7 @@ func (s *Server) eventServer() api.EventServer {
 	s.sys.mu.Unlock()
 	o := s.getOpts()
 	return api.EventServer{
-		Name: s.Name(), Host: o.Host, ID: s.id, Version: version.NATSCompat,
+		Name: s.Name(), Host: o.Host, ID: s.id, Cluster: s.ClusterName(), Version: version.NATSCompat,
 		Seq: seq, Time: time.Now().UTC(),
 	}
 }

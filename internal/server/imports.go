@@ -123,6 +123,11 @@ func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg 
 		}
 		defer restore()
 		hdrLen, msg = hl, m
+		if c.trace != nil {
+			var done func()
+			hdrLen, msg, done = c.traceDestThrough(si.from, hdrLen, msg)
+			defer done()
+		}
 	}
 	hdrLen, msg = c.stampRequestInfo(si, hdrLen, msg)
 	hops, shared := c.svcHops, c.svcShared

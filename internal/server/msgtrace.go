@@ -126,12 +126,17 @@ func (c *client) traceIntoStream(sub *subscription, subj, reply []byte, hdrLen i
 
 // sendTrace publishes t's event, at once or through the $SYS send queue.
 func (c *client) sendTrace(t *msgtrace.Trace, queued bool) {
-	if c.srv.sys == nil {
+	c.srv.publishTrace(c.acc, t, queued)
+}
+
+// publishTrace publishes t's event in acc, the tracer's account.
+func (s *Server) publishTrace(acc *Account, t *msgtrace.Trace, queued bool) {
+	if s.sys == nil {
 		return
 	}
-	b, enc, err := t.Encode(c.srv.eventServer())
+	b, enc, err := t.Encode(s.eventServer())
 	if err != nil {
-		c.srv.log.Errorf("message trace event: %v", err)
+		s.log.Errorf("message trace event: %v", err)
 		return
 	}
 	var hdr []byte
@@ -139,13 +144,13 @@ func (c *client) sendTrace(t *msgtrace.Trace, queued bool) {
 		hdr = fmt.Appendf(nil, "NATS/1.0\r\n%s: %s\r\n\r\n", msgtrace.ContentEncoding, enc)
 	}
 	if queued {
-		c.srv.queueSys(sysMsg{acc: c.acc, subj: t.Dest, hdr: hdr, body: b})
+		s.queueSys(sysMsg{acc: acc, subj: t.Dest, hdr: hdr, body: b})
 		return
 	}
 	// Published at once, on the publisher's goroutine, so the event is
 	// queued for its subscribers before anything the publisher sends next
 	// is processed.
-	c.srv.PublishInternal(c.acc, t.Dest, "", hdr, b)
+	s.PublishInternal(acc, t.Dest, "", hdr, b)
 }
 
 // traceEgress records a delivery (err "") or why one did not happen, to a

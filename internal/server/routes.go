@@ -95,7 +95,9 @@ func (c *client) sendToRoutes(mark int, subj, reply []byte, hdrLen int, msg []by
 	sent := false
 	for i := mark; i < len(c.routing.rts); i++ {
 		rt := &c.routing.rts[i]
-		if rt.p.c.SendMsg(rt.acc.Name, subj, reply, rt.qs, hdrLen, msg) {
+		if c.trace != nil {
+			sent = c.sendToRouteTraced(rt, subj, reply, hdrLen, msg) || sent
+		} else if rt.p.c.SendMsg(rt.acc.Name, subj, reply, rt.qs, hdrLen, msg) {
 			sent = true
 		}
 		rt.p, rt.acc = nil, nil
@@ -147,6 +149,12 @@ func routedForwarder(sub *subscription) bool {
 	return ok
 }
 
+// routeProto is the server-to-server protocol level routes announce:
+// nats-server's MsgTraceProto, "understands distributed message tracing"
+// (below it, a nats-server peer neither sends a trace-only message over
+// the route nor expects a trace event from this side).
+const routeProto = 3
+
 // routeBroker is what the route package sees of the server.
 type routeBroker struct{ s *Server }
 
@@ -157,7 +165,7 @@ func (b routeBroker) Local() route.Local {
 	s.mu.Unlock()
 	return route.Local{ID: s.id, Name: info.Name, Version: info.Version, GoVersion: info.GoVersion,
 		GitCommit: info.GitCommit, Domain: info.Domain, MaxPayload: info.MaxPayload, Headers: info.Headers,
-		JetStream: info.JetStream, Proto: info.Proto, ClientURLs: s.ownClientURLs()}
+		JetStream: info.JetStream, Proto: routeProto, ClientURLs: s.ownClientURLs()}
 }
 
 func (b routeBroker) Attach(c *route.Conn) route.Peer {
@@ -318,9 +326,15 @@ func (p *routePeer) Deliver(account, subj, reply []byte, queues [][]byte, hdrLen
 	}
 	c.in.msgs++
 	c.in.bytes += int64(len(msg))
+	if hdrLen > 0 && c.startRouteTrace(subj, hdrLen, msg) {
+		return
+	}
 	c.routing.queues = queues
 	c.deliverAll(acc.sl.MatchBytes(subj), subj, reply, hdrLen, msg)
 	c.routing.queues = nil
+	if c.trace != nil {
+		c.finishTrace()
+	}
 }
 
 func (p *routePeer) EndBatch() {

@@ -215,6 +215,7 @@ func (s *Server) registerSysServices() {
 		})
 	}
 	s.registerClaimsServices()
+	s.registerUserInfoService()
 	sub(accountPingStatz, serve("STATZ", z(func(s *Server, o *api.AccountStatzOptions, _ *sysRequest) (*api.AccountStatz, error) {
 		return s.accountStatzReply(o)
 	})))
@@ -372,10 +373,12 @@ func (s *Server) clientByID(cid uint64) *client {
 	return s.mu.clients[cid]
 }
 
-// Services every account reaches without importing them. User info
-// answers from the requester's read loop, as it describes the requester;
-// the account's CONNZ and STATZ are computed by the $SYS services on the
-// internal queue and answered into the requester's account.
+// Services every account reaches without importing them. With a system
+// account they are service imports from it, as nats-server sets them up:
+// the request crosses into the system account under the requester's own
+// subject ($SYS.REQ.ACCOUNT.<acc>.CONNZ, ...), carrying Nats-Request-Info,
+// and every server of the cluster with a $SYS service answers through the
+// import's responses. Without one, the user info is answered in place.
 const (
 	userInfoSubj      = "$SYS.REQ.USER.INFO"
 	accountPingStatz  = "$SYS.REQ.ACCOUNT.PING.STATZ"
@@ -385,12 +388,21 @@ const (
 	accountConnzToken = "CONNZ"
 )
 
+// userInfoOf is the system account's subject answering user info for the
+// requesters of account acc.
+func userInfoOf(acc string) string { return "$SYS.REQ.USER." + acc + ".INFO" }
+
 type userInfoResponder struct{}
 
 func (userInfoResponder) forward(c *client, _, reply []byte, _ int, _ []byte) bool {
 	if len(reply) == 0 {
 		return false
 	}
+	return c.answer(reply, c.userInfo())
+}
+
+// userInfo is what $SYS.REQ.USER.INFO tells c about itself.
+func (c *client) userInfo() *api.UserInfo {
 	s := c.srv
 	c.mu.Lock()
 	user, acc := c.mu.user, c.acc.Name
@@ -400,7 +412,35 @@ func (userInfoResponder) forward(c *client, _, reply []byte, _ int, _ []byte) bo
 		info.Permissions, _ = json.Marshal(p)
 	}
 	c.jwtUserInfo(info)
-	return c.answer(reply, info)
+	info.Permissions = publicPermissions(info.Permissions)
+	return info
+}
+
+// publicPermissions shows permissions as nats-server does: publish and
+// subscribe always (empty when not limited), then responses if set.
+func publicPermissions(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	var p struct {
+		Publish   json.RawMessage `json:"publish"`
+		Subscribe json.RawMessage `json:"subscribe"`
+		Responses json.RawMessage `json:"responses,omitempty"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return raw
+	}
+	empty := json.RawMessage("{}")
+	if p.Publish == nil || string(p.Publish) == "null" {
+		p.Publish = empty
+	}
+	if p.Subscribe == nil || string(p.Subscribe) == "null" {
+		p.Subscribe = empty
+	}
+	if b, err := json.Marshal(&p); err == nil {
+		return b
+	}
+	return raw
 }
 
 // answer replies to the client's own account in the $SYS envelope.
@@ -424,17 +464,21 @@ func (s *Server) sysEventServer() api.EventServer {
 
 // addSystemImports gives an account the services every account has.
 func (s *Server) addSystemImports(a *Account) {
-	a.addImport(&subscription{acc: a, subject: userInfoSubj, fwd: userInfoResponder{}})
-	if s.sysAcc == nil || a == s.sysAcc {
+	sys := s.sysAcc
+	if sys == nil {
+		a.addImport(&subscription{acc: a, subject: userInfoSubj, fwd: userInfoResponder{}})
 		return
 	}
-	own := func(name string) MsgHandler {
-		h := accountEndpoints[name]
-		return func(_, reply string, _, body []byte) {
-			s.serveSys(name, h, &sysRequest{acc: a.Name, body: body}, reply, a)
-		}
+	imp := func(local, remote, respType string, share bool) {
+		fw := &serviceImport{from: sys, importer: a, local: local, remote: remote, respType: respType, share: share}
+		a.addImport(&subscription{acc: a, subject: local, fwd: fw})
 	}
-	a.addImport(&subscription{acc: a, subject: accountPingStatz, icb: own(accountStatzToken)})
-	a.addImport(&subscription{acc: a, subject: accountPingConnz, icb: own(accountConnzToken)})
-	a.addImport(&subscription{acc: a, subject: serverPingConnz, icb: own(accountConnzToken)})
+	imp(userInfoSubj, userInfoOf(a.Name), ResponseSingleton, true)
+	if a == sys {
+		return
+	}
+	connz := "$SYS.REQ.ACCOUNT." + a.Name + "." + accountConnzToken
+	imp(accountPingConnz, connz, ResponseStream, false)
+	imp(serverPingConnz, connz, ResponseStream, false)
+	imp(accountPingStatz, "$SYS.REQ.ACCOUNT."+a.Name+"."+accountStatzToken, ResponseStream, false)
 }

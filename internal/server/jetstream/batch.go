@@ -44,6 +44,7 @@ func (s *stream) batchLimits() (size, inflight int, timeout time.Duration) {
 // then all stored or none.
 func (s *stream) batchMsg(m *inMsg, out []outMsg, canRespond bool) ([]outMsg, bool) {
 	fail := func(e *api.ApiError) ([]outMsg, bool) {
+		m.trace.Result(e, false)
 		if canRespond {
 			out = append(out, outMsg{subj: m.reply, msg: errorAck(s.name, e)})
 		}
@@ -118,21 +119,33 @@ func (s *stream) batchMsg(m *inMsg, out []outMsg, canRespond bool) ([]outMsg, bo
 		return fail(api.JSAtomicPublishTooLargeBatchErrF.With("size", maxSize))
 	}
 	if !eob {
+		// The batch is stored under the commit's trace, as nats-server
+		// does: a staged message's own trace (trace-only or not) is never
+		// sent and does not keep it from being stored.
 		b.msgs = append(b.msgs, *m)
+		b.msgs[len(b.msgs)-1].trace = nil
 	}
 	if !commit {
+		m.trace.Staged()
 		if canRespond {
 			out = append(out, outMsg{subj: m.reply}) // empty reply: staged
 		}
 		return out, false
 	}
 	s.dropBatch(id)
-	return s.commitBatch(id, b.msgs, m.reply, canRespond, out)
+	return s.commitBatch(id, b.msgs, m, canRespond, out)
 }
 
 // commitBatch stores every message of a batch, or, when one is refused,
 // none: the store is truncated back to where it was.
-func (s *stream) commitBatch(id string, msgs []inMsg, reply string, canRespond bool, out []outMsg) ([]outMsg, bool) {
+// A traced commit traces the whole batch: trace-only, it is checked and
+// nothing is stored nor acknowledged.
+func (s *stream) commitBatch(id string, msgs []inMsg, cm *inMsg, canRespond bool, out []outMsg) ([]outMsg, bool) {
+	reply, tr := cm.reply, cm.trace
+	failed := func(e *api.ApiError) ([]outMsg, bool) {
+		tr.Result(e, false)
+		return s.batchFail(reply, canRespond, out, e)
+	}
 	before := s.st.State().LastSeq
 	lastID := s.dedupe.last
 	var added []string
@@ -142,16 +155,17 @@ func (s *stream) commitBatch(id string, msgs []inMsg, reply string, canRespond b
 		bm := msgs[i]
 		if hasHeader(bm.hdr, hdrExpLastMsgID) {
 			s.rollbackBatch(before, added, lastID)
-			return s.batchFail(reply, canRespond, out, api.JSAtomicPublishUnsupportedHeaderBatchErr.With("header", hdrExpLastMsgID))
+			return failed(api.JSAtomicPublishUnsupportedHeaderBatchErr.With("header", hdrExpLastMsgID))
 		}
 		if hasHeader(bm.hdr, hdrRollup) {
 			s.rollbackBatch(before, added, lastID)
-			return s.batchFail(reply, canRespond, out, api.JSAtomicPublishUnsupportedHeaderBatchErr.With("header", hdrRollup))
+			return failed(api.JSAtomicPublishUnsupportedHeaderBatchErr.With("header", hdrRollup))
 		}
+		bm.trace = tr
 		r, e := s.storeOne(&bm, true)
 		if e != nil {
 			s.rollbackBatch(before, added, lastID)
-			return s.batchFail(reply, canRespond, out, e)
+			return failed(e)
 		}
 		if v := getHeader(bm.hdr, hdrMsgID); v != nil {
 			added = append(added, string(v))
@@ -160,6 +174,9 @@ func (s *stream) commitBatch(id string, msgs []inMsg, reply string, canRespond b
 			reps = append(reps, *r.republish)
 		}
 		last = r.seq
+	}
+	if tr.Only() {
+		return out, false // checked, nothing stored
 	}
 	if canRespond {
 		ack := fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"batch":%s,"count":%d}`, s.name, s.domainField(), last, strconv.Quote(id), len(msgs))

@@ -252,6 +252,11 @@ func (s *stream) fastBatchMsg(m *inMsg, req *fastReq, out []outMsg) ([]outMsg, b
 		send(marshal(flowAck{Type: "ack", Seq: 0, Msgs: b.ackEvery}), false)
 	}
 	r, e := s.storeOne(m, false)
+	if m.trace.Result(e, r.dup > 0) {
+		// Trace-only: checked, not stored, and, as with nats-server,
+		// neither flow-acked nor committed.
+		return out, false
+	}
 	if e != nil {
 		if !b.gapOK && b.lseq == 1 {
 			s.endFast(req.id)

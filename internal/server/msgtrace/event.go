@@ -34,6 +34,7 @@ const (
 // Connection kinds, as nats-server numbers them.
 const (
 	KindClient = 0
+	KindRouter = 1
 )
 
 // Reasons an egress did not deliver, in nats-server's words.
@@ -45,6 +46,8 @@ const (
 	ErrClientClosed    = "Not delivered because client is closed"
 	ErrAutoSubExceeded = "Not delivered because auto-unsubscribe exceeded"
 	ErrSlowConsumer    = "Not delivered because fast producer not stalled and consumer is slow"
+	ErrOnlyNoSupport   = "Not delivered because remote does not support message tracing"
+	ErrNoSupport       = "Message delivered but remote does not support message tracing so no trace event generated from there"
 )
 
 // Event is the document published to the trace destination.

@@ -40,8 +40,18 @@ func (t *Trace) Finish() {
 }
 
 func (t *Trace) release() {
-	if t.pending.Add(-1) == 0 && t.send != nil {
+	if t.pending.Add(-1) == 0 && t.send != nil && !t.dropped.Load() {
 		t.send(t)
+	}
+}
+
+// Staged marks a message an atomic batch staged: nats-server never sends
+// the trace of a staged message (its stream part does not finish until
+// the commit, which reports under the commit message's own trace), so
+// neither does sluice. A batch refusing the message still reports it.
+func (h *Hop) Staged() {
+	if h != nil {
+		h.t.dropped.Store(true)
 	}
 }
 

@@ -131,12 +131,14 @@ type Trace struct {
 	// Account is the tracer's account: the ingress account.
 	Account  string
 	encoding string
+	hop      string // the Nats-Trace-Hop a routed message came with
 	ev       Event
 	ingress  *Ingress
 	// pending counts the parts still working on the message: the
 	// publisher and each stream hop. send publishes the event.
 	pending atomic.Int32
 	send    func(*Trace)
+	dropped atomic.Bool // never sent (a message an atomic batch staged)
 }
 
 // New starts a trace with its ingress step.
