@@ -155,6 +155,7 @@ func (js *JetStream) Start() error {
 			return err
 		}
 	}
+	releaseRecoveryMemory()
 	js.log.Noticef("JetStream ready")
 	return nil
 }
