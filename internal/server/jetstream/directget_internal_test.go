@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -57,6 +58,16 @@ func TestDirectHeaderMatchesAppendHeaders(t *testing.T) {
 			if got := s.directHeader(m, batch, 7, 41); !bytes.Equal(got, want) {
 				t.Fatalf("header %q batch %v:\n%q\n%q", h, batch, got, want)
 			}
+		}
+	}
+}
+
+func TestAppendAckMatchesFormat(t *testing.T) {
+	for _, domain := range []string{"", "hub"} {
+		s := &stream{name: `we"ird`, js: &JetStream{cfg: Config{Domain: domain}}}
+		want := fmt.Sprintf(`{"stream":%q,%s"seq":%d}`, s.name, s.domainField(), 123)
+		if got := string(s.appendAck(nil, 123)); got != want {
+			t.Fatalf("%s, want %s", got, want)
 		}
 	}
 }
