@@ -133,6 +133,7 @@ func (a *jsAccount) recover() error {
 			continue
 		}
 		st := s.st.State()
+		a.js.restored.Add(st.Msgs)
 		a.js.log.Noticef("  Restored %d messages for stream '%s > %s'", st.Msgs, a.name, m.Config.Name)
 	}
 	return nil

@@ -54,25 +54,49 @@ func (d *dedupeState) add(id string, seq uint64, ts int64) {
 	d.last = id
 }
 
+// headerScanner is a store that lists the headers of its messages without
+// loading each one (the file store: a sequential read of its blocks that
+// decodes only records that carry headers).
+type headerScanner interface {
+	ScanHeaders(start uint64, fn func(seq uint64, ts int64, hdr []byte) bool) error
+}
+
 // rebuild reloads ids of messages inside the window after a restart,
-// reading forward from the window's first message (sequential reads) and
-// keeping only the ids.
+// reading forward from the window's first message and keeping only the
+// ids.
 func (d *dedupeState) rebuild(st store.Store, window time.Duration) {
 	if window <= 0 {
 		return
 	}
-	cutoff := time.Now().Add(-window)
+	start := seqFromTime(st, time.Now().Add(-window))
+	if hs, ok := st.(headerScanner); ok {
+		err := hs.ScanHeaders(start, func(seq uint64, ts int64, hdr []byte) bool {
+			d.note(seq, ts, hdr)
+			return true
+		})
+		if err == nil {
+			return
+		}
+		d.init() // start again the slow way
+		d.order, d.last = nil, ""
+	}
 	last := st.State().LastSeq
-	for seq := seqFromTime(st, cutoff); seq <= last; {
+	for seq := start; seq <= last; {
 		m, err := st.LoadNext(">", seq)
 		if err != nil {
 			break
 		}
-		if id := getHeader(m.Header, hdrMsgID); id != nil {
-			d.add(string(id), m.Seq, m.Time)
-		} else {
-			d.last = ""
-		}
+		d.note(m.Seq, m.Time, m.Header)
 		seq = m.Seq + 1
+	}
+}
+
+// note is rebuild's step for one message: its id, if any, is remembered
+// and it is the last message so far.
+func (d *dedupeState) note(seq uint64, ts int64, hdr []byte) {
+	if id := getHeader(hdr, hdrMsgID); id != nil {
+		d.add(string(id), seq, ts)
+	} else {
+		d.last = ""
 	}
 }

@@ -42,6 +42,24 @@ func TestFileStreamRestart(t *testing.T) {
 	if err != nil || !ack.Duplicate || ack.Sequence != 20 {
 		t.Fatalf("dedupe after restart: %v %+v", err, ack)
 	}
+	// Ids of messages gone (per-subject limit) are not kept, as before
+	// the restart; the last message's id is.
+	if ack, err := j.Publish(c, "f.1", nil, jetstream.WithMsgID("1")); err != nil || ack.Duplicate || ack.Sequence != 21 {
+		t.Fatalf("id of a removed message after restart: %v %+v", err, ack)
+	}
+	if _, err := j.Publish(c, "f.2", nil, jetstream.WithExpectLastMsgID("1")); err != nil {
+		t.Fatalf("expected last msg id after restart: %v", err)
+	}
+	// The last message has no id now: a restart must not bring one back.
+	s.Shutdown()
+	s = testutil.RunServer(t, opts)
+	_, j = connectJS(t, s)
+	if _, err := j.Publish(c, "f.2", nil, jetstream.WithExpectLastMsgID("1")); err == nil {
+		t.Fatal("expected last msg id matched a message that has none after restart")
+	}
+	if ack, err := j.Publish(c, "f.3", nil, jetstream.WithMsgID("19")); err != nil || !ack.Duplicate || ack.Sequence != 20 {
+		t.Fatalf("dedupe after a second restart: %v %+v", err, ack)
+	}
 	if err := j.DeleteStream(c, "F"); err != nil {
 		t.Fatal(err)
 	}

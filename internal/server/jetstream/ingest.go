@@ -326,7 +326,7 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 		if r.val != "" {
 			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"val":%q}`, s.name, s.domainField(), r.seq, r.val)
 		} else {
-			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d}`, s.name, s.domainField(), r.seq)
+			ack = s.appendAck(nil, r.seq)
 		}
 		out = append(out, outMsg{subj: m.reply, msg: ack, stored: true})
 	}
@@ -512,6 +512,15 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 		}
 	}
 	return r, nil
+}
+
+// appendAck appends the pub ack of a stored message: what every publish
+// gets, built without fmt.
+func (s *stream) appendAck(b []byte, seq uint64) []byte {
+	b = strconv.AppendQuote(append(b, `{"stream":`...), s.name)
+	b = append(append(b, ','), s.domainField()...)
+	b = strconv.AppendUint(append(b, `"seq":`...), seq, 10)
+	return append(b, '}')
 }
 
 func (s *stream) domainField() string {

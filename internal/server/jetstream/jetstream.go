@@ -79,6 +79,7 @@ type JetStream struct {
 	fastInflight                     atomic.Int64 // fast batches open, all streams
 	apiDropWarn                      atomic.Int64 // unix ns of the last queue-limit warning
 	started                          time.Time
+	restored                         atomic.Uint64 // messages recovered by Start (releaseRecoveryMemory)
 
 	// setMu serialises SetAccount (JWT updates arrive from any goroutine).
 	setMu sync.Mutex
@@ -154,6 +155,9 @@ func (js *JetStream) Start() error {
 		if _, err := js.enableAccount(name, limits); err != nil {
 			return err
 		}
+	}
+	if js.restored.Load() >= releaseAfterMsgs {
+		releaseRecoveryMemory()
 	}
 	js.log.Noticef("JetStream ready")
 	return nil
