@@ -60,8 +60,9 @@ func (s *Store) Stop() error {
 	s.Lock()
 	defer s.Unlock()
 	if t := s.b.tail(); t != nil && s.b.failed == nil && err == nil {
-		if len(t.pend) > 0 { // stored after syncNow returned
+		if len(t.pend) > 0 || t.alloc > t.size { // stored after syncNow returned, or preallocated
 			if err = s.b.flush(); err == nil {
+				s.b.cutPrealloc(t)
 				err = t.f.Sync()
 			}
 		}

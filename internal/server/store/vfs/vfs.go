@@ -34,6 +34,20 @@ type FS interface {
 	SyncDir(name string) error
 }
 
+// DataSyncer is a File that can flush its data without the metadata not
+// needed to read it back (fdatasync); the OS files are.
+type DataSyncer interface {
+	DataSync() error
+}
+
+// DataSync flushes f with DataSync when it has one, with Sync otherwise.
+func DataSync(f File) error {
+	if d, ok := f.(DataSyncer); ok {
+		return d.DataSync()
+	}
+	return f.Sync()
+}
+
 // ErrNotExist is returned for a missing file (errors.Is with fs.ErrNotExist
 // works for both implementations).
 var ErrNotExist = fs.ErrNotExist
