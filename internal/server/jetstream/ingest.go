@@ -198,6 +198,7 @@ func (s *stream) ingestLoop() {
 	var out []outMsg
 	var syncAvg time.Duration  // of recent Syncs
 	followed := map[int]bool{} // group sizes a burst followed last time
+	reqs := newRequesters()
 	for {
 		batch, ok := s.in.take(buf)
 		if !ok {
@@ -207,11 +208,12 @@ func (s *stream) ingestLoop() {
 		out = out[:0]
 		stored, durable := false, false
 		s.room = s.accountRoom()
-		var lingerUntil time.Time
+		var lingerUntil, gatherUntil time.Time
 		n := 0
 		for {
 			n += len(batch)
 			for i := range batch {
+				reqs.arrived(batch[i].reply)
 				var did bool
 				out, did = s.process(&batch[i], out)
 				stored = stored || did
@@ -229,8 +231,22 @@ func (s *stream) ingestLoop() {
 			// Once the rest is coming, it is taken until it pauses.
 			wait := quietLinger
 			if lingerUntil.IsZero() {
-				if !stored || !followed[n] {
+				if !stored {
 					break
+				}
+				if !followed[n] {
+					// Requesters not back yet (see requesters).
+					if reqs.missing == 0 {
+						break
+					}
+					if gatherUntil.IsZero() {
+						gatherUntil = time.Now().Add(min(syncAvg, maxLinger))
+					}
+					if !s.in.waitMore(time.Until(gatherUntil)) {
+						break
+					}
+					batch, _ = s.in.take(batch)
+					continue
 				}
 				lingerUntil = time.Now().Add(min(syncAvg, maxLinger))
 				wait = maxLinger
@@ -263,9 +279,13 @@ func (s *stream) ingestLoop() {
 			}
 		}
 		for i := range out {
+			if out[i].stored {
+				reqs.answered(out[i].subj)
+			}
 			s.js.b.Publish(s.acc.name, out[i].subj, out[i].reply, out[i].hdr, out[i].msg)
 			out[i] = outMsg{}
 		}
+		reqs.turn()
 		if stored {
 			s.kickConsumers() // consumers hook: see consumers.go
 		}
