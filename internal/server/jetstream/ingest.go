@@ -206,7 +206,8 @@ func (s *stream) ingestLoop() {
 			return
 		}
 		out = out[:0]
-		stored, durable := false, false
+		stored, durable, written := false, false, false
+		chunks := objChunkPrefix(s.name)
 		s.room = s.accountRoom()
 		var lingerUntil, gatherUntil time.Time
 		n := 0
@@ -219,7 +220,14 @@ func (s *stream) ingestLoop() {
 				stored = stored || did
 				// Mirrored and sourced messages need no fsync of their
 				// own: a lost tail is fetched again from the origin.
-				durable = durable || did && batch[i].src == nil
+				// Object chunks wait for the next fsync (kv_objchunks.go).
+				if did && batch[i].src == nil {
+					if chunks != "" && strings.HasPrefix(batch[i].subj, chunks) {
+						written = true
+					} else {
+						durable = true
+					}
+				}
 				batch[i].trace.Done()
 				batch[i] = inMsg{}
 			}
@@ -256,6 +264,9 @@ func (s *stream) ingestLoop() {
 			}
 			batch, _ = s.in.take(batch)
 		}
+		if _, ok := s.st.(flusher); written && !ok {
+			durable = true // a store that cannot write without an fsync
+		}
 		if durable {
 			t0 := time.Now()
 			err := s.st.Sync()
@@ -270,6 +281,17 @@ func (s *stream) ingestLoop() {
 			}
 			if err != nil {
 				s.js.log.Errorf("JetStream stream '%s > %s' sync failed: %v", s.acc.name, s.name, err)
+				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
+				for i := range out {
+					if out[i].stored {
+						out[i].hdr, out[i].msg = nil, failed
+					}
+				}
+			}
+		}
+		if written && !durable {
+			if err := s.st.(flusher).Flush(); err != nil {
+				s.js.log.Errorf("JetStream stream '%s > %s' write failed: %v", s.acc.name, s.name, err)
 				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
 				for i := range out {
 					if out[i].stored {

@@ -207,7 +207,15 @@ func (b *backend) flush() error {
 	}
 	t.alloc = max(t.alloc, t.size)
 	b.prealloc(t, n)
-	if cap(t.pend) > maxPending {
+	if n >= preallocMaxWrite {
+		// Large records (an object's chunks): the disk starts on them now,
+		// so the fsync that makes them durable has less left to wait for.
+		vfs.StartWriteback(t.f, t.size-int64(n), int64(n))
+	}
+	// The buffer is kept for the next group unless a huge record grew it
+	// (append overshoots maxPending: dropping it at that size made every
+	// group of large records grow it again, copying it each time).
+	if cap(t.pend) > 2*maxPending {
 		t.pend = nil
 	} else {
 		t.pend = t.pend[:0]

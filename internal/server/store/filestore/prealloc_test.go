@@ -149,3 +149,38 @@ func TestPreallocatedTailOS(t *testing.T) {
 		t.Fatalf("recovery left %d bytes, records %d", st.Size(), end)
 	}
 }
+
+// TestFlushWritesWithoutSync: Flush puts the buffered records in the file
+// (a killed process keeps them) without making them durable; Sync does.
+func TestFlushWritesWithoutSync(t *testing.T) {
+	fsys := vfs.NewFaultFS(7)
+	s := openT(t, "/w", testCfg, Options{FS: fsys})
+	defer s.Stop()
+	for i := range 3 {
+		storeAcked(t, s, i)
+	}
+	big := make([]byte, preallocMaxWrite) // a large record: written, not preallocated for
+	if _, _, err := s.Store("s.big", nil, big, 0); err != nil {
+		t.Fatal(err)
+	}
+	p := "/w/blk/00000001.blk"
+	before, _ := fsys.Contents(p)
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := fsys.Contents(p)
+	d, _ := fsys.DurableContents(p)
+	end := int(s.b.tail().size)
+	if len(after) < end || string(after[:end]) == string(before[:min(end, len(before))]) {
+		t.Fatalf("flush did not write the record: file %d bytes, records %d", len(after), end)
+	}
+	if len(d) >= end && string(d[:end]) == string(after[:end]) {
+		t.Fatal("flush made the record durable")
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := fsys.DurableContents(p); len(d) < end || string(d[:end]) != string(after[:end]) {
+		t.Fatal("sync after flush did not make the record durable")
+	}
+}

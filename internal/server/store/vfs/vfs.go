@@ -48,6 +48,14 @@ func DataSync(f File) error {
 	return f.Sync()
 }
 
+// StartWriteback starts writing [off, off+n) of f to disk without
+// waiting, when f can (the OS files on Linux); it makes nothing durable.
+func StartWriteback(f File, off, n int64) {
+	if w, ok := f.(interface{ StartWriteback(off, n int64) error }); ok {
+		_ = w.StartWriteback(off, n)
+	}
+}
+
 // ErrNotExist is returned for a missing file (errors.Is with fs.ErrNotExist
 // works for both implementations).
 var ErrNotExist = fs.ErrNotExist
