@@ -198,6 +198,7 @@ func (s *stream) ingestLoop() {
 	var out []outMsg
 	var syncAvg time.Duration  // of recent Syncs
 	followed := map[int]bool{} // group sizes a burst followed last time
+	reqs := newRequesters()
 	for {
 		batch, ok := s.in.take(buf)
 		if !ok {
@@ -205,19 +206,28 @@ func (s *stream) ingestLoop() {
 			return
 		}
 		out = out[:0]
-		stored, durable := false, false
+		stored, durable, written := false, false, false
+		chunks := objChunkPrefix(s.name)
 		s.room = s.accountRoom()
-		var lingerUntil time.Time
+		var lingerUntil, gatherUntil time.Time
 		n := 0
 		for {
 			n += len(batch)
 			for i := range batch {
+				reqs.arrived(batch[i].reply)
 				var did bool
 				out, did = s.process(&batch[i], out)
 				stored = stored || did
 				// Mirrored and sourced messages need no fsync of their
 				// own: a lost tail is fetched again from the origin.
-				durable = durable || did && batch[i].src == nil
+				// Object chunks wait for the next fsync (kv_objchunks.go).
+				if did && batch[i].src == nil {
+					if chunks != "" && strings.HasPrefix(batch[i].subj, chunks) {
+						written = true
+					} else {
+						durable = true
+					}
+				}
 				batch[i].trace.Done()
 				batch[i] = inMsg{}
 			}
@@ -229,8 +239,22 @@ func (s *stream) ingestLoop() {
 			// Once the rest is coming, it is taken until it pauses.
 			wait := quietLinger
 			if lingerUntil.IsZero() {
-				if !stored || !followed[n] {
+				if !stored {
 					break
+				}
+				if !followed[n] {
+					// Requesters not back yet (see requesters).
+					if reqs.missing == 0 {
+						break
+					}
+					if gatherUntil.IsZero() {
+						gatherUntil = time.Now().Add(min(syncAvg, maxLinger))
+					}
+					if !s.in.waitMore(time.Until(gatherUntil)) {
+						break
+					}
+					batch, _ = s.in.take(batch)
+					continue
 				}
 				lingerUntil = time.Now().Add(min(syncAvg, maxLinger))
 				wait = maxLinger
@@ -239,6 +263,9 @@ func (s *stream) ingestLoop() {
 				break
 			}
 			batch, _ = s.in.take(batch)
+		}
+		if _, ok := s.st.(flusher); written && !ok {
+			durable = true // a store that cannot write without an fsync
 		}
 		if durable {
 			t0 := time.Now()
@@ -262,10 +289,25 @@ func (s *stream) ingestLoop() {
 				}
 			}
 		}
+		if written && !durable {
+			if err := s.st.(flusher).Flush(); err != nil {
+				s.js.log.Errorf("JetStream stream '%s > %s' write failed: %v", s.acc.name, s.name, err)
+				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
+				for i := range out {
+					if out[i].stored {
+						out[i].hdr, out[i].msg = nil, failed
+					}
+				}
+			}
+		}
 		for i := range out {
+			if out[i].stored {
+				reqs.answered(out[i].subj)
+			}
 			s.js.b.Publish(s.acc.name, out[i].subj, out[i].reply, out[i].hdr, out[i].msg)
 			out[i] = outMsg{}
 		}
+		reqs.turn()
 		if stored {
 			s.kickConsumers() // consumers hook: see consumers.go
 		}

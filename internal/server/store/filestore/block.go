@@ -14,6 +14,7 @@ type block struct {
 	id    uint32
 	f     vfs.File
 	size  int64  // next append offset
+	alloc int64  // file bytes written, records and preallocated zeros (when above size)
 	live  int    // live messages
 	liveB int64  // bytes of their records
 	dirty bool   // written since the last fsync

@@ -103,4 +103,16 @@
 // fails the store for writes until it is reopened. Without SyncAlways,
 // Sync only writes the buffer (a killed process loses nothing
 // acknowledged) and a background goroutine fsyncs every SyncInterval.
+// Flush writes the buffer in either mode (records acknowledged before
+// they are durable, made durable by the next Sync with all before them).
+//
+// Blocks are fsynced with fdatasync. A tail taking small appends is
+// preallocated: zeros are written up to 1 MiB ahead of its last record,
+// so that most fsyncs of a group commit write data only, not also the
+// file's new size and extents (a journal commit). Zeros cannot start a
+// record: recovery takes them, and a record torn into them (failing its
+// body checksum, ending in zeros, only zeros after it), for an unwritten
+// tail and cuts them; a tail that stops being one, and a clean Stop, cut
+// them at once. Large writes are not preallocated for; the kernel is
+// asked to start writing them out at once (sync_file_range).
 package filestore

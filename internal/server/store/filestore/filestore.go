@@ -201,16 +201,76 @@ func (b *backend) flush() error {
 	if b.failed != nil {
 		return b.failed
 	}
-	if err := b.writeAt(t, t.pend, t.size-int64(len(t.pend))); err != nil {
+	n := len(t.pend)
+	if err := b.writeAt(t, t.pend, t.size-int64(n)); err != nil {
 		return err
 	}
-	if cap(t.pend) > maxPending {
+	t.alloc = max(t.alloc, t.size)
+	b.prealloc(t, n)
+	if n >= preallocMaxWrite {
+		// Large records (an object's chunks): the disk starts on them now,
+		// so the fsync that makes them durable has less left to wait for.
+		vfs.StartWriteback(t.f, t.size-int64(n), int64(n))
+	}
+	// The buffer is kept for the next group unless a huge record grew it
+	// (append overshoots maxPending: dropping it at that size made every
+	// group of large records grow it again, copying it each time).
+	if cap(t.pend) > 2*maxPending {
 		t.pend = nil
 	} else {
 		t.pend = t.pend[:0]
 	}
 	t.dirty = true
 	return nil
+}
+
+// Preallocation. An fsync after an append that grew the file also
+// commits the new size and extents (on ext4 a journal commit, a second
+// device flush); over bytes already written, fdatasync flushes the data
+// alone. So a tail taking small appends is filled with zeros ahead of its
+// end, preallocChunk at a time (fallocate would not do: its unwritten
+// extents are converted, in the journal, when first written). Recovery
+// sees the zeros as an unwritten tail (no record starts with a zero
+// byte) and cuts them; a tail that stops being one, and a clean Stop,
+// cut them at once. Large writes (an object's chunks) gain nothing and
+// would write twice: they are not preallocated for.
+const (
+	preallocChunk    = 1 << 20
+	preallocMaxWrite = 64 << 10
+)
+
+// zeros is what preallocation writes (read only).
+var zeros = make([]byte, preallocChunk)
+
+// prealloc extends the tail's preallocated zeros after a write of n bytes.
+// A failure is harmless (the next append grows the file as without it).
+func (b *backend) prealloc(t *block, n int) {
+	if n >= preallocMaxWrite || t.alloc-t.size >= preallocChunk/4 || t.size >= b.blockSize {
+		return
+	}
+	end := min(t.size+preallocChunk, b.blockSize)
+	if end <= t.alloc {
+		return
+	}
+	if _, err := t.f.WriteAt(zeros[:end-t.alloc], t.alloc); err != nil {
+		b.log.Warnf("store %s: preallocating block %d: %v", b.name, t.id, err)
+		return
+	}
+	t.alloc = end
+}
+
+// cutPrealloc cuts blk's preallocated zeros off the file (a failure is
+// logged: recovery cuts them).
+func (b *backend) cutPrealloc(blk *block) {
+	if blk.alloc <= blk.size {
+		return
+	}
+	if err := blk.f.Truncate(blk.size); err != nil {
+		b.log.Warnf("store %s: cutting the preallocated tail of block %d: %v", b.name, blk.id, err)
+		return
+	}
+	blk.alloc = blk.size
+	blk.dirty = true
 }
 
 // pending returns the bytes of blk at [off, off+n) while they are still
@@ -257,6 +317,7 @@ func (b *backend) tailFor() (*block, error) {
 	nb.metas = append(nb.metas, meta{kind: kindBase, seq: b.floor, len: uint32(len(rec))})
 	b.dirDirty = true
 	if t != nil {
+		b.cutPrealloc(t)
 		b.writeIndex(t)
 		t.metas = nil
 		nb.pend, t.pend = t.pend[:0], nil // reuse the buffer
@@ -481,6 +542,7 @@ func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 	b.toClose = append(b.toClose, blk.f)
 	b.ra.forget(blk.id)
 	blk.f, blk.size, blk.dirty, blk.liveB = f, int64(len(out)), false, int64(len(out))-hdrSize
+	blk.alloc = blk.size
 	for _, m := range mv {
 		b.eng.RelocateLocked(m.seq, m.l)
 	}

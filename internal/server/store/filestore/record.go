@@ -178,6 +178,9 @@ func scan(b []byte, base int64, c *codec) scanResult {
 			break // torn: the record runs past the end
 		}
 		r := b[pos : pos+int(h.len)]
+		if !bodyOK(h, r) && tornIntoZeros(r, b[pos+int(h.len):]) {
+			break // torn in preallocated space: unwritten, not corrupt
+		}
 		if !bodyOK(h, r) {
 			res.corrupt = append(res.corrupt, corruptRec{seq: h.seq, bytes: uint64(h.len)})
 			pos += int(h.len)
@@ -218,6 +221,24 @@ func scan(b []byte, base int64, c *codec) scanResult {
 		res.end = base
 	}
 	return res
+}
+
+// tornIntoZeros reports whether a record that fails its body checksum
+// is a write torn in preallocated space: it ends in zeros and only zeros
+// follow it. (A record of a preallocated tail whose body ends in a zero
+// byte and is corrupted later is taken for torn too: that is the last
+// record of a crashed tail, which recovery then cuts.)
+func tornIntoZeros(r, rest []byte) bool {
+	return len(rest) > 0 && r[len(r)-1] == 0 && allZero(rest)
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // guessSeq reads the sequence of a record whose header failed its checksum,

@@ -25,6 +25,7 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 	}
 	var res scanResult
 	from := int64(0)
+	zeroTail := false // what follows the records is preallocated zeros
 	if data, err := b.fs.ReadFile(indexName(b.dir, id)); err == nil {
 		if covered, metas, ok := decodeIndex(b.codec.openIndex(id, data), id, intern); ok && covered <= size {
 			res.metas, from = metas, covered
@@ -46,11 +47,16 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 		res.metas = append(res.metas, more.metas...)
 		res.corrupt = more.corrupt
 		res.end = more.end
+		zeroTail = allZero(buf[res.end-from:])
 	} else {
 		res.end = size
 	}
 	if res.end < size {
-		b.log.Warnf("store %s: block %d has a torn tail of %d bytes, cutting it", b.name, id, size-res.end)
+		if zeroTail {
+			b.log.Noticef("store %s: block %d: cutting %d preallocated bytes after its last record", b.name, id, size-res.end)
+		} else {
+			b.log.Warnf("store %s: block %d has a torn tail of %d bytes, cutting it", b.name, id, size-res.end)
+		}
 		if err := f.Truncate(res.end); err != nil {
 			f.Close()
 			return nil, scanResult{}, err
@@ -303,7 +309,7 @@ func (s *Store) syncNow() error {
 
 func syncFiles(fsys vfs.FS, dir string, files []vfs.File, dirDirty bool) error {
 	for _, f := range files {
-		if err := f.Sync(); err != nil {
+		if err := vfs.DataSync(f); err != nil {
 			return err
 		}
 	}

@@ -305,10 +305,11 @@ func (sm *sim) flip() error {
 		}
 		path := "/sim/blk/" + n
 		b, _ := sm.fsys.Contents(path)
+		d, _ := sm.fsys.DurableContents(path) // preallocated zeros are durable too: compare bytes
 		res := scan(b, 0, sm.s.b.codec)
 		for i := len(res.metas) - 1; i >= 0; i-- {
 			m := res.metas[i]
-			if m.kind == kindMsg && m.seq == seq && int64(m.off)+int64(m.len) <= sm.fsys.DurableSize(path) {
+			if end := int(m.off) + int(m.len); m.kind == kindMsg && m.seq == seq && end <= len(d) && bytes.Equal(b[m.off:end], d[m.off:end]) {
 				off := int64(m.off) + int64(sm.rng.IntN(int(m.len)))
 				sm.logf("flip bit of message %d in %s at %d", seq, n, off)
 				sm.msgs[seq].flipped = true

@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -60,8 +61,9 @@ func (s *Store) Stop() error {
 	s.Lock()
 	defer s.Unlock()
 	if t := s.b.tail(); t != nil && s.b.failed == nil && err == nil {
-		if len(t.pend) > 0 { // stored after syncNow returned
+		if len(t.pend) > 0 || t.alloc > t.size { // stored after syncNow returned, or preallocated
 			if err = s.b.flush(); err == nil {
+				s.b.cutPrealloc(t)
 				err = t.f.Sync()
 			}
 		}
@@ -81,6 +83,21 @@ func (s *Store) Stop() error {
 		err = nil
 	}
 	return err
+}
+
+// Flush writes what is buffered without fsyncing it (a killed process
+// loses nothing Flush returned for): records acknowledged before they are
+// durable, which a later Sync makes durable with everything before them.
+func (s *Store) Flush() error {
+	s.Lock()
+	defer s.Unlock()
+	if s.ClosedLocked() {
+		return store.ErrStoreClosed
+	}
+	if err := s.b.flush(); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrWrite, err)
+	}
+	return nil
 }
 
 // Delete implements store.Store.

@@ -164,6 +164,17 @@ func (f *FaultFS) DurableSize(name string) int64 {
 	return -1
 }
 
+// DurableContents returns a copy of what a crash with no unsynced writes
+// kept would leave of a file (false: the file would not exist).
+func (f *FaultFS) DurableContents(name string) ([]byte, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := f.durable[name]; n != nil && f.files[name] == n {
+		return append([]byte(nil), n.durable...), true
+	}
+	return nil, false
+}
+
 type faultFile struct {
 	fs     *FaultFS
 	name   string

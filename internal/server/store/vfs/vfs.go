@@ -34,6 +34,28 @@ type FS interface {
 	SyncDir(name string) error
 }
 
+// DataSyncer is a File that can flush its data without the metadata not
+// needed to read it back (fdatasync); the OS files are.
+type DataSyncer interface {
+	DataSync() error
+}
+
+// DataSync flushes f with DataSync when it has one, with Sync otherwise.
+func DataSync(f File) error {
+	if d, ok := f.(DataSyncer); ok {
+		return d.DataSync()
+	}
+	return f.Sync()
+}
+
+// StartWriteback starts writing [off, off+n) of f to disk without
+// waiting, when f can (the OS files on Linux); it makes nothing durable.
+func StartWriteback(f File, off, n int64) {
+	if w, ok := f.(interface{ StartWriteback(off, n int64) error }); ok {
+		_ = w.StartWriteback(off, n)
+	}
+}
+
 // ErrNotExist is returned for a missing file (errors.Is with fs.ErrNotExist
 // works for both implementations).
 var ErrNotExist = fs.ErrNotExist
