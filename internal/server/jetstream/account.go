@@ -117,14 +117,9 @@ func (a *jsAccount) recover() error {
 		if !e.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(a.dir, e.Name(), metaFile))
+		m, err := a.readStreamMeta(filepath.Join(a.dir, e.Name()))
 		if err != nil {
-			a.js.log.Warnf("  Error reading stream metadata of %q in account %q: %v", e.Name(), a.name, err)
-			continue
-		}
-		var m streamMeta
-		if err := json.Unmarshal(b, &m); err != nil {
-			a.js.log.Warnf("  Error decoding stream metadata of %q in account %q: %v", e.Name(), a.name, err)
+			a.js.log.Errorf("  Error reading stream metadata of %q in account %q: %v", e.Name(), a.name, err)
 			continue
 		}
 		s, err := a.openStream(m.Config, m.Created)

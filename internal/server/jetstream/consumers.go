@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/server/jetstream/consumer"
 	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/filestore"
 	"github.com/sluicehq/sluice/internal/server/store/memstore"
 	"github.com/sluicehq/sluice/pkg/api"
 )
@@ -348,21 +349,12 @@ func (s *stream) writeConsumerMeta(name string, m consumerMeta) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, name+".json.tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
+	if b, err = s.sealer().Seal(consumerPurpose+name, b); err != nil {
 		return err
 	}
 	// Written and renamed, not fsynced: a config survives the process
 	// being killed; an fsync per create made 10,000 creates take minutes.
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, name+".json"))
+	return writeFileAtomic(filepath.Join(dir, name+".json"), b, false)
 }
 
 // recoverConsumers restarts the durable consumers saved beside a file
@@ -388,14 +380,25 @@ func (s *stream) recoverConsumers() {
 		if err != nil {
 			continue
 		}
+		name := strings.TrimSuffix(de.Name(), ".json")
+		plain := !filestore.IsSealed(b)
+		if b, err = s.sealer().Open(consumerPurpose+name, b); err != nil {
+			s.js.log.Errorf("JetStream consumer metadata %q of '%s > %s': %v", de.Name(), s.acc.name, s.name, err)
+			continue
+		}
 		var m consumerMeta
 		if err := json.Unmarshal(b, &m); err != nil {
 			s.js.log.Warnf("JetStream consumer metadata %q of '%s > %s': %v", de.Name(), s.acc.name, s.name, err)
 			continue
 		}
-		if _, err := s.startConsumer(m.Config, m.Created, true, segs[strings.TrimSuffix(de.Name(), ".json")]...); err != nil {
+		if _, err := s.startConsumer(m.Config, m.Created, true, segs[name]...); err != nil {
 			s.js.log.Warnf("JetStream consumer %q of '%s > %s' not recovered: %v", m.Config.Durable, s.acc.name, s.name, err)
 			continue
+		}
+		if plain && s.sealer() != nil { // encryption turned on since it was written
+			if err := s.writeConsumerMeta(name, m); err != nil {
+				s.js.log.Warnf("JetStream consumer %q of '%s > %s' config not sealed: %v", name, s.acc.name, s.name, err)
+			}
 		}
 		n++
 	}

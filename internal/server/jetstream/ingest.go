@@ -24,6 +24,7 @@ type inMsg struct {
 	tick        bool // the schedule timer fired
 	ttl         int64
 	src         *sourceInfo // from a mirror's or source's consumer (source.go)
+	sourced     bool        // a source's message, as stored (source.go)
 	gen         uint64
 	trace       *msgtrace.Hop // a traced message's step (nil-safe)
 }
@@ -413,17 +414,24 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 				if !ok {
 					return fail(api.JSMessageIncrInvalidErr)
 				}
-				if !cfg.AllowMsgCounter {
+				// A source's message is stored as it is, or, in a
+				// counter stream, counted (source_counter.go).
+				if !m.sourced && !cfg.AllowMsgCounter {
 					return fail(api.JSMessageIncrDisabledErr)
 				}
-				if len(msg) > 0 {
+				if !m.sourced && len(msg) > 0 {
 					return fail(api.JSMessageIncrPayloadErr)
 				}
-				if hasHeader(hdr, hdrRollup) || hasHeader(hdr, hdrExpStream) || hasHeader(hdr, hdrExpLastMsgID) ||
-					hasHeader(hdr, hdrExpLastSubjSeqTo) || hasHeader(hdr, hdrExpLastSeq) || hasHeader(hdr, hdrExpLastSubjSeq) {
+				if !m.sourced && (hasHeader(hdr, hdrRollup) || hasHeader(hdr, hdrExpStream) || hasHeader(hdr, hdrExpLastMsgID) ||
+					hasHeader(hdr, hdrExpLastSubjSeqTo) || hasHeader(hdr, hdrExpLastSeq) || hasHeader(hdr, hdrExpLastSubjSeq)) {
 					return fail(api.JSMessageIncrInvalidErr)
 				}
-				incr = n
+				if cfg.AllowMsgCounter {
+					incr = n
+				}
+			}
+			if !m.sourced && hasHeader(hdr, hdrStreamSource) {
+				return fail(api.JSMessageSourceHdrNotAllowedErr)
 			}
 			if v := getHeader(hdr, hdrExpStream); v != nil && string(v) != s.name {
 				return fail(api.JSStreamNotMatchErr)
@@ -431,7 +439,10 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 			if v := getHeader(hdr, hdrTTL); v != nil {
 				t, err := parseTTL(string(v))
 				if err == nil && t != 0 && !cfg.AllowMsgTTL {
-					return fail(api.JSMessageTTLDisabledErr)
+					if !m.sourced {
+						return fail(api.JSMessageTTLDisabledErr)
+					}
+					t = 0 // a source's message is kept, without its TTL
 				}
 				if err != nil {
 					if !cfg.AllowMsgTTL {
@@ -461,7 +472,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 					return fail(api.JSStreamWrongLastSequenceErrF.With("seq", last))
 				}
 			}
-			if hasHeader(hdr, hdrSchedule) {
+			if hasHeader(hdr, hdrSchedule) && !m.sourced { // checked at its origin
 				h, e := s.checkSchedule(cfg, subj, hdr)
 				if e != nil {
 					return fail(e)
@@ -481,7 +492,7 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 				return fail(api.JSStreamWrongLastMsgIDErrF.With("id", s.dedupe.last))
 			}
 			if v := getHeader(hdr, hdrRollup); v != nil {
-				if !cfg.AllowRollup || cfg.DenyPurge {
+				if (!cfg.AllowRollup || cfg.DenyPurge) && !m.sourced {
 					return fail(api.JSStreamRollupFailedF.With("err", "rollup not permitted"))
 				}
 				switch string(v) {
@@ -502,18 +513,23 @@ func (s *stream) storeOne(m *inMsg, inBatch bool) (result, *api.ApiError) {
 	}
 	var counterVal string
 	if incr != nil {
-		total := new(big.Int)
+		var last, lastHdr []byte
 		if lm, err := s.st.LoadLast(subj); err == nil {
-			var prev struct {
-				Val string `json:"val"`
-			}
-			if json.Unmarshal(lm.Data, &prev) != nil {
-				return fail(api.JSMessageCounterBrokenErr)
-			}
-			if _, ok := total.SetString(prev.Val, 10); !ok {
-				return fail(api.JSMessageCounterBrokenErr)
+			last, lastHdr = lm.Data, lm.Header
+			if last == nil {
+				last = []byte{}
 			}
 		}
+		total, srcs, e := counterBase(last, lastHdr)
+		if e != nil {
+			return fail(e)
+		}
+		if m.sourced {
+			if incr, srcs, e = sourcedIncrement(getHeader(hdr, hdrStreamSource), subj, msg, srcs); e != nil {
+				return fail(e)
+			}
+		}
+		hdr = counterHeaders(hdr, incr, m.sourced, srcs)
 		total.Add(total, incr)
 		counterVal = total.String()
 		msg = fmt.Appendf(nil, `{"val":%q}`, counterVal)

@@ -118,9 +118,11 @@ func (s *stream) newSnapshot(withConsumers bool) *snapshot {
 	return snap
 }
 
-// writeArchive writes the archive of snap to w (S2-compressed).
+// writeArchive writes the archive of snap to w (S2-compressed). Three
+// stages overlap: loading messages from the store (loadMsgs), encoding
+// entries, and s2 compressing blocks on the encoder's goroutines.
 func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
-	enc := s2.NewWriter(w, s2.WriterConcurrency(1))
+	enc := s2.NewWriter(w, s2.WriterConcurrency(2))
 	aw := &archiveWriter{w: enc}
 	now := time.Now().UnixNano()
 	b, err := json.Marshal(snap.state)
@@ -139,28 +141,70 @@ func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
 			return err
 		}
 	}
-	if first, last := snap.state.FirstSeq, snap.state.LastSeq; last > 0 {
-		for seq := max(first, 1); seq <= last; {
-			m, err := s.st.LoadNext("", seq)
-			if errors.Is(err, store.ErrNotFound) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("couldn't load next message after seq %d: %w", seq, err)
-			}
-			if m.Seq > last {
-				break
-			}
+	done := make(chan struct{})
+	defer close(done)
+	batches, loadErr := s.loadMsgs(snap.state.FirstSeq, snap.state.LastSeq, done)
+	for batch := range batches {
+		for _, m := range batch {
 			if err := aw.write(m.Subject, m.Time, m.Seq, m.Header, m.Data); err != nil {
 				return err
 			}
-			seq = m.Seq + 1
 		}
+	}
+	if err := <-loadErr; err != nil {
+		return err
 	}
 	if err := aw.end(); err != nil {
 		return err
 	}
 	return enc.Close()
+}
+
+// loadMsgs reads the messages first..last in batches on a goroutine of
+// its own (until done is closed); the error channel gets one value once
+// the batches channel is closed.
+func (s *stream) loadMsgs(first, last uint64, done <-chan struct{}) (<-chan []*store.Msg, <-chan error) {
+	const batchLen = 256
+	out := make(chan []*store.Msg, 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		var err error
+		defer func() { errc <- err }()
+		if last == 0 {
+			return
+		}
+		batch := make([]*store.Msg, 0, batchLen)
+		send := func() bool {
+			if len(batch) == 0 {
+				return true
+			}
+			select {
+			case out <- batch:
+				batch = make([]*store.Msg, 0, batchLen)
+				return true
+			case <-done:
+				return false
+			}
+		}
+		for seq := max(first, 1); seq <= last; {
+			m, lerr := s.st.LoadNext("", seq)
+			if errors.Is(lerr, store.ErrNotFound) || lerr == nil && m.Seq > last {
+				break
+			}
+			if lerr != nil {
+				err = fmt.Errorf("couldn't load next message after seq %d: %w", seq, lerr)
+				return
+			}
+			batch = append(batch, m)
+			if len(batch) == batchLen && !send() {
+				return
+			}
+			seq = m.Seq + 1
+		}
+		send()
+	}()
+	return out, errc
 }
 
 // sendSnapshot streams the archive to the deliver subject in chunks,

@@ -579,7 +579,7 @@ func (s *stream) processSourced(m *inMsg, out []outMsg) ([]outMsg, bool) {
 		val += " " + ident
 	}
 	hdr = appendHeaders(hdr, hdrStreamSource, val)
-	im := inMsg{subj: subj, hdr: hdr, msg: m.msg}
+	im := inMsg{subj: subj, hdr: hdr, msg: m.msg, sourced: true}
 	r, e := s.storeOne(&im, false)
 	if e != nil {
 		s.js.log.Debugf("JetStream source '%s > %s' from '%s': %s", s.acc.name, s.name, si.cfg.Name, e.Description)

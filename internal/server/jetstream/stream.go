@@ -102,9 +102,6 @@ func (a *jsAccount) openStreamStore(cfg api.StreamConfig, created time.Time, st 
 		if err := os.MkdirAll(s.dir, 0o750); err != nil {
 			return nil, err
 		}
-		if err := s.writeMeta(); err != nil {
-			return nil, err
-		}
 	}
 	if st == nil {
 		var err error
@@ -113,6 +110,14 @@ func (a *jsAccount) openStreamStore(cfg api.StreamConfig, created time.Time, st 
 		}
 	}
 	s.st = st
+	if s.dir != "" {
+		// After the store opened: it checked the key (a wrong one
+		// changes nothing) and has the data key that seals the file.
+		if err := s.writeMeta(); err != nil {
+			st.Stop()
+			return nil, err
+		}
+	}
 	st.RegisterRemoveCallback(s.onStoreRemove)
 	st.RegisterLostCallback(s.onLost)
 	s.dedupe.rebuild(st, cfg.Duplicates)
@@ -139,23 +144,10 @@ func (s *stream) writeMeta() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.dir, metaFile+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
+	if b, err = s.sealer().Seal(metaPurpose, b); err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(s.dir, metaFile))
+	return writeFileAtomic(filepath.Join(s.dir, metaFile), b, true)
 }
 
 // compileLocked prepares the subject transform and republish of the

@@ -3,6 +3,7 @@ package filestore
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"path/filepath"
@@ -14,8 +15,9 @@ import (
 )
 
 // consumerStore keeps one consumer's state in <dir>/obs/<name>.cs: the
-// state as JSON followed by its CRC-32C, replaced atomically (temporary
-// file and rename) on every Sync after an Update.
+// state as JSON followed by its CRC-32C (sealed whole in an encrypted
+// store: see Sealer), replaced atomically (temporary file and rename) on
+// every Sync after an Update.
 type consumerStore struct {
 	s    *Store
 	name string
@@ -46,7 +48,16 @@ func (s *Store) ConsumerStore(name string) (store.ConsumerStore, error) {
 	data, err := s.fs.ReadFile(c.path)
 	switch {
 	case err == nil:
-		st, derr := decodeConsumer(data)
+		// The store opened with its key: a sealed state that does not
+		// open is corrupt, and starts over as a corrupt plain one does.
+		data, derr := s.Sealer().Open(consumerPurpose(name), data)
+		if errors.Is(derr, ErrSealed) {
+			return nil, fmt.Errorf("%w: consumer %s state: %v", store.ErrEncryption, name, derr)
+		}
+		var st *store.ConsumerState
+		if derr == nil {
+			st, derr = decodeConsumer(data)
+		}
 		if derr != nil {
 			s.log.Errorf("store %s: consumer %s state is corrupt, starting over: %v", s.b.name, name, derr)
 			st = &store.ConsumerState{}
@@ -60,6 +71,9 @@ func (s *Store) ConsumerStore(name string) (store.ConsumerStore, error) {
 	s.consumers[name] = c
 	return c, nil
 }
+
+// consumerPurpose binds a sealed state file to its consumer.
+func consumerPurpose(name string) string { return "obs:" + name }
 
 func encodeConsumer(st *store.ConsumerState) ([]byte, error) {
 	b, err := json.Marshal(st)
@@ -115,6 +129,9 @@ func (c *consumerStore) flushLocked() error {
 	}
 	data, err := encodeConsumer(c.st)
 	if err != nil {
+		return err
+	}
+	if data, err = c.s.Sealer().Seal(consumerPurpose(c.name), data); err != nil {
 		return err
 	}
 	if err := vfs.WriteFileAtomic(c.s.fs, c.path, data, c.s.Engine.Config().SyncAlways); err != nil {

@@ -55,7 +55,9 @@
 // open it, refuses the store with store.ErrEncryption. Opened with the
 // previous key, the data key is sealed again with the current one (key
 // rotation: records are not rewritten). A cipher change applies to new
-// stores; an existing one keeps the cipher of its key file. Sequences,
+// stores; an existing one keeps the cipher of its key file. Consumer
+// state files and the files the caller keeps beside the store (Sealer)
+// are sealed whole with the data key. Sequences,
 // record lengths and the block layout are not hidden. Kinds: 1 message, 2 delete (tombstone of seq in this
 // block), 3 skip (seq..seq+count-1 hold no message), 4 base (every sequence
 // below seq is gone), 5 last (every sequence above seq is gone).
