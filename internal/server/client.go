@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/internal/server/auth"
 	"github.com/sluicehq/sluice/internal/server/msgtrace"
 	"github.com/sluicehq/sluice/internal/server/protocol"
+	"github.com/sluicehq/sluice/internal/server/sockio"
 	"github.com/sluicehq/sluice/internal/server/subject"
 	"github.com/sluicehq/sluice/internal/server/websocket"
 	"github.com/sluicehq/sluice/pkg/api"
@@ -252,7 +253,7 @@ func (c *client) readLoop() {
 	var rd io.Reader = c.nc
 	if len(c.pre) > 0 {
 		rd = io.MultiReader(bytes.NewReader(c.pre), c.nc)
-	} else if sr := newSockReader(c.nc); sr != nil {
+	} else if sr := sockio.NewReader(c.nc); sr != nil {
 		rd = sr
 	}
 	for {
@@ -387,6 +388,10 @@ func (c *client) writeLoop() {
 	defer c.srv.wg.Done()
 	wd := c.srv.getOpts().WriteDeadline
 	var wbufs net.Buffers // WriteTo consumes (and nils) its receiver's elements
+	var sw *sockio.Writer // plain TCP: writev without waking the runtime's sysmon
+	if c.ws == nil {
+		sw = sockio.NewWriter(c.nc)
+	}
 	for range c.flushCh {
 		c.mu.Lock()
 		closed := c.mu.closed
@@ -408,6 +413,9 @@ func (c *client) writeLoop() {
 			wbufs = append(wbufs[:0], chunks...)
 			if c.ws != nil {
 				_, err = c.ws.WriteBuffers(wbufs) // one message per wake-up
+			} else if sw != nil {
+				_, err = sw.WriteBuffers(wbufs)
+				clear(wbufs)
 			} else {
 				_, err = wbufs.WriteTo(c.nc)
 			}

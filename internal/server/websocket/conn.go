@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/sluicehq/sluice/internal/server/sockio"
 )
 
 // ProtocolError is a violation of RFC 6455 by the client. A close frame
@@ -34,6 +36,10 @@ type Cookies struct{ JWT, Username, Password, Token string }
 type Conn struct {
 	raw  net.Conn // what frames travel on: TLS or TCP
 	sock net.Conn // the TCP socket, closed without TLS close_notify
+	// Without TLS: the socket read and written with raw syscalls
+	// (package sockio); nil otherwise, and raw is used.
+	srd io.Reader
+	swr *sockio.Writer
 
 	cookies  Cookies
 	tls      *tls.ConnectionState
@@ -116,7 +122,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 			continue
 		default:
 			var err error
-			n, err = c.raw.Read(p)
+			if c.srd != nil {
+				n, err = c.srd.Read(p)
+			} else {
+				n, err = c.raw.Read(p)
+			}
 			r.readErr = err
 			if c.closed.Load() {
 				return 0, c.drain(p)
@@ -194,7 +204,19 @@ func (c *Conn) decode(p []byte, n int) (int, error) {
 			chunk := p[i : i+k]
 			i += k
 			r.rem -= uint64(k)
-			if r.masked {
+			switch {
+			case r.op < opClose && !r.msgComp:
+				// Payload moves over the headers before it, unmasked on the way.
+				if r.masked {
+					r.kpos = unmaskTo(p[w:], chunk, r.key, r.kpos)
+				} else {
+					copy(p[w:], chunk)
+				}
+				w += k
+				if r.rem > 0 {
+					continue
+				}
+			case r.masked:
 				r.kpos = unmask(chunk, r.key, r.kpos)
 			}
 			switch {
@@ -206,8 +228,6 @@ func (c *Conn) decode(p []byte, n int) (int, error) {
 					return w, ErrMessageTooBig
 				}
 				r.cbuf = append(r.cbuf, chunk...)
-			default:
-				w += copy(p[w:], chunk)
 			}
 			if r.rem > 0 {
 				continue
@@ -454,7 +474,13 @@ func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
 		out, hdrs = c.frames(out, hdrs, bufs, total, false, false)
 	}
 	c.whdr = hdrs[:0]
-	if _, err := out.WriteTo(c.raw); err != nil {
+	var err error
+	if c.swr != nil {
+		_, err = c.swr.WriteBuffers(out)
+	} else {
+		_, err = out.WriteTo(c.raw)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return int64(total), nil

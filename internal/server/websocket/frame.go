@@ -134,24 +134,41 @@ func closeReply(payload []byte) (reply []byte, protoErr string) {
 
 // unmask XORs b with key, starting at key offset pos; it returns the
 // offset to continue from.
-func unmask(b []byte, key [4]byte, pos int) int {
-	if len(b) >= 16 {
+func unmask(b []byte, key [4]byte, pos int) int { return unmaskTo(b, b, key, pos) }
+
+// unmaskTo writes src XORed with key to dst, in one pass: the decoder
+// moves payload over the frame headers before it while unmasking it. dst
+// holds len(src) bytes and may overlap src when it starts at or before
+// it: every word is read before the word at the same offset is written.
+func unmaskTo(dst, src []byte, key [4]byte, pos int) int {
+	n := len(src)
+	dst = dst[:n]
+	i := 0
+	if n >= 8 {
 		var k8 [8]byte
-		for i := range k8 {
-			k8[i] = key[(pos+i)&3]
+		for j := range k8 {
+			k8[j] = key[(pos+j)&3]
 		}
 		km := binary.LittleEndian.Uint64(k8[:])
-		n := len(b) &^ 7
-		for i := 0; i < n; i += 8 {
-			binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^km)
+		for ; i+32 <= n; i += 32 {
+			s, d := src[i:i+32:i+32], dst[i:i+32:i+32]
+			a := binary.LittleEndian.Uint64(s[0:8])
+			b := binary.LittleEndian.Uint64(s[8:16])
+			c := binary.LittleEndian.Uint64(s[16:24])
+			e := binary.LittleEndian.Uint64(s[24:32])
+			binary.LittleEndian.PutUint64(d[0:8], a^km)
+			binary.LittleEndian.PutUint64(d[8:16], b^km)
+			binary.LittleEndian.PutUint64(d[16:24], c^km)
+			binary.LittleEndian.PutUint64(d[24:32], e^km)
 		}
-		b = b[n:]
-		pos += n
+		for ; i+8 <= n; i += 8 {
+			binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(src[i:])^km)
+		}
 	}
-	for i := range b {
-		b[i] ^= key[(pos+i)&3]
+	for ; i < n; i++ {
+		dst[i] = src[i] ^ key[(pos+i)&3]
 	}
-	return (pos + len(b)) & 3
+	return (pos + n) & 3
 }
 
 func itoa(n int) string {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/server/sockio"
 )
 
 // Broker is what the listener needs from the server.
@@ -261,6 +263,9 @@ func (l *Listener) upgrade(sock net.Conn, o *Options) (*Conn, net.Conn, error) {
 		masked: !u.noMasking, maxMsg: maxPay, remote: sock.RemoteAddr(),
 	}
 	c.rd.cbufSize = min(maxPay*maxCompressedMultiple, maxCompressedLimit)
+	if raw == sock {
+		c.srd, c.swr = sockio.NewReader(sock), sockio.NewWriter(sock)
+	}
 	if u.clientIP != "" {
 		if ta, ok := sock.RemoteAddr().(*net.TCPAddr); ok {
 			c.remote = &net.TCPAddr{IP: net.ParseIP(u.clientIP), Port: ta.Port}

@@ -1,0 +1,149 @@
+package sockio
+
+import (
+	"io"
+	"net"
+	"syscall"
+	"unsafe"
+)
+
+// reader reads one socket; see the package comment.
+type reader struct {
+	rc syscall.RawConn
+}
+
+// NewReader returns a reader for nc when it is a plain TCP connection,
+// nil otherwise (TLS and WebSocket connections read through their own
+// layers). Deadlines and Close of nc apply to it.
+func NewReader(nc net.Conn) io.Reader {
+	rc := rawConn(nc)
+	if rc == nil {
+		return nil
+	}
+	return &reader{rc: rc}
+}
+
+func rawConn(nc net.Conn) syscall.RawConn {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+func (r *reader) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	var n int
+	var errno syscall.Errno
+	// RawConn.Read calls the function again once the poller reports the
+	// socket readable, for as long as it returns false.
+	err := r.rc.Read(func(fd uintptr) bool {
+		for {
+			r1, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+			if e == syscall.EINTR {
+				continue
+			}
+			n, errno = int(r1), e
+			return e != syscall.EAGAIN
+		}
+	})
+	switch {
+	case err != nil: // closed, or a deadline passed
+		return 0, err
+	case errno != 0:
+		return 0, errno
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// maxIov is the most buffers one writev takes (the kernel's IOV_MAX).
+const maxIov = 1024
+
+// Writer writes buffers to one socket with writev(2); it is for one
+// goroutine at a time.
+type Writer struct {
+	rc  syscall.RawConn
+	iov []syscall.Iovec
+}
+
+// NewWriter returns a writer for nc when it is a plain TCP connection,
+// nil otherwise. Write deadlines and Close of nc apply to it.
+func NewWriter(nc net.Conn) *Writer {
+	rc := rawConn(nc)
+	if rc == nil {
+		return nil
+	}
+	return &Writer{rc: rc}
+}
+
+// WriteBuffers writes all of bufs, waiting for room in the socket as
+// needed, and returns how many bytes went out. It may reslice the
+// elements of bufs (as net.Buffers.WriteTo does). An error past the
+// write deadline is a net.Error whose Timeout is true, as with net.Conn.
+func (w *Writer) WriteBuffers(bufs net.Buffers) (int64, error) {
+	var total int64
+	for {
+		iov := w.iov[:0]
+		for _, b := range bufs {
+			if len(b) == 0 {
+				continue
+			}
+			v := syscall.Iovec{Base: &b[0]}
+			v.SetLen(len(b))
+			if iov = append(iov, v); len(iov) == maxIov {
+				break
+			}
+		}
+		if len(iov) == 0 {
+			return total, nil
+		}
+		var n int
+		var errno syscall.Errno
+		err := w.rc.Write(func(fd uintptr) bool {
+			for {
+				r1, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+				if e == syscall.EINTR {
+					continue
+				}
+				n, errno = int(r1), e
+				return e != syscall.EAGAIN
+			}
+		})
+		clear(iov) // hold no pointers to buffers the caller may recycle
+		w.iov = iov[:0]
+		switch {
+		case err != nil:
+			return total, err
+		case errno != 0:
+			return total, errno
+		case n == 0:
+			return total, io.ErrShortWrite
+		}
+		total += int64(n)
+		bufs = consume(bufs, n)
+	}
+}
+
+// consume drops the first n bytes of bufs.
+func consume(bufs net.Buffers, n int) net.Buffers {
+	for len(bufs) > 0 && n > 0 {
+		if n < len(bufs[0]) {
+			bufs[0] = bufs[0][n:]
+			return bufs
+		}
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	for len(bufs) > 0 && len(bufs[0]) == 0 {
+		bufs = bufs[1:]
+	}
+	return bufs
+}
