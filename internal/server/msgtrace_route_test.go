@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -375,5 +376,104 @@ func testutilCheck(t *testing.T, f func() error) {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A peer that announces a route protocol below message tracing (an old
+// nats-server) gets a traced message marked as untraced beyond, and no
+// trace-only message at all, with nats-server's egress errors.
+func TestMsgTraceRouteWithoutTraceSupport(t *testing.T) {
+	s := sluiceClusterNode(t, "c1", 0)
+	peer, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.Routes().Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peer.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(peer)
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "INFO ") {
+		t.Fatalf("no INFO: %q", line)
+	}
+	fmt.Fprintf(peer, "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"name\":\"OLDPEER\",\"cluster\":\"cl\"}\r\n"+
+		"INFO {\"server_id\":\"OLDPEER\",\"server_name\":\"old\",\"proto\":1,\"headers\":true,\"cluster\":\"cl\"}\r\n"+
+		"RS+ A foo\r\nPING\r\n")
+	got := make(chan string, 16)
+	go func() {
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				close(got)
+				return
+			}
+			switch {
+			case strings.HasPrefix(line, "PING"):
+				peer.Write([]byte("PONG\r\n"))
+			case strings.HasPrefix(line, "HMSG ") || strings.HasPrefix(line, "RMSG "):
+				got <- line
+			}
+		}
+	}()
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("a", "a"), nats.Name("pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	events, _ := nc.SubscribeSync("tr")
+	nc.Flush()
+	testutilCheck(t, func() error {
+		if s.Routes() == nil || len(s.Routes().Remotes()) != 1 {
+			return fmt.Errorf("old peer not registered")
+		}
+		return nil
+	})
+	trace := func(only bool) map[string]any {
+		t.Helper()
+		m := nats.NewMsg("foo")
+		m.Header.Set("Nats-Trace-Dest", "tr")
+		if only {
+			m.Header.Set("Nats-Trace-Only", "true")
+		}
+		var eg map[string]any
+		testutilCheck(t, func() error { // until the peer's interest is in
+			nc.PublishMsg(m)
+			em, err := events.NextMsg(2 * time.Second)
+			if err != nil {
+				return err
+			}
+			var ev struct{ Events []map[string]any }
+			json.Unmarshal(em.Data, &ev)
+			if last := ev.Events[len(ev.Events)-1]; last["type"] == "eg" {
+				eg = last
+				return nil
+			}
+			return fmt.Errorf("no egress in %s", em.Data)
+		})
+		return eg
+	}
+	eg := trace(false)
+	if eg["kind"] != 1.0 || eg["name"] != "old" || eg["error"] != "Message delivered but remote does not support message tracing so no trace event generated from there" {
+		t.Errorf("egress to an old peer: %v", eg)
+	}
+	select {
+	case line := <-got:
+		if !strings.Contains(line, " foo ") {
+			t.Errorf("peer got %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the old peer did not get the traced message")
+	}
+	eg = trace(true)
+	if eg["error"] != "Not delivered because remote does not support message tracing" {
+		t.Errorf("trace-only egress to an old peer: %v", eg)
+	}
+	nc.Publish("foo", []byte("after")) // the next message it gets is this one
+	nc.Flush()
+	select {
+	case line := <-got:
+		if strings.HasPrefix(line, "HMSG") {
+			t.Errorf("the old peer got a trace-only message: %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the old peer got nothing more")
 	}
 }
