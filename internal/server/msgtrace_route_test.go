@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -536,4 +537,46 @@ accounts {
 	if info, _ := js.Stream(t.Context(), "S"); info != nil && info.CachedInfo().State.Msgs != 0 {
 		t.Errorf("a trace-only message was stored: %d", info.CachedInfo().State.Msgs)
 	}
+}
+
+// natscli v0.5.1's `nats trace` follows a message across a sluice cluster
+// and a mixed one: the route egress on the first server, then the second
+// server's ingress from that route and its delivery.
+func TestNatsTraceAcrossRoutes(t *testing.T) {
+	bin := refbin.NATSCLI(t)
+	run := func(t *testing.T, pubURL, subURL, first, second string) {
+		sub, err := nats.Connect(subURL, nats.UserInfo("a", "a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		sub.SubscribeSync("foo")
+		sub.Flush()
+		want := []string{`--> Router "` + second + `"`, `Router "` + first + `"`, `server:"` + second + `"`, `--C Client`}
+		testutilCheck(t, func() error { // until the interest crossed
+			cmd := exec.Command(bin, "-s", pubURL, "--user", "a", "--password", "a", "trace", "foo", "hello", "--timeout", "2s")
+			cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("nats trace: %v\n%s", err, out)
+			}
+			for _, w := range want {
+				if !strings.Contains(string(out), w) {
+					return fmt.Errorf("nats trace output lacks %q:\n%s", w, out)
+				}
+			}
+			return nil
+		})
+	}
+	t.Run("sluice", func(t *testing.T) {
+		s1 := sluiceClusterNode(t, "c1", 0)
+		s2 := sluiceClusterNode(t, "c2", s1.Routes().Port())
+		run(t, s1.ClientURL(), s2.ClientURL(), "c1", "c2")
+	})
+	t.Run("mixed", func(t *testing.T) {
+		s1 := sluiceClusterNode(t, "c1", 0)
+		u2, _ := refClusterNode(t, "c2", s1.Routes().Port())
+		run(t, s1.ClientURL(), u2, "c1", "c2")
+		run(t, u2, s1.ClientURL(), "c2", "c1")
+	})
 }
