@@ -55,8 +55,18 @@ func (c *client) startRouteTrace(subj []byte, hdrLen int, msg []byte) (skip bool
 
 // sendToRouteTraced sends a traced message over one route: the copy
 // carries its hop number and the trace records the egress.
+// A peer below routeProto does not trace: a trace-only message is not
+// sent there (it would be delivered), and a delivered one is marked as
+// untraced beyond, as nats-server does.
 func (c *client) sendToRouteTraced(rt *routeTarget, subj, reply []byte, hdrLen int, msg []byte) bool {
 	hop, e := c.trace.RouteEgress(rt.p.c.CID(), rt.p.c.RemoteName())
+	if rt.p.c.RemoteProto() < routeProto {
+		if c.trace.Only {
+			e.Error = msgtrace.ErrOnlyNoSupport
+			return false
+		}
+		e.Error = msgtrace.ErrNoSupport
+	}
 	hdrLen, msg = setHeader(hdrLen, msg, msgtrace.HopHeader, []byte(hop))
 	if !rt.p.c.SendMsg(rt.acc.Name, subj, reply, rt.qs, hdrLen, msg) {
 		e.Error = msgtrace.ErrClientClosed

@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
 	"github.com/sluicehq/sluice/internal/server"
@@ -376,4 +379,204 @@ func testutilCheck(t *testing.T, f func() error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A peer that announces a route protocol below message tracing (an old
+// nats-server) gets a traced message marked as untraced beyond, and no
+// trace-only message at all, with nats-server's egress errors.
+func TestMsgTraceRouteWithoutTraceSupport(t *testing.T) {
+	s := sluiceClusterNode(t, "c1", 0)
+	peer, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.Routes().Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peer.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(peer)
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "INFO ") {
+		t.Fatalf("no INFO: %q", line)
+	}
+	fmt.Fprintf(peer, "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"name\":\"OLDPEER\",\"cluster\":\"cl\"}\r\n"+
+		"INFO {\"server_id\":\"OLDPEER\",\"server_name\":\"old\",\"proto\":1,\"headers\":true,\"cluster\":\"cl\"}\r\n"+
+		"RS+ A foo\r\nPING\r\n")
+	got := make(chan string, 16)
+	go func() {
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				close(got)
+				return
+			}
+			switch {
+			case strings.HasPrefix(line, "PING"):
+				peer.Write([]byte("PONG\r\n"))
+			case strings.HasPrefix(line, "HMSG ") || strings.HasPrefix(line, "RMSG "):
+				got <- line
+			}
+		}
+	}()
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("a", "a"), nats.Name("pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	events, _ := nc.SubscribeSync("tr")
+	nc.Flush()
+	testutilCheck(t, func() error {
+		if s.Routes() == nil || len(s.Routes().Remotes()) != 1 {
+			return fmt.Errorf("old peer not registered")
+		}
+		return nil
+	})
+	trace := func(only bool) map[string]any {
+		t.Helper()
+		m := nats.NewMsg("foo")
+		m.Header.Set("Nats-Trace-Dest", "tr")
+		if only {
+			m.Header.Set("Nats-Trace-Only", "true")
+		}
+		var eg map[string]any
+		testutilCheck(t, func() error { // until the peer's interest is in
+			nc.PublishMsg(m)
+			em, err := events.NextMsg(2 * time.Second)
+			if err != nil {
+				return err
+			}
+			var ev struct{ Events []map[string]any }
+			json.Unmarshal(em.Data, &ev)
+			if last := ev.Events[len(ev.Events)-1]; last["type"] == "eg" {
+				eg = last
+				return nil
+			}
+			return fmt.Errorf("no egress in %s", em.Data)
+		})
+		return eg
+	}
+	eg := trace(false)
+	if eg["kind"] != 1.0 || eg["name"] != "old" || eg["error"] != "Message delivered but remote does not support message tracing so no trace event generated from there" {
+		t.Errorf("egress to an old peer: %v", eg)
+	}
+	select {
+	case line := <-got:
+		if !strings.Contains(line, " foo ") {
+			t.Errorf("peer got %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the old peer did not get the traced message")
+	}
+	eg = trace(true)
+	if eg["error"] != "Not delivered because remote does not support message tracing" {
+		t.Errorf("trace-only egress to an old peer: %v", eg)
+	}
+	nc.Publish("foo", []byte("after")) // the next message it gets is this one
+	nc.Flush()
+	select {
+	case line := <-got:
+		if strings.HasPrefix(line, "HMSG") {
+			t.Errorf("the old peer got a trace-only message: %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the old peer got nothing more")
+	}
+}
+
+// A traced message routed to the server holding the stream: that server's
+// event has the JetStream step, after its ingress from the route.
+func TestMsgTraceRouteToStream(t *testing.T) {
+	s1 := sluiceClusterNode(t, "c1", 0)
+	jsConf := fmt.Sprintf(`
+system_account: SYS
+jetstream { store_dir: %q }
+accounts {
+  SYS { users: [{user: sys, password: sys}] }
+  A { users: [{user: a, password: a}], jetstream: enabled }
+}
+`, t.TempDir())
+	s2 := sluiceClusterNodeConf(t, jsConf, "c2", s1.Routes().Port())
+	nc2, err := nats.Connect(s2.ClientURL(), nats.UserInfo("a", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	js, _ := jetstream.New(nc2)
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "S", Subjects: []string{"js.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	nc1, err := nats.Connect(s1.ClientURL(), nats.UserInfo("a", "a"), nats.Name("pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc1.Close()
+	events, _ := nc1.SubscribeSync("tr")
+	nc1.Flush()
+	var remote string
+	testutilCheck(t, func() error { // until the stream's interest crossed
+		m := nats.NewMsg("js.x")
+		m.Header.Set("Nats-Trace-Dest", "tr")
+		m.Header.Set("Nats-Trace-Only", "true")
+		nc1.PublishMsg(m)
+		for {
+			em, err := events.NextMsg(time.Second)
+			if err != nil {
+				return fmt.Errorf("no event from c2")
+			}
+			if strings.Contains(string(em.Data), `"name":"c2"`) && strings.Contains(string(em.Data), `"type":"js"`) {
+				remote = string(em.Data)
+				return nil
+			}
+		}
+	})
+	var ev struct {
+		Events []map[string]any `json:"events"`
+	}
+	json.Unmarshal([]byte(remote), &ev)
+	if len(ev.Events) != 2 || ev.Events[0]["kind"] != 1.0 || ev.Events[0]["name"] != "c1" ||
+		ev.Events[1]["stream"] != "S" || ev.Events[1]["subject"] != "js.x" {
+		t.Errorf("remote event: %s", remote)
+	}
+	if info, _ := js.Stream(t.Context(), "S"); info != nil && info.CachedInfo().State.Msgs != 0 {
+		t.Errorf("a trace-only message was stored: %d", info.CachedInfo().State.Msgs)
+	}
+}
+
+// natscli v0.5.1's `nats trace` follows a message across a sluice cluster
+// and a mixed one: the route egress on the first server, then the second
+// server's ingress from that route and its delivery.
+func TestNatsTraceAcrossRoutes(t *testing.T) {
+	bin := refbin.NATSCLI(t)
+	run := func(t *testing.T, pubURL, subURL, first, second string) {
+		sub, err := nats.Connect(subURL, nats.UserInfo("a", "a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		sub.SubscribeSync("foo")
+		sub.Flush()
+		want := []string{`--> Router "` + second + `"`, `Router "` + first + `"`, `server:"` + second + `"`, `--C Client`}
+		testutilCheck(t, func() error { // until the interest crossed
+			cmd := exec.Command(bin, "-s", pubURL, "--user", "a", "--password", "a", "trace", "foo", "hello", "--timeout", "2s")
+			cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("nats trace: %v\n%s", err, out)
+			}
+			for _, w := range want {
+				if !strings.Contains(string(out), w) {
+					return fmt.Errorf("nats trace output lacks %q:\n%s", w, out)
+				}
+			}
+			return nil
+		})
+	}
+	t.Run("sluice", func(t *testing.T) {
+		s1 := sluiceClusterNode(t, "c1", 0)
+		s2 := sluiceClusterNode(t, "c2", s1.Routes().Port())
+		run(t, s1.ClientURL(), s2.ClientURL(), "c1", "c2")
+	})
+	t.Run("mixed", func(t *testing.T) {
+		s1 := sluiceClusterNode(t, "c1", 0)
+		u2, _ := refClusterNode(t, "c2", s1.Routes().Port())
+		run(t, s1.ClientURL(), u2, "c1", "c2")
+		run(t, u2, s1.ClientURL(), "c2", "c1")
+	})
 }

@@ -118,15 +118,62 @@ func TestSysImportRequestInfoMatchesReference(t *testing.T) {
 func TestSysImportAccountConnzAcrossCluster(t *testing.T) {
 	t.Parallel()
 	s1, s2 := sysCluster(t)
-	a1 := mustDial(t, s1, nats.UserInfo("a", "a"), nats.Name("on1"))
-	a2 := mustDial(t, s2, nats.UserInfo("a", "a"), nats.Name("on2"))
+	connzAcross(t, s1.ClientURL(), s2.ClientURL())
+}
+
+// The same in a mixed cluster, asked on either side.
+func TestSysImportAccountConnzMixedCluster(t *testing.T) {
+	s1 := sluiceClusterNodeConf(t, sysImportAccounts, "c1", 0)
+	u2, _ := refClusterNodeConf(t, sysImportAccounts, "c2", s1.Routes().Port())
+	t.Run("asked on sluice", func(t *testing.T) { connzAcross(t, s1.ClientURL(), u2) })
+	t.Run("asked on nats-server", func(t *testing.T) {
+		servers := connzAcrossFrom(t, u2, s1.ClientURL())
+		if servers["c1"] != "on2" || servers["c2"] != "on1" {
+			t.Fatalf("answers by server: %v, want c1:on2 c2:on1", servers)
+		}
+	})
+}
+
+const sysImportAccounts = `
+system_account: SYS
+accounts {
+  SYS { users: [{user: sys, password: sys}] }
+  A { users: [{user: a, password: a}] }
+}
+`
+
+// connzAcross asks $SYS.REQ.ACCOUNT.PING.CONNZ on the server at url1 (c1)
+// and wants an answer from it and from the one at url2 (c2), each naming
+// the account's connection there.
+func connzAcross(t *testing.T, url1, url2 string) {
+	t.Helper()
+	servers := connzAcrossFrom(t, url1, url2)
+	if servers["c1"] != "on1" || servers["c2"] != "on2" {
+		t.Fatalf("answers by server: %v, want c1:on1 c2:on2", servers)
+	}
+}
+
+// connzAcrossFrom connects "on1" to url1 (and asks there) and "on2" to
+// url2, and returns the connection each answering server named.
+func connzAcrossFrom(t *testing.T, url1, url2 string) map[string]string {
+	t.Helper()
+	dial := func(url, name string) *nats.Conn {
+		nc, err := nats.Connect(url, nats.UserInfo("a", "a"), nats.Name(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	a1 := dial(url1, "on1")
+	a2 := dial(url2, "on2")
 	a2.Flush()
 	inbox := nats.NewInbox()
 	sub, _ := a1.SubscribeSync(inbox)
 	a1.Flush()
 	servers := map[string]string{}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(servers) < 2 && time.Now().Before(deadline) {
+	for (servers["c1"] == "" || servers["c2"] == "") && time.Now().Before(deadline) {
 		a1.PublishRequest("$SYS.REQ.ACCOUNT.PING.CONNZ", inbox, nil)
 		for {
 			m, err := sub.NextMsg(500 * time.Millisecond)
@@ -143,9 +190,7 @@ func TestSysImportAccountConnzAcrossCluster(t *testing.T) {
 			}
 		}
 	}
-	if servers["c1"] != "on1" || servers["c2"] != "on2" {
-		t.Fatalf("answers by server: %v, want c1:on1 c2:on2", servers)
-	}
+	return servers
 }
 
 // sysCluster runs two servers of sysImportConf in one cluster.

@@ -3,7 +3,8 @@
 // W3C traceparent header in an account with a trace destination) makes the
 // server report each step it took with the message (ingress, subject
 // mapping, stream exports, service imports, JetStream, egress per
-// subscription) to the trace destination, in nats-server's JSON.
+// subscription or route; a server the message reaches over a route reports
+// its own part) to the trace destination, in nats-server's JSON.
 //
 // It owns the header parsing and the event document; it knows nothing of
 // connections or accounts. The server records steps through an Event and

@@ -47,6 +47,9 @@ func Parse(hdr []byte) (Wanted, bool) {
 		return Wanted{}, false
 	}
 	block := hdr[nl+2:]
+	if !bytes.Contains(block, destKey) && !containsFold(block, TraceParentHeader) {
+		return Wanted{}, false // the common case, without walking the headers
+	}
 	var dest, parent, disabled bool
 	forEachHeader(block, func(k, v []byte) {
 		switch {
@@ -79,6 +82,22 @@ func Parse(hdr []byte) (Wanted, bool) {
 	}
 	w.OriginAccount = first(OriginAccountHeader)
 	return w, true
+}
+
+// containsFold reports whether b contains lower (a lowercase ASCII word)
+// in any case.
+func containsFold(b []byte, lower string) bool {
+	n := len(lower)
+	for i := 0; i+n <= len(b); i++ {
+		j := 0
+		for j < n && b[i+j]|0x20 == lower[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 // forEachHeader calls fn with each non-empty header's name and trimmed

@@ -105,6 +105,9 @@ func newConn(m *Manager, nc net.Conn, solicited bool, u *url.URL, explicit bool,
 func (c *Conn) RemoteID() string   { return c.remoteID }
 func (c *Conn) RemoteName() string { return c.remoteName }
 
+// RemoteProto is the server-to-server protocol level the peer announced.
+func (c *Conn) RemoteProto() int { return c.info.Proto }
+
 // Account is the pinned account of this connection, "" for a pool member.
 func (c *Conn) Account() string { return c.account }
 
