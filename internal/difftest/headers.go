@@ -113,6 +113,21 @@ func normalizeAPIResponse(p string) string {
 		return ""
 	}
 	delete(r.Data, "expires") // a countdown
-	b, _ := json.Marshal(r)   // map keys sorted
+	sortPermLists(r.Data["permissions"])
+	b, _ := json.Marshal(r) // map keys sorted
 	return "API " + string(b)
+}
+
+// sortPermLists sorts the allow and deny lists of user info permissions:
+// nats-server lists them in its sublist's walk order, which varies.
+func sortPermLists(perms any) {
+	m, _ := perms.(map[string]any)
+	for _, dir := range m {
+		d, _ := dir.(map[string]any)
+		for _, list := range d {
+			if l, ok := list.([]any); ok {
+				slices.SortFunc(l, func(a, b any) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+			}
+		}
+	}
 }
