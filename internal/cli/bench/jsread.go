@@ -130,7 +130,7 @@ func runJSConsumer(ctx context.Context, o *JSOptions) error {
 	// The clients of a durable consumer share it, and one may be handed
 	// more than its share while another waits: they count against one
 	// total, and a client hands back (naks) what comes past it.
-	var total atomic.Int64
+	var total, handled atomic.Int64
 	allDone := make(chan struct{})
 	shared := o.kind != kindJSOrdered
 	samples, err := o.runClients(ctx, each, nil, func(ctx context.Context, c *client, ready func()) (*Sample, error) {
@@ -185,10 +185,14 @@ func runJSConsumer(ctx context.Context, o *JSOptions) error {
 			}
 			n := c.done.Add(1)
 			switch {
-			case shared && total.Load() == o.Msgs:
-				close(allDone)
-				return false
-			case !shared && n == c.msgs:
+			case shared:
+				// Counted after c.done, so every client's share is in
+				// when the last one closes allDone (once).
+				if handled.Add(1) == o.Msgs {
+					close(allDone)
+					return false
+				}
+			case n == c.msgs:
 				close(finished)
 				return false
 			}
