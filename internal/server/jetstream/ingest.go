@@ -207,8 +207,7 @@ func (s *stream) ingestLoop() {
 			return
 		}
 		out = out[:0]
-		stored, durable, written := false, false, false
-		chunks := objChunkPrefix(s.name)
+		stored, durable := false, false
 		s.room = s.accountRoom()
 		var lingerUntil, gatherUntil time.Time
 		n := 0
@@ -221,13 +220,10 @@ func (s *stream) ingestLoop() {
 				stored = stored || did
 				// Mirrored and sourced messages need no fsync of their
 				// own: a lost tail is fetched again from the origin.
-				// Object chunks wait for the next fsync (kv_objchunks.go).
+				// Every other message, object chunks included, is
+				// acked only once fsynced.
 				if did && batch[i].src == nil {
-					if chunks != "" && strings.HasPrefix(batch[i].subj, chunks) {
-						written = true
-					} else {
-						durable = true
-					}
+					durable = true
 				}
 				batch[i].trace.Done()
 				batch[i] = inMsg{}
@@ -265,9 +261,6 @@ func (s *stream) ingestLoop() {
 			}
 			batch, _ = s.in.take(batch)
 		}
-		if _, ok := s.st.(flusher); written && !ok {
-			durable = true // a store that cannot write without an fsync
-		}
 		if durable {
 			t0 := time.Now()
 			err := s.st.Sync()
@@ -282,17 +275,6 @@ func (s *stream) ingestLoop() {
 			}
 			if err != nil {
 				s.js.log.Errorf("JetStream stream '%s > %s' sync failed: %v", s.acc.name, s.name, err)
-				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
-				for i := range out {
-					if out[i].stored {
-						out[i].hdr, out[i].msg = nil, failed
-					}
-				}
-			}
-		}
-		if written && !durable {
-			if err := s.st.(flusher).Flush(); err != nil {
-				s.js.log.Errorf("JetStream stream '%s > %s' write failed: %v", s.acc.name, s.name, err)
 				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
 				for i := range out {
 					if out[i].stored {
