@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"time"
 )
 
 // Reload of the cluster {} block, where nats-server reloads it: the
@@ -159,13 +160,15 @@ func (m *Manager) Reload(next Config) ReloadResult {
 	}
 	if repool {
 		// Explicit routes dial again at once; the rest come back through
-		// their own redials and gossip.
+		// their own redials and gossip, and repair fills what those leave.
 		for _, u := range cfg.Routes {
 			m.solicit(u, true, "", true)
 			for _, a := range cfg.PinnedAccounts {
 				m.solicit(u, true, a, true)
 			}
 		}
+		m.wg.Add(1)
+		go m.repairPools(time.Now().Add(repairFor))
 	}
 	if prev.NoAdvertise != cfg.NoAdvertise || repool || len(remove) > 0 {
 		m.b.PeersChanged()
@@ -267,4 +270,51 @@ func redact(u *url.URL) string {
 	cp := *u
 	cp.User = nil
 	return cp.String()
+}
+
+// repairFor bounds how long repairPools watches the pools after a reload
+// rebuilt them.
+const repairFor = 10 * time.Second
+
+// repairPools dials, until deadline, the pool slots and pinned accounts
+// still missing to peers this server dials: while every server rebuilds
+// its pools at once, a fill that lost a race to a duplicate is not
+// tried again by the one-after-the-other filling of registration.
+func (m *Manager) repairPools(deadline time.Time) {
+	defer m.wg.Done()
+	type dial struct {
+		u        *url.URL
+		explicit bool
+		account  string
+	}
+	for time.Now().Before(deadline) {
+		select {
+		case <-time.After(m.reconnectDelay):
+		case <-m.done:
+			return
+		}
+		cfg := m.conf()
+		var todo []dial
+		m.mu.Lock()
+		for _, r := range m.mu.remotes {
+			if r.url == nil {
+				continue
+			}
+			if hasFree(r.conns) {
+				todo = append(todo, dial{r.url, r.explicit, ""})
+			}
+			if r.noPool {
+				continue
+			}
+			for _, a := range cfg.PinnedAccounts {
+				if r.pinned[a] == nil {
+					todo = append(todo, dial{r.url, r.explicit, a})
+				}
+			}
+		}
+		m.mu.Unlock()
+		for _, d := range todo {
+			m.solicit(d.u, d.explicit, d.account, true)
+		}
+	}
 }
