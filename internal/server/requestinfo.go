@@ -68,7 +68,7 @@ func (c *client) requestInfo(detailed bool) *api.ClientInfo {
 
 func (c *client) addServerInfo(ci *api.ClientInfo) {
 	ci.Server = c.srv.Name()
-	ci.Cluster = clusterName
+	ci.Cluster = c.srv.ClusterName()
 }
 
 // headerValue is the value of key in a NATS header block, or nil.

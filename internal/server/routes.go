@@ -175,6 +175,13 @@ func (b routeBroker) Attach(c *route.Conn) route.Peer {
 
 func (b routeBroker) PeersChanged() { b.s.sendConnectURLs() }
 
+// ClusterNameChanged: a generated cluster name gave way to a peer's.
+func (b routeBroker) ClusterNameChanged(name string) {
+	b.s.mu.Lock()
+	b.s.mu.info.Cluster = name
+	b.s.mu.Unlock()
+}
+
 // ownClientURLs are where clients reach this server: client_advertise,
 // else the listener's address (each interface's when bound to all).
 func (s *Server) ownClientURLs() []string {

@@ -25,6 +25,7 @@ type Manager struct {
 	cids  atomic.Uint64
 	wg    sync.WaitGroup
 	done  chan struct{}
+	cname atomic.Pointer[string] // m.mu.name, read on the publish path
 
 	// Tunables for tests (nats-server's defaults otherwise).
 	connectDelay, maxDelay, reconnectDelay time.Duration
@@ -77,6 +78,8 @@ func New(cfg Config, b Broker, log Logger) *Manager {
 		rand.Read(b[:])
 		m.mu.name, m.mu.dynamic = hex.EncodeToString(b[:])[:22], true
 	}
+	name := m.mu.name
+	m.cname.Store(&name)
 	return m
 }
 
@@ -89,11 +92,7 @@ func (m *Manager) SetRetryDelays(connect, max, reconnect time.Duration) {
 func (m *Manager) Config() Config { return m.cfg }
 
 // ClusterName is the cluster's name (generated when none is configured).
-func (m *Manager) ClusterName() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.mu.name
-}
+func (m *Manager) ClusterName() string { return *m.cname.Load() }
 
 // Dynamic reports whether the cluster name was generated.
 func (m *Manager) Dynamic() bool {
@@ -439,7 +438,7 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 		c.sendErrAndClose("Authorization Violation", "Authentication Failure")
 		return errors.New("auth")
 	}
-	if err := m.checkClusterName(ci.Cluster, ci.Dynamic); err != nil {
+	if err := m.checkClusterName(ci.Cluster, ci.Dynamic, ci.Name); err != nil {
 		m.log.Errorf("%s - %v", c, err)
 		c.sendErrAndClose(err.Error(), "Cluster Name Conflict")
 		return err
@@ -453,25 +452,6 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 	// the peer is known by its INFO, which follows
 	c.headers = ci.Headers && m.b.Local().Headers
 	return nil
-}
-
-// checkClusterName agrees on a cluster name: a generated one gives way
-// to a configured (or greater) one, as nats-server does.
-func (m *Manager) checkClusterName(theirs string, theirDynamic bool) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if theirs == "" || theirs == m.mu.name {
-		return nil
-	}
-	if theirs == "_" {
-		return fmt.Errorf("Rejecting connection, cluster name %q is reserved", theirs)
-	}
-	if m.mu.dynamic && (!theirDynamic || m.mu.name < theirs) {
-		m.mu.name = theirs
-		m.mu.dynamic = theirDynamic
-		return nil
-	}
-	return fmt.Errorf("Rejecting connection, cluster name %q does not match %q", theirs, m.mu.name)
 }
 
 // Remotes lists the connected peers' IDs, sorted.

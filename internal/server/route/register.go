@@ -53,7 +53,7 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 		c.close("Cluster Name Conflict", false)
 		return
 	}
-	if err := m.checkClusterName(info.Cluster, info.Dynamic); err != nil {
+	if err := m.checkClusterName(info.Cluster, info.Dynamic, info.ID); err != nil {
 		m.log.Errorf("%s - %v", c, err)
 		c.sendErrAndClose(err.Error(), "Cluster Name Conflict")
 		return
