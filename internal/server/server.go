@@ -166,6 +166,9 @@ func (o *Options) validate() error {
 		if err := o.Cluster.Validate(); err != nil {
 			return err
 		}
+		if err := o.checkJetStreamCluster(); err != nil {
+			return err
+		}
 	}
 	o.authIx = o.buildAuthIndex()
 	return o.validateMonitor()
