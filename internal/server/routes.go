@@ -334,6 +334,22 @@ func (p *routePeer) EndBatch() {
 	p.pc.stalled = 0 // the stall budget is per read, as for a client
 }
 
+// DropAccount forgets the interest in account this route brought.
+func (p *routePeer) DropAccount(account string) {
+	var drop []*subscription
+	p.mu.Lock()
+	for k, sub := range p.subs {
+		if sub.acc.Name == account {
+			drop = append(drop, sub)
+			delete(p.subs, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, sub := range drop {
+		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
+}
+
 func (p *routePeer) Detach() {
 	p.s.rpeers.Lock()
 	delete(p.s.rpeers.m, p.c.CID())

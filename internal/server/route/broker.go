@@ -47,6 +47,10 @@ type Peer interface {
 	// Detach removes everything the connection brought; it is not used
 	// again.
 	Detach()
+	// DropAccount forgets the interest in account the connection brought
+	// (the account moved to its own connection). It may run on any
+	// goroutine.
+	DropAccount(account string)
 }
 
 // permCheck is the route permissions: import limits what interest this

@@ -43,6 +43,8 @@ type Manager struct {
 		shutdown bool
 		ldm      bool
 		dialing  map[string]bool // url+account being dialed
+		pinned   map[string]bool // accounts with their own connections (pinned.go)
+		accAdd   accAddWait
 	}
 }
 
@@ -52,10 +54,13 @@ type remote struct {
 	info     Info
 	conns    []*Conn // pool slots
 	pinned   map[string]*Conn
-	noPool   bool
-	url      *url.URL // to redial, when this server solicited
-	explicit bool
-	ip       string // nats-route:// URL gossiped to others
+	// peerPinned: accounts the peer gave their own connection; transit:
+	// accounts moving there, whose pool interest is ignored.
+	peerPinned, transit map[string]bool
+	noPool              bool
+	url                 *url.URL // to redial, when this server solicited
+	explicit            bool
+	ip                  string // nats-route:// URL gossiped to others
 }
 
 type ikey struct{ subject, queue string }
@@ -72,6 +77,10 @@ func New(cfg Config, b Broker, log Logger) *Manager {
 	m.mu.interest = map[string]map[ikey]int32{}
 	m.mu.selfURLs = map[string]bool{}
 	m.mu.dialing = map[string]bool{}
+	m.mu.pinned = map[string]bool{}
+	for _, a := range cfg.PinnedAccounts {
+		m.mu.pinned[a] = true
+	}
 	m.mu.name = cfg.Name
 	if m.mu.name == "" {
 		var b [11]byte
@@ -114,15 +123,6 @@ func (m *Manager) poolSize() int {
 		return 1
 	}
 	return m.cfg.PoolSize
-}
-
-func (m *Manager) pinned(acc string) bool {
-	for _, a := range m.cfg.PinnedAccounts {
-		if a == acc {
-			return true
-		}
-	}
-	return false
 }
 
 // Start opens the route listener (when a port is configured) and starts
@@ -524,7 +524,7 @@ func (m *Manager) PoolsFull() bool {
 			return false
 		}
 		if !r.noPool {
-			for _, a := range m.cfg.PinnedAccounts {
+			for a := range m.mu.pinned {
 				if r.pinned[a] == nil {
 					return false
 				}

@@ -29,6 +29,10 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 	registered := c.reg
 	m.mu.Unlock()
 	if registered {
+		if info.RouteAccReqID != "" {
+			m.processAccAdd(c, info)
+			return
+		}
 		if info.ID != c.remoteID {
 			m.implicit(info)
 			return
@@ -119,7 +123,8 @@ func (m *Manager) register(c *Conn) {
 	r := m.mu.remotes[info.ID]
 	isNew := r == nil
 	if isNew {
-		r = &remote{id: info.ID, name: info.Name, info: *info, pinned: map[string]*Conn{}}
+		r = &remote{id: info.ID, name: info.Name, info: *info, pinned: map[string]*Conn{},
+			peerPinned: map[string]bool{}, transit: map[string]bool{}}
 		r.noPool = info.RoutePoolSize <= 0 || m.cfg.PoolSize < 0
 		size := 1
 		if !r.noPool {
@@ -152,19 +157,18 @@ func (m *Manager) register(c *Conn) {
 		c.close("Duplicate Route", true)
 	}
 	idx := -1
+	var drops []dropReq
 	if c.account != "" {
 		switch {
 		case r.noPool:
 			fail(false, "Not possible to have a dedicated route for account \""+c.account+"\" between those servers")
-			return
-		case !m.pinned(c.account):
-			fail(false, "No route for account \""+c.account+"\"")
 			return
 		case r.pinned[c.account] != nil:
 			fail(true, "")
 			return
 		}
 		r.pinned[c.account] = c
+		drops = m.dedicatedUpLocked(r, c.account)
 	} else {
 		if c.solicited {
 			for i, x := range r.conns {
@@ -225,6 +229,9 @@ func (m *Manager) register(c *Conn) {
 		}
 	}
 	m.mu.Unlock()
+	for _, d := range drops {
+		d.p.DropAccount(d.acc)
+	}
 	m.log.Noticef("%s - Registered remote route %q (%s)%s", c, info.ID, info.Name, accountNote(c.account))
 	if len(fwd) > 0 {
 		g := *info
@@ -308,7 +315,7 @@ func (m *Manager) implicit(info *Info) {
 	acc := info.RouteAccount
 	skip := false
 	if acc != "" {
-		skip = m.cfg.PoolSize <= 0 || !m.pinned(acc) || (r != nil && r.pinned[acc] != nil)
+		skip = m.cfg.PoolSize <= 0 || !m.pinnedLocked(acc) || (r != nil && r.pinned[acc] != nil)
 	} else {
 		skip = r != nil && poolConns(r) > 0
 	}
@@ -353,13 +360,14 @@ func (m *Manager) connClosed(c *Conn, reason string) {
 	account, remoteID, peer := c.account, c.remoteID, c.peer
 	reg := c.reg
 	c.reg = false
-	lost := false
+	lost, noRedialAcc := false, false
 	var r *remote
 	if reg {
 		r = m.mu.remotes[remoteID]
 		if r != nil {
 			if account != "" && r.pinned[account] == c {
 				delete(r.pinned, account)
+				noRedialAcc = !m.dedicatedDownLocked(r, account)
 			} else if c.poolIdx >= 0 && c.poolIdx < len(r.conns) && r.conns[c.poolIdx] == c {
 				r.conns[c.poolIdx] = nil
 			}
@@ -385,7 +393,7 @@ func (m *Manager) connClosed(c *Conn, reason string) {
 	if lost {
 		m.b.PeersChanged()
 	}
-	if shutdown || dup || noRedial {
+	if shutdown || dup || noRedial || noRedialAcc {
 		return
 	}
 	u, explicit := c.url, c.explicit
