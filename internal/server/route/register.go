@@ -300,6 +300,7 @@ func (m *Manager) updateRemote(c *Conn, info *Info) {
 		}
 	}
 	m.mu.Unlock()
+	m.peerPerms(c, info)
 	if changed {
 		m.b.PeersChanged()
 	}
