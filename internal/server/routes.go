@@ -156,7 +156,7 @@ func (b routeBroker) Local() route.Local {
 	s.mu.Unlock()
 	return route.Local{ID: s.id, Name: info.Name, Version: info.Version, GoVersion: info.GoVersion,
 		GitCommit: info.GitCommit, Domain: info.Domain, MaxPayload: info.MaxPayload, Headers: info.Headers,
-		JetStream: info.JetStream, Proto: info.Proto, ClientURLs: s.ownClientURLs()}
+		JetStream: info.JetStream, Proto: info.Proto, ClientURLs: s.ownClientURLs(), WSConnectURLs: s.ownWSURLs()}
 }
 
 func (b routeBroker) Attach(c *route.Conn) route.Peer {
@@ -193,9 +193,15 @@ func (s *Server) ownClientURLs() []string {
 	if !ok {
 		return nil
 	}
-	port := strconv.Itoa(addr.Port)
-	if !addr.IP.IsUnspecified() {
-		return []string{net.JoinHostPort(addr.IP.String(), port)}
+	return hostURLs(addr.IP, addr.Port)
+}
+
+// hostURLs are host:port for ip, or for each interface's address when ip
+// is unspecified (a listener bound to all).
+func hostURLs(ip net.IP, p int) []string {
+	port := strconv.Itoa(p)
+	if !ip.IsUnspecified() {
+		return []string{net.JoinHostPort(ip.String(), port)}
 	}
 	var out []string
 	if ifs, err := net.InterfaceAddrs(); err == nil {
@@ -214,37 +220,71 @@ func (s *Server) ownClientURLs() []string {
 }
 
 // sendConnectURLs refreshes connect_urls (this server's and its peers')
-// and pushes the INFO to clients that take async INFO.
+// and ws_connect_urls (the same for WebSocket clients, who get them as
+// their connect_urls) and pushes the INFO to clients that take async INFO
+// when their list changed.
 func (s *Server) sendConnectURLs() {
 	if s.routes == nil {
 		return
 	}
-	peers := s.routes.ClientURLs()
-	var urls []string
-	if len(peers) > 0 {
-		urls = append(s.ownClientURLs(), peers...)
+	merge := func(own, peers []string) []string {
+		if len(peers) == 0 {
+			return nil
+		}
+		urls := append(append([]string(nil), own...), peers...)
 		slices.Sort(urls)
-		urls = slices.Compact(urls)
+		return slices.Compact(urls)
 	}
+	urls := merge(s.ownClientURLs(), s.routes.ClientURLs())
+	wsURLs := merge(s.ownWSURLs(), s.routes.WSConnectURLs())
 	s.mu.Lock()
-	if slices.Equal(s.mu.info.ConnectURLs, urls) {
+	tcp := !slices.Equal(s.mu.info.ConnectURLs, urls)
+	ws := !slices.Equal(s.mu.info.WSConnectURLs, wsURLs)
+	if !tcp && !ws {
 		s.mu.Unlock()
 		return
 	}
-	s.mu.info.ConnectURLs = urls
+	s.mu.info.ConnectURLs, s.mu.info.WSConnectURLs = urls, wsURLs
 	clients := make([]*client, 0, len(s.mu.clients))
 	for _, c := range s.mu.clients {
 		clients = append(clients, c)
 	}
 	s.mu.Unlock()
 	for _, c := range clients {
+		if (c.ws == nil && !tcp) || (c.ws != nil && !ws) {
+			continue
+		}
 		c.mu.Lock()
 		proto := c.mu.protocol
 		c.mu.Unlock()
-		if proto >= 1 && c.connected.Load() && c.ws == nil {
+		if proto >= 1 && c.connected.Load() {
 			c.enqueue(s.infoFor(c, false))
 		}
 	}
+}
+
+// ownWSURLs are where WebSocket clients reach this server (host:port):
+// the websocket advertise address, else the listener's.
+func (s *Server) ownWSURLs() []string {
+	ln := s.wsListener()
+	if ln == nil {
+		return nil
+	}
+	if adv := s.getOpts().Websocket.Advertise; adv != "" {
+		if _, _, err := net.SplitHostPort(adv); err != nil {
+			adv = net.JoinHostPort(adv, strconv.Itoa(ln.Port()))
+		}
+		return []string{adv}
+	}
+	ip := net.ParseIP(ln.Host())
+	if ip == nil {
+		if ln.Host() == "" {
+			ip = net.IPv4zero
+		} else {
+			return []string{net.JoinHostPort(ln.Host(), strconv.Itoa(ln.Port()))}
+		}
+	}
+	return hostURLs(ip, ln.Port())
 }
 
 // routePeer holds what one route connection brought: the peer's interest

@@ -18,8 +18,9 @@ type Local struct {
 	MaxPayload                              int32
 	Headers, JetStream                      bool
 	Proto                                   int
-	// ClientURLs are where clients reach this server (host:port).
-	ClientURLs []string
+	// ClientURLs are where clients reach this server (host:port), and
+	// WSConnectURLs where WebSocket clients do.
+	ClientURLs, WSConnectURLs []string
 }
 
 // Broker is what the package needs of the server.

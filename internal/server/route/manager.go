@@ -384,6 +384,7 @@ func (m *Manager) infoFor(account string, idx int) Info {
 	}
 	if !m.cfg.NoAdvertise {
 		info.ConnectURLs = l.ClientURLs
+		info.WSConnectURL = l.WSConnectURLs
 	}
 	if m.cfg.Import != nil || m.cfg.Export != nil {
 		info.Import, info.Export = m.cfg.Import, m.cfg.Export
@@ -480,6 +481,24 @@ func (m *Manager) ClientURLs() []string {
 			continue
 		}
 		out = append(out, r.info.ConnectURLs...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WSConnectURLs are the WebSocket URLs the peers advertised (empty with
+// no_advertise), for the connect_urls pushed to WebSocket clients.
+func (m *Manager) WSConnectURLs() []string {
+	if m.cfg.NoAdvertise {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, r := range m.mu.remotes {
+		if !r.info.LameDuckMode {
+			out = append(out, r.info.WSConnectURL...)
+		}
 	}
 	sort.Strings(out)
 	return out

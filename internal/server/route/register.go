@@ -298,6 +298,9 @@ func (m *Manager) updateRemote(c *Conn, info *Info) {
 		if len(info.ConnectURLs) > 0 && strings.Join(info.ConnectURLs, ",") != strings.Join(r.info.ConnectURLs, ",") {
 			r.info.ConnectURLs, changed = info.ConnectURLs, true
 		}
+		if len(info.WSConnectURL) > 0 && strings.Join(info.WSConnectURL, ",") != strings.Join(r.info.WSConnectURL, ",") {
+			r.info.WSConnectURL, changed = info.WSConnectURL, true
+		}
 	}
 	m.mu.Unlock()
 	m.peerPerms(c, info)
