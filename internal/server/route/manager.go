@@ -85,10 +85,10 @@ func New(cfg Config, b Broker, log Logger) *Manager {
 	if m.mu.name == "" {
 		var b [11]byte
 		rand.Read(b[:])
-		m.mu.name, m.mu.dynamic = hex.EncodeToString(b[:])[:22], true
+		m.mu.dynamic = true
+		m.mu.name = hex.EncodeToString(b[:])[:22]
 	}
-	name := m.mu.name
-	m.cname.Store(&name)
+	m.setNameLocked(m.mu.name, m.mu.dynamic)
 	return m
 }
 
@@ -99,6 +99,8 @@ func (m *Manager) SetRetryDelays(connect, max, reconnect time.Duration) {
 
 // Config is the configuration in force.
 func (m *Manager) Config() Config { return m.cfg }
+
+func (m *Manager) conf() *Config { return &m.cfg }
 
 // ClusterName is the cluster's name (generated when none is configured).
 func (m *Manager) ClusterName() string { return *m.cname.Load() }

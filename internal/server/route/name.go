@@ -27,8 +27,7 @@ func (m *Manager) checkClusterName(theirs string, theirDynamic bool, remoteID st
 		m.mu.Unlock()
 		return fmt.Errorf("Rejecting connection, cluster name %q does not match %q", theirs, name)
 	}
-	m.mu.name, m.mu.dynamic = theirs, theirDynamic
-	m.cname.Store(&theirs)
+	m.setNameLocked(theirs, theirDynamic)
 	var drop []*Conn
 	for _, c := range m.registeredLocked() {
 		if c.remoteID != remoteID {
@@ -44,4 +43,12 @@ func (m *Manager) checkClusterName(theirs string, theirDynamic bool, remoteID st
 		c.close("Cluster Name Conflict", false)
 	}
 	return nil
+}
+
+// setNameLocked sets the cluster name (m.mu held): every change of
+// m.mu.name goes through here, so that ClusterName, read without the
+// lock, follows.
+func (m *Manager) setNameLocked(name string, dynamic bool) {
+	m.mu.name, m.mu.dynamic = name, dynamic
+	m.cname.Store(&name)
 }

@@ -29,7 +29,7 @@ func (m *Manager) peerPerms(c *Conn, info *Info) {
 		}
 		pa := rc.protoAccount(acc)
 		for k, n := range t {
-			if cur.canExport(k.subject) && !old.canExport(k.subject) && m.perms.canImport(k.subject) {
+			if cur.canExport(k.subject) && !old.canExport(k.subject) && m.permsNow().canImport(k.subject) {
 				out[rc] = appendSub(out[rc], true, pa, k.subject, k.queue, n)
 			}
 		}

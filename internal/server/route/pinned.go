@@ -74,7 +74,7 @@ func (m *Manager) SetPinned(accounts []string) {
 
 // Pin gives accounts their own route connection to every peer that pools.
 func (m *Manager) Pin(accounts ...string) {
-	if m.cfg.PoolSize < 0 {
+	if m.conf().PoolSize < 0 {
 		m.log.Warnf("Not pinning accounts %v: route pooling is disabled", accounts)
 		return
 	}
@@ -115,7 +115,7 @@ func (m *Manager) Pin(accounts ...string) {
 	}
 	for _, s := range sends {
 		m.log.Noticef("%s - Moving account %q to its own route", s.c, s.acc)
-		s.c.sendJSON("INFO", Info{RoutePoolSize: max(m.cfg.PoolSize, 0), RouteAccount: s.acc, RouteAccReqID: reqID})
+		s.c.sendJSON("INFO", Info{RoutePoolSize: max(m.conf().PoolSize, 0), RouteAccount: s.acc, RouteAccReqID: reqID})
 	}
 	if ch != nil {
 		t := time.NewTimer(accAddTimeout)
@@ -189,7 +189,7 @@ type dialTarget struct {
 func (m *Manager) dialTargets() []dialTarget {
 	seen := map[string]bool{}
 	var out []dialTarget
-	for _, u := range m.cfg.Routes {
+	for _, u := range m.conf().Routes {
 		if !seen[u.Host] {
 			seen[u.Host] = true
 			out = append(out, dialTarget{u, true})
@@ -340,7 +340,7 @@ func (m *Manager) sendAccountInterestLocked(r *remote, acc string) {
 	var b []byte
 	pa := c.protoAccount(acc)
 	for k, n := range m.mu.interest[acc] {
-		if m.perms.canImport(k.subject) {
+		if m.permsNow().canImport(k.subject) {
 			b = appendSub(b, true, pa, k.subject, k.queue, n)
 		}
 	}
@@ -348,6 +348,9 @@ func (m *Manager) sendAccountInterestLocked(r *remote, acc string) {
 		c.enqueue(b)
 	}
 }
+
+// permsNow is this server's route permissions in force.
+func (m *Manager) permsNow() *permCheck { return m.perms }
 
 // pinnedLocked reports whether this server pins acc.
 func (m *Manager) pinnedLocked(acc string) bool { return m.mu.pinned[acc] }
