@@ -217,3 +217,66 @@ func flowsOnce(t *testing.T, pub *nats.Conn, sub *nats.Subscription, subj string
 	}
 	exactlyOnce(t, pub, sub, subj)
 }
+
+// Servers that disagree on cluster { accounts }: the one that pins A
+// dials A's connection, the other takes it and uses it too, so A's
+// messages cross once (nats-server refuses the connection and A's
+// traffic between the two stops).
+func TestPinnedOnOneSideOnly(t *testing.T) {
+	s1 := node(t, "s1", withAccountsAB)
+	s2 := node(t, "s2", func(o *server.Options) {
+		withAccountsAB(o)
+		o.Cluster.PinnedAccounts = []string{"A"}
+	}, s1)
+	waitMesh(t, s1, s2)
+	waitDedicated(t, s1, "A", "s2", 1, func() string { return "" })
+	a1 := connect(t, s1, nats.UserInfo("a", "a"))
+	a2 := connect(t, s2, nats.UserInfo("a", "a"))
+	s1sub, _ := a1.SubscribeSync("to.s1")
+	s2sub, _ := a2.SubscribeSync("to.s2")
+	a1.Flush()
+	a2.Flush()
+	waitInterestIn(t, s2, "A", "to.s1", 1)
+	waitInterestIn(t, s1, "A", "to.s2", 1)
+	exactlyOnce(t, a2, s1sub, "to.s1")
+	exactlyOnce(t, a1, s2sub, "to.s2")
+}
+
+// A runtime pin in a mesh of three, driven by SetPinned as a reload
+// would: every peer of the pinning server gets A's connection, the other
+// pair keeps A in its pool, and A's messages cross once everywhere.
+func TestSetPinnedMesh(t *testing.T) {
+	ss := mesh(t, 3, withAccountsAB)
+	ss[0].Routes().SetPinned(append(ss[0].Routes().Pinned(), "A"))
+	noLogs := func() string { return "" }
+	waitDedicated(t, ss[0], "A", "", 2, noLogs)
+	waitDedicated(t, ss[1], "A", "s3", 0, noLogs)
+	if got := ss[0].Routes().Pinned(); len(got) != 2 || got[0] != "$SYS" || got[1] != "A" {
+		t.Fatalf("pinned %v", got)
+	}
+	cs := make([]*nats.Conn, 3)
+	for i, s := range ss {
+		cs[i] = connect(t, s, nats.UserInfo("a", "a"))
+	}
+	for i := range ss {
+		subj := fmt.Sprintf("to.%d", i)
+		sub, _ := cs[i].SubscribeSync(subj)
+		cs[i].Flush()
+		for j := range ss {
+			if j != i {
+				waitInterestIn(t, ss[j], "A", subj, 1)
+			}
+		}
+		for j := range ss {
+			if j != i {
+				exactlyOnce(t, cs[j], sub, subj)
+			}
+		}
+	}
+	ss[0].Routes().SetPinned([]string{"$SYS"})
+	waitDedicated(t, ss[0], "A", "", 0, noLogs)
+	sub, _ := cs[1].SubscribeSync("after.unpin")
+	cs[1].Flush()
+	waitInterestIn(t, ss[0], "A", "after.unpin", 1)
+	exactlyOnce(t, cs[0], sub, "after.unpin")
+}
