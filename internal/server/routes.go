@@ -219,32 +219,14 @@ func hostURLs(ip net.IP, p int) []string {
 	return out
 }
 
-// sendConnectURLs refreshes connect_urls (this server's and its peers')
-// and ws_connect_urls (the same for WebSocket clients, who get them as
-// their connect_urls) and pushes the INFO to clients that take async INFO
-// when their list changed.
+// sendConnectURLs refreshes connect_urls and ws_connect_urls and pushes
+// the INFO to the clients that take async INFO and whose list changed.
 func (s *Server) sendConnectURLs() {
-	if s.routes == nil {
-		return
-	}
-	merge := func(own, peers []string) []string {
-		if len(peers) == 0 {
-			return nil
-		}
-		urls := append(append([]string(nil), own...), peers...)
-		slices.Sort(urls)
-		return slices.Compact(urls)
-	}
-	urls := merge(s.ownClientURLs(), s.routes.ClientURLs())
-	wsURLs := merge(s.ownWSURLs(), s.routes.WSConnectURLs())
-	s.mu.Lock()
-	tcp := !slices.Equal(s.mu.info.ConnectURLs, urls)
-	ws := !slices.Equal(s.mu.info.WSConnectURLs, wsURLs)
+	tcp, ws := s.refreshConnectURLs()
 	if !tcp && !ws {
-		s.mu.Unlock()
 		return
 	}
-	s.mu.info.ConnectURLs, s.mu.info.WSConnectURLs = urls, wsURLs
+	s.mu.Lock()
 	clients := make([]*client, 0, len(s.mu.clients))
 	for _, c := range s.mu.clients {
 		clients = append(clients, c)
@@ -261,6 +243,36 @@ func (s *Server) sendConnectURLs() {
 			c.enqueue(s.infoFor(c, false))
 		}
 	}
+}
+
+// refreshConnectURLs recomputes connect_urls (this server's and its
+// peers') and ws_connect_urls (the same for WebSocket clients, who get
+// them as their connect_urls) and reports which changed. A server in lame
+// duck mode lists only the others, so that its clients move there.
+func (s *Server) refreshConnectURLs() (tcp, ws bool) {
+	if s.routes == nil {
+		return false, false
+	}
+	merge := func(own, peers []string) []string {
+		if len(peers) == 0 {
+			return nil
+		}
+		urls := append(append([]string(nil), own...), peers...)
+		slices.Sort(urls)
+		return slices.Compact(urls)
+	}
+	own, ownWS := s.ownClientURLs(), s.ownWSURLs()
+	if s.InLameDuckMode() {
+		own, ownWS = nil, nil
+	}
+	urls := merge(own, s.routes.ClientURLs())
+	wsURLs := merge(ownWS, s.routes.WSConnectURLs())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tcp = !slices.Equal(s.mu.info.ConnectURLs, urls)
+	ws = !slices.Equal(s.mu.info.WSConnectURLs, wsURLs)
+	s.mu.info.ConnectURLs, s.mu.info.WSConnectURLs = urls, wsURLs
+	return tcp, ws
 }
 
 // ownWSURLs are where WebSocket clients reach this server (host:port):

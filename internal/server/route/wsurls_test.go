@@ -98,3 +98,32 @@ cluster { name: c, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:%d"]
 	defer wsRef.Close()
 	waitDiscovered(t, wsRef, s1.WebsocketURL())
 }
+
+// A server entering lame duck mode tells its own clients only the other
+// servers' URLs, as nats-server does, so that they move there.
+func TestLameDuckINFOListsOnlyOthers(t *testing.T) {
+	ss := mesh(t, 3, nil)
+	rc, info := testutil.NewRawConn(t, ss[0])
+	rc.Connect(`{"protocol":1,"verbose":false}`, false)
+	own := ss[0].Addr().String()
+	if len(info.ConnectURLs) == 0 {
+		// Peers may have joined after the first INFO: wait for the push.
+		info = rc.ReadInfo()
+	}
+	if !slices.Contains(info.ConnectURLs, own) {
+		t.Fatalf("connect_urls %v lack this server's %s", info.ConnectURLs, own)
+	}
+	go ss[0].LameDuckMode()
+	for {
+		info = rc.ReadInfo()
+		if info.LameDuckMode {
+			break
+		}
+	}
+	want := []string{ss[1].Addr().String(), ss[2].Addr().String()}
+	slices.Sort(want)
+	if !slices.Equal(info.ConnectURLs, want) {
+		t.Fatalf("lame duck INFO connect_urls %v, want %v", info.ConnectURLs, want)
+	}
+	ss[0].Shutdown()
+}
