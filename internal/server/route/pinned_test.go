@@ -280,3 +280,27 @@ func TestSetPinnedMesh(t *testing.T) {
 	waitInterestIn(t, ss[0], "A", "after.unpin", 1)
 	exactlyOnce(t, cs[0], sub, "after.unpin")
 }
+
+// nats-server pins A in its configuration, sluice does not: sluice takes
+// the connection nats-server dials for A and uses it, both ways.
+func TestPinnedByNATSServerOnly(t *testing.T) {
+	s1 := node(t, "s1", withAccountsAB)
+	ref := startRefConf(t, fmt.Sprintf(`listen: "127.0.0.1:-1"
+server_name: ref1
+%s
+cluster { name: c, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:%d"], accounts: [A] }
+`, refAccounts, s1.Routes().Port()))
+	waitDedicated(t, s1, "A", "ref1", 1, ref.logs.String)
+	rc, err := testutil.ConnectURL(ref.url, nats.UserInfo("a", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	a1 := connect(t, s1, nats.UserInfo("a", "a"))
+	toRef, _ := rc.SubscribeSync("to.ref")
+	rc.Flush()
+	flowsOnce(t, a1, toRef, "to.ref", ref.logs.String)
+	toS1, _ := a1.SubscribeSync("to.s1")
+	a1.Flush()
+	flowsOnce(t, rc, toS1, "to.s1", ref.logs.String)
+}
