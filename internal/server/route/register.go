@@ -166,6 +166,10 @@ func (m *Manager) register(c *Conn) {
 		case r.pinned[c.account] != nil:
 			fail(true, "")
 			return
+		case c.solicited && !m.pinnedLocked(c.account) && !r.peerPinned[c.account]:
+			// Dialed for a pin that has since been undone on both sides.
+			fail(true, "")
+			return
 		}
 		r.pinned[c.account] = c
 		drops = m.dedicatedUpLocked(r, c.account)
