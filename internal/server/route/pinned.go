@@ -154,7 +154,10 @@ func (m *Manager) Unpin(accounts ...string) {
 		}
 		delete(m.mu.pinned, acc)
 		for _, r := range m.mu.remotes {
+			// Whether the peer still pins acc is not known: if it does,
+			// it dials again and its connection is taken (and marks it).
 			delete(r.transit, acc)
+			delete(r.peerPinned, acc)
 			if c := r.pinned[acc]; c != nil {
 				closes = append(closes, c)
 			}
