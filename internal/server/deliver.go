@@ -35,7 +35,7 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 // published, once: the result is not mapped again. drop reports a message
 // the mapping discards (weights below 100% with the source listed).
 func (c *client) mapSubject(ms *subject.MappingSet, subj []byte) (out []byte, drop bool) {
-	m, ok := ms.Map(c.mapped[:0], subj, clusterName)
+	m, ok := ms.Map(c.mapped[:0], subj, c.srv.ClusterName())
 	if !ok {
 		return subj, false
 	}
@@ -45,11 +45,6 @@ func (c *client) mapSubject(ms *subject.MappingSet, subj []byte) (out []byte, dr
 	}
 	return m, len(m) == 0
 }
-
-// clusterName selects cluster-scoped mapping destinations. sluice does not
-// cluster yet, so, like a standalone nats-server, it has none: scoped
-// destinations never apply and their mappings use the unscoped ones.
-const clusterName = ""
 
 // publish delivers one message to every interested subscription of the
 // publisher's account: all plain subscriptions, one member per queue group.

@@ -111,7 +111,7 @@ func (si *serviceImport) forward(c *client, subj, reply []byte, hdrLen int, msg 
 	case si.local != si.remote:
 		out = []byte(si.remote) // a literal service
 	}
-	out, drop := mapImported(si.from, out)
+	out, drop := mapImportedIn(si.from, out, c.srv.ClusterName())
 	if drop {
 		return false
 	}
@@ -157,7 +157,7 @@ func (rr *responseRouter) forward(c *client, subj, reply []byte, hdrLen int, msg
 	if e == nil {
 		return false
 	}
-	to, drop := mapImported(e.to, []byte(e.reply))
+	to, drop := mapImportedIn(e.to, []byte(e.reply), c.srv.ClusterName())
 	if drop {
 		return false
 	}
@@ -168,12 +168,20 @@ func (rr *responseRouter) forward(c *client, subj, reply []byte, hdrLen int, msg
 // service import: the request in the exporter, the reply back in the
 // requester. nats-server maps both; it maps neither stream imports nor the
 // server's own publishes, and neither does sluice.
+//
+// mapImported is for JetStream's deliveries: a JetStream server is never
+// in a cluster (see checkJetStreamCluster), so no cluster-scoped
+// destination applies. mapImportedIn picks those of cluster.
 func mapImported(acc *Account, subj []byte) (out []byte, drop bool) {
+	return mapImportedIn(acc, subj, "")
+}
+
+func mapImportedIn(acc *Account, subj []byte, cluster string) (out []byte, drop bool) {
 	ms := acc.mappings.Load()
 	if ms == nil {
 		return subj, false
 	}
-	m, ok := ms.Map(nil, subj, clusterName)
+	m, ok := ms.Map(nil, subj, cluster)
 	if !ok {
 		return subj, false
 	}

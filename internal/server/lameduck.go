@@ -36,6 +36,7 @@ func (s *Server) LameDuckMode() {
 	}
 	ln.Close()
 	s.stopWebsocket()
+	s.refreshConnectURLs() // only the other servers' now, sent just below
 	for _, c := range clients {
 		c.mu.Lock()
 		proto := c.mu.protocol

@@ -81,6 +81,9 @@ func (s *Server) Varz() (*api.Varz, error) {
 	if len(info.ConnectURLs) > 0 {
 		v.ClientConnectURLs = append([]string(nil), info.ConnectURLs...)
 	}
+	if len(info.WSConnectURLs) > 0 {
+		v.WSConnectURLs = append([]string(nil), info.WSConnectURLs...)
+	}
 	v.InClientMsgs, v.InClientBytes = v.InMsgs, v.InBytes
 	v.OutClientMsgs, v.OutClientBytes = v.OutMsgs, v.OutBytes
 	v.SlowConsumersStats = &api.SlowConsumersStats{Clients: uint64(v.SlowConsumers)}

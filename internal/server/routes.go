@@ -165,7 +165,7 @@ func (b routeBroker) Local() route.Local {
 	s.mu.Unlock()
 	return route.Local{ID: s.id, Name: info.Name, Version: info.Version, GoVersion: info.GoVersion,
 		GitCommit: info.GitCommit, Domain: info.Domain, MaxPayload: info.MaxPayload, Headers: info.Headers,
-		JetStream: info.JetStream, Proto: routeProto, ClientURLs: s.ownClientURLs()}
+		JetStream: info.JetStream, Proto: routeProto, ClientURLs: s.ownClientURLs(), WSConnectURLs: s.ownWSURLs()}
 }
 
 func (b routeBroker) Attach(c *route.Conn) route.Peer {
@@ -184,6 +184,13 @@ func (b routeBroker) Attach(c *route.Conn) route.Peer {
 
 func (b routeBroker) PeersChanged() { b.s.sendConnectURLs() }
 
+// ClusterNameChanged: a generated cluster name gave way to a peer's.
+func (b routeBroker) ClusterNameChanged(name string) {
+	b.s.mu.Lock()
+	b.s.mu.info.Cluster = name
+	b.s.mu.Unlock()
+}
+
 // ownClientURLs are where clients reach this server: client_advertise,
 // else the listener's address (each interface's when bound to all).
 func (s *Server) ownClientURLs() []string {
@@ -195,9 +202,15 @@ func (s *Server) ownClientURLs() []string {
 	if !ok {
 		return nil
 	}
-	port := strconv.Itoa(addr.Port)
-	if !addr.IP.IsUnspecified() {
-		return []string{net.JoinHostPort(addr.IP.String(), port)}
+	return hostURLs(addr.IP, addr.Port)
+}
+
+// hostURLs are host:port for ip, or for each interface's address when ip
+// is unspecified (a listener bound to all).
+func hostURLs(ip net.IP, p int) []string {
+	port := strconv.Itoa(p)
+	if !ip.IsUnspecified() {
+		return []string{net.JoinHostPort(ip.String(), port)}
 	}
 	var out []string
 	if ifs, err := net.InterfaceAddrs(); err == nil {
@@ -215,38 +228,84 @@ func (s *Server) ownClientURLs() []string {
 	return out
 }
 
-// sendConnectURLs refreshes connect_urls (this server's and its peers')
-// and pushes the INFO to clients that take async INFO.
+// sendConnectURLs refreshes connect_urls and ws_connect_urls and pushes
+// the INFO to the clients that take async INFO and whose list changed.
 func (s *Server) sendConnectURLs() {
-	if s.routes == nil {
+	tcp, ws := s.refreshConnectURLs()
+	if !tcp && !ws {
 		return
-	}
-	peers := s.routes.ClientURLs()
-	var urls []string
-	if len(peers) > 0 {
-		urls = append(s.ownClientURLs(), peers...)
-		slices.Sort(urls)
-		urls = slices.Compact(urls)
 	}
 	s.mu.Lock()
-	if slices.Equal(s.mu.info.ConnectURLs, urls) {
-		s.mu.Unlock()
-		return
-	}
-	s.mu.info.ConnectURLs = urls
 	clients := make([]*client, 0, len(s.mu.clients))
 	for _, c := range s.mu.clients {
 		clients = append(clients, c)
 	}
 	s.mu.Unlock()
 	for _, c := range clients {
+		if (c.ws == nil && !tcp) || (c.ws != nil && !ws) {
+			continue
+		}
 		c.mu.Lock()
 		proto := c.mu.protocol
 		c.mu.Unlock()
-		if proto >= 1 && c.connected.Load() && c.ws == nil {
+		if proto >= 1 && c.connected.Load() {
 			c.enqueue(s.infoFor(c, false))
 		}
 	}
+}
+
+// refreshConnectURLs recomputes connect_urls (this server's and its
+// peers') and ws_connect_urls (the same for WebSocket clients, who get
+// them as their connect_urls) and reports which changed. A server in lame
+// duck mode lists only the others, so that its clients move there.
+func (s *Server) refreshConnectURLs() (tcp, ws bool) {
+	if s.routes == nil {
+		return false, false
+	}
+	merge := func(own, peers []string) []string {
+		if len(peers) == 0 {
+			return nil
+		}
+		urls := append(append([]string(nil), own...), peers...)
+		slices.Sort(urls)
+		return slices.Compact(urls)
+	}
+	own, ownWS := s.ownClientURLs(), s.ownWSURLs()
+	if s.InLameDuckMode() {
+		own, ownWS = nil, nil
+	}
+	urls := merge(own, s.routes.ClientURLs())
+	wsURLs := merge(ownWS, s.routes.WSConnectURLs())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tcp = !slices.Equal(s.mu.info.ConnectURLs, urls)
+	ws = !slices.Equal(s.mu.info.WSConnectURLs, wsURLs)
+	s.mu.info.ConnectURLs, s.mu.info.WSConnectURLs = urls, wsURLs
+	return tcp, ws
+}
+
+// ownWSURLs are where WebSocket clients reach this server (host:port):
+// the websocket advertise address, else the listener's.
+func (s *Server) ownWSURLs() []string {
+	ln := s.wsListener()
+	if ln == nil {
+		return nil
+	}
+	if adv := s.getOpts().Websocket.Advertise; adv != "" {
+		if _, _, err := net.SplitHostPort(adv); err != nil {
+			adv = net.JoinHostPort(adv, strconv.Itoa(ln.Port()))
+		}
+		return []string{adv}
+	}
+	ip := net.ParseIP(ln.Host())
+	if ip == nil {
+		if ln.Host() == "" {
+			ip = net.IPv4zero
+		} else {
+			return []string{net.JoinHostPort(ln.Host(), strconv.Itoa(ln.Port()))}
+		}
+	}
+	return hostURLs(ip, ln.Port())
 }
 
 // routePeer holds what one route connection brought: the peer's interest
@@ -340,6 +399,22 @@ func (p *routePeer) Deliver(account, subj, reply []byte, queues [][]byte, hdrLen
 func (p *routePeer) EndBatch() {
 	p.pc.endBatch()
 	p.pc.stalled = 0 // the stall budget is per read, as for a client
+}
+
+// DropAccount forgets the interest in account this route brought.
+func (p *routePeer) DropAccount(account string) {
+	var drop []*subscription
+	p.mu.Lock()
+	for k, sub := range p.subs {
+		if sub.acc.Name == account {
+			drop = append(drop, sub)
+			delete(p.subs, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, sub := range drop {
+		sub.acc.sl.Remove(sub.subject, sub.queue, sub)
+	}
 }
 
 func (p *routePeer) Detach() {

@@ -166,6 +166,9 @@ func (o *Options) validate() error {
 		if err := o.Cluster.Validate(); err != nil {
 			return err
 		}
+		if err := o.checkJetStreamCluster(); err != nil {
+			return err
+		}
 	}
 	o.authIx = o.buildAuthIndex()
 	return o.validateMonitor()
@@ -400,7 +403,10 @@ func (s *Server) infoFor(c *client, connectInfo bool, adjust ...func(*api.Server
 	}
 	if c.ws != nil {
 		s.wsInfo(c, &info)
+		info.ConnectURLs = info.WSConnectURLs // the cluster's WebSocket URLs
 	}
+	// Clients never see ws_connect_urls itself.
+	info.WSConnectURLs = nil
 	if c.tlsFirst { // INFO travels over TLS: say so whatever allow_non_tls says
 		info.TLSRequired, info.TLSAvailable = true, false
 	}

@@ -35,6 +35,15 @@ func writePortsFile(dir string, s *server.Server) (string, error) {
 		}
 		p.Monitoring = listenURLs(scheme, m)
 	}
+	if r := s.Routes(); r != nil {
+		if a := r.Addr(); a != nil {
+			scheme := "nats"
+			if r.Config().TLSConfig != nil {
+				scheme = "tls"
+			}
+			p.Cluster = listenURLs(scheme, a)
+		}
+	}
 	if w := s.WebsocketAddr(); w != nil {
 		scheme := "ws"
 		if strings.HasPrefix(s.WebsocketURL(), "wss:") {

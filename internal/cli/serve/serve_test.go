@@ -172,7 +172,12 @@ func TestNATSServerPersonality(t *testing.T) {
 		t.Fatalf("version: %v %q", err, out)
 	}
 	sd := t.TempDir()
-	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "-js", "--store_dir="+sd, "--cluster_name=c", "-cluster", "nats://127.0.0.1:-1", "-m", "-1", "--max_traced_msg_len=3")
+	// JetStream with a cluster but no server name: refused in nats-server's words.
+	out, err = exec.Command(link, "-a", "127.0.0.1", "-p", "-1", "-js", "--store_dir="+sd, "--cluster_name=c", "-cluster", "nats://127.0.0.1:-1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "jetstream cluster requires `server_name` to be set") {
+		t.Fatalf("-js with -cluster: %v %q", err, out)
+	}
+	p, addr := startServer(t, link, "-a", "127.0.0.1", "-p", "-1", "-DV", "--cluster_name=c", "-cluster", "nats://127.0.0.1:-1", "-m", "-1", "--max_traced_msg_len=3")
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +192,6 @@ func TestNATSServerPersonality(t *testing.T) {
 	got := p.Logs()
 	for _, want := range []string{
 		"Cluster name is c", "Listening for route connections on 127.0.0.1:",
-		"Starting JetStream", `Store Directory: "` + filepath.Join(sd, "jetstream") + `"`,
 		"Starting http monitor on 127.0.0.1:",
 		"[DBG]", "[TRC]", `<<- MSG_PAYLOAD: ["hel..."]`, "Server Exiting..",
 	} {

@@ -18,8 +18,9 @@ type Local struct {
 	MaxPayload                              int32
 	Headers, JetStream                      bool
 	Proto                                   int
-	// ClientURLs are where clients reach this server (host:port).
-	ClientURLs []string
+	// ClientURLs are where clients reach this server (host:port), and
+	// WSConnectURLs where WebSocket clients do.
+	ClientURLs, WSConnectURLs []string
 }
 
 // Broker is what the package needs of the server.
@@ -47,6 +48,10 @@ type Peer interface {
 	// Detach removes everything the connection brought; it is not used
 	// again.
 	Detach()
+	// DropAccount forgets the interest in account the connection brought
+	// (the account moved to its own connection). It may run on any
+	// goroutine.
+	DropAccount(account string)
 }
 
 // permCheck is the route permissions: import limits what interest this

@@ -457,7 +457,7 @@ func (c *Conn) process(r *reader2, buf []byte) (used, need int, err error) {
 			if err := parseSubArgs(&r.sa, r.args[:], arg, c.accB, true, op[0] == 'L' || op[0] == 'l'); err != nil {
 				return pos, 0, err
 			}
-			if c.exportAllowed(r.sa.subject) {
+			if c.exportAllowed(r.sa.subject) && !c.ignorePooled(r.sa.account) {
 				c.peer.RemoteSub(r.sa.account, r.sa.subject, r.sa.queue, r.sa.weight)
 			}
 		case eqOp(op, "RS-"), eqOp(op, "LS-"):

@@ -10,6 +10,12 @@
 // which the server package implements. It never touches accounts,
 // subscriptions or client connections itself.
 //
+// Beyond the handshake: accounts pinned at runtime move to their own
+// connections with nats-server's route_account/route_acc_add_reqid INFO
+// (pinned.go), a generated cluster name gives way to a peer's (name.go),
+// and a peer's later INFO with wider export permissions brings the
+// interest it may now take again (peerperms.go).
+//
 // Lock order inside the package: Manager.mu, then Conn.mu. Neither is held
 // while calling the broker, so the broker may call back (Send*, Interest)
 // from any goroutine.

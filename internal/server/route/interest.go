@@ -61,7 +61,7 @@ func (m *Manager) connForLocked(r *remote, account string) *Conn {
 	if r.noPool {
 		return r.conns[0]
 	}
-	if m.pinned(account) {
+	if m.pinnedLocked(account) || r.peerPinned[account] {
 		return nil // it waits for its own connection
 	}
 	i := PoolIndex(m.poolSize(), account)

@@ -26,6 +26,7 @@ type Manager struct {
 	cids  atomic.Uint64
 	wg    sync.WaitGroup
 	done  chan struct{}
+	cname atomic.Pointer[string] // m.mu.name, read on the publish path
 
 	// Tunables for tests (nats-server's defaults otherwise).
 	connectDelay, maxDelay, reconnectDelay time.Duration
@@ -43,6 +44,8 @@ type Manager struct {
 		shutdown bool
 		ldm      bool
 		dialing  map[string]bool // url+account being dialed
+		pinned   map[string]bool // accounts with their own connections (pinned.go)
+		accAdd   accAddWait
 		dropped  map[string]bool // routes a reload removed (reload.go)
 	}
 }
@@ -53,10 +56,13 @@ type remote struct {
 	info     Info
 	conns    []*Conn // pool slots
 	pinned   map[string]*Conn
-	noPool   bool
-	url      *url.URL // to redial, when this server solicited
-	explicit bool
-	ip       string // nats-route:// URL gossiped to others
+	// peerPinned: accounts the peer gave their own connection; transit:
+	// accounts moving there, whose pool interest is ignored.
+	peerPinned, transit map[string]bool
+	noPool              bool
+	url                 *url.URL // to redial, when this server solicited
+	explicit            bool
+	ip                  string // nats-route:// URL gossiped to others
 }
 
 type ikey struct{ subject, queue string }
@@ -75,12 +81,18 @@ func New(cfg Config, b Broker, log Logger) *Manager {
 	m.mu.interest = map[string]map[ikey]int32{}
 	m.mu.selfURLs = map[string]bool{}
 	m.mu.dialing = map[string]bool{}
+	m.mu.pinned = map[string]bool{}
+	for _, a := range cfg.PinnedAccounts {
+		m.mu.pinned[a] = true
+	}
 	m.mu.name = cfg.Name
 	if m.mu.name == "" {
 		var b [11]byte
 		rand.Read(b[:])
-		m.mu.name, m.mu.dynamic = hex.EncodeToString(b[:])[:22], true
+		m.mu.dynamic = true
+		m.mu.name = hex.EncodeToString(b[:])[:22]
 	}
+	m.setNameLocked(m.mu.name, m.mu.dynamic)
 	return m
 }
 
@@ -95,11 +107,7 @@ func (m *Manager) Config() Config { return *m.conf() }
 func (m *Manager) conf() *Config { return m.cfg.Load() }
 
 // ClusterName is the cluster's name (generated when none is configured).
-func (m *Manager) ClusterName() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.mu.name
-}
+func (m *Manager) ClusterName() string { return *m.cname.Load() }
 
 // Dynamic reports whether the cluster name was generated.
 func (m *Manager) Dynamic() bool {
@@ -121,15 +129,6 @@ func (m *Manager) poolSize() int {
 		return 1
 	}
 	return m.conf().PoolSize
-}
-
-func (m *Manager) pinned(acc string) bool {
-	for _, a := range m.conf().PinnedAccounts {
-		if a == acc {
-			return true
-		}
-	}
-	return false
 }
 
 // Start opens the route listener (when a port is configured) and starts
@@ -391,6 +390,7 @@ func (m *Manager) infoFor(account string, idx int) Info {
 	}
 	if !m.conf().NoAdvertise {
 		info.ConnectURLs = l.ClientURLs
+		info.WSConnectURL = l.WSConnectURLs
 	}
 	if m.conf().Import != nil || m.conf().Export != nil {
 		info.Import, info.Export = m.conf().Import, m.conf().Export
@@ -445,7 +445,7 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 		c.sendErrAndClose("Authorization Violation", "Authentication Failure")
 		return errors.New("auth")
 	}
-	if err := m.checkClusterName(ci.Cluster, ci.Dynamic); err != nil {
+	if err := m.checkClusterName(ci.Cluster, ci.Dynamic, ci.Name); err != nil {
 		m.log.Errorf("%s - %v", c, err)
 		c.sendErrAndClose(err.Error(), "Cluster Name Conflict")
 		return err
@@ -460,25 +460,6 @@ func (m *Manager) processConnect(c *Conn, arg []byte) error {
 	// the peer is known by its INFO, which follows
 	c.headers = ci.Headers && m.b.Local().Headers
 	return nil
-}
-
-// checkClusterName agrees on a cluster name: a generated one gives way
-// to a configured (or greater) one, as nats-server does.
-func (m *Manager) checkClusterName(theirs string, theirDynamic bool) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if theirs == "" || theirs == m.mu.name {
-		return nil
-	}
-	if theirs == "_" {
-		return fmt.Errorf("Rejecting connection, cluster name %q is reserved", theirs)
-	}
-	if m.mu.dynamic && (!theirDynamic || m.mu.name < theirs) {
-		m.mu.name = theirs
-		m.mu.dynamic = theirDynamic
-		return nil
-	}
-	return fmt.Errorf("Rejecting connection, cluster name %q does not match %q", theirs, m.mu.name)
 }
 
 // Remotes lists the connected peers' IDs, sorted.
@@ -507,6 +488,24 @@ func (m *Manager) ClientURLs() []string {
 			continue
 		}
 		out = append(out, r.info.ConnectURLs...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WSConnectURLs are the WebSocket URLs the peers advertised (empty with
+// no_advertise), for the connect_urls pushed to WebSocket clients.
+func (m *Manager) WSConnectURLs() []string {
+	if m.conf().NoAdvertise {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, r := range m.mu.remotes {
+		if !r.info.LameDuckMode {
+			out = append(out, r.info.WSConnectURL...)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -551,7 +550,7 @@ func (m *Manager) PoolsFull() bool {
 			return false
 		}
 		if !r.noPool {
-			for _, a := range m.conf().PinnedAccounts {
+			for a := range m.mu.pinned {
 				if r.pinned[a] == nil {
 					return false
 				}

@@ -29,6 +29,10 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 	registered := c.reg
 	m.mu.Unlock()
 	if registered {
+		if info.RouteAccReqID != "" {
+			m.processAccAdd(c, info)
+			return
+		}
 		if info.ID != c.remoteID {
 			m.implicit(info)
 			return
@@ -53,7 +57,7 @@ func (m *Manager) processInfo(c *Conn, info *Info) {
 		c.close("Cluster Name Conflict", false)
 		return
 	}
-	if err := m.checkClusterName(info.Cluster, info.Dynamic); err != nil {
+	if err := m.checkClusterName(info.Cluster, info.Dynamic, info.ID); err != nil {
 		m.log.Errorf("%s - %v", c, err)
 		c.sendErrAndClose(err.Error(), "Cluster Name Conflict")
 		return
@@ -119,7 +123,8 @@ func (m *Manager) register(c *Conn) {
 	r := m.mu.remotes[info.ID]
 	isNew := r == nil
 	if isNew {
-		r = &remote{id: info.ID, name: info.Name, info: *info, pinned: map[string]*Conn{}}
+		r = &remote{id: info.ID, name: info.Name, info: *info, pinned: map[string]*Conn{},
+			peerPinned: map[string]bool{}, transit: map[string]bool{}}
 		r.noPool = info.RoutePoolSize <= 0 || m.conf().PoolSize < 0
 		size := 1
 		if !r.noPool {
@@ -152,19 +157,22 @@ func (m *Manager) register(c *Conn) {
 		c.close("Duplicate Route", true)
 	}
 	idx := -1
+	var drops []dropReq
 	if c.account != "" {
 		switch {
 		case r.noPool:
 			fail(false, "Not possible to have a dedicated route for account \""+c.account+"\" between those servers")
 			return
-		case !m.pinned(c.account):
-			fail(false, "No route for account \""+c.account+"\"")
-			return
 		case r.pinned[c.account] != nil:
+			fail(true, "")
+			return
+		case c.solicited && !m.pinnedLocked(c.account) && !r.peerPinned[c.account]:
+			// Dialed for a pin that has since been undone on both sides.
 			fail(true, "")
 			return
 		}
 		r.pinned[c.account] = c
+		drops = m.dedicatedUpLocked(r, c.account)
 	} else {
 		if c.solicited {
 			for i, x := range r.conns {
@@ -225,6 +233,9 @@ func (m *Manager) register(c *Conn) {
 		}
 	}
 	m.mu.Unlock()
+	for _, d := range drops {
+		d.p.DropAccount(d.acc)
+	}
 	m.log.Noticef("%s - Registered remote route %q (%s)%s", c, info.ID, info.Name, accountNote(c.account))
 	if len(fwd) > 0 {
 		g := *info
@@ -291,8 +302,12 @@ func (m *Manager) updateRemote(c *Conn, info *Info) {
 		if len(info.ConnectURLs) > 0 && strings.Join(info.ConnectURLs, ",") != strings.Join(r.info.ConnectURLs, ",") {
 			r.info.ConnectURLs, changed = info.ConnectURLs, true
 		}
+		if len(info.WSConnectURL) > 0 && strings.Join(info.WSConnectURL, ",") != strings.Join(r.info.WSConnectURL, ",") {
+			r.info.WSConnectURL, changed = info.WSConnectURL, true
+		}
 	}
 	m.mu.Unlock()
+	m.peerPerms(c, info)
 	if changed {
 		m.b.PeersChanged()
 	}
@@ -308,7 +323,7 @@ func (m *Manager) implicit(info *Info) {
 	acc := info.RouteAccount
 	skip := false
 	if acc != "" {
-		skip = m.conf().PoolSize <= 0 || !m.pinned(acc) || (r != nil && r.pinned[acc] != nil)
+		skip = m.conf().PoolSize <= 0 || !m.pinnedLocked(acc) || (r != nil && r.pinned[acc] != nil)
 	} else {
 		skip = r != nil && poolConns(r) > 0
 	}
@@ -353,13 +368,14 @@ func (m *Manager) connClosed(c *Conn, reason string) {
 	account, remoteID, peer := c.account, c.remoteID, c.peer
 	reg := c.reg
 	c.reg = false
-	lost := false
+	lost, noRedialAcc := false, false
 	var r *remote
 	if reg {
 		r = m.mu.remotes[remoteID]
 		if r != nil {
 			if account != "" && r.pinned[account] == c {
 				delete(r.pinned, account)
+				noRedialAcc = !m.dedicatedDownLocked(r, account)
 			} else if c.poolIdx >= 0 && c.poolIdx < len(r.conns) && r.conns[c.poolIdx] == c {
 				r.conns[c.poolIdx] = nil
 			}
@@ -385,7 +401,7 @@ func (m *Manager) connClosed(c *Conn, reason string) {
 	if lost {
 		m.b.PeersChanged()
 	}
-	if shutdown || dup || noRedial {
+	if shutdown || dup || noRedial || noRedialAcc {
 		return
 	}
 	u, explicit := c.url, c.explicit

@@ -74,7 +74,10 @@ func (m *Manager) Reload(next Config) ReloadResult {
 	permsChanged := !reflect.DeepEqual(prev.Import, cfg.Import) || !reflect.DeepEqual(prev.Export, cfg.Export)
 	// Pools and pinned connections are laid out at registration: a new
 	// pool size or account list takes new connections.
-	repool := prev.PoolSize != cfg.PoolSize || !slices.Equal(prev.PinnedAccounts, cfg.PinnedAccounts)
+	repool := prev.PoolSize != cfg.PoolSize
+	// A new accounts list alone moves accounts with nats-server's
+	// protocol (pinned.go), without closing the routes.
+	repin := !repool && !slices.Equal(prev.PinnedAccounts, cfg.PinnedAccounts)
 	compress := prev.Compression != cfg.Compression || !slices.Equal(prev.RTTThresholds, cfg.RTTThresholds)
 
 	type closing struct {
@@ -86,7 +89,8 @@ func (m *Manager) Reload(next Config) ReloadResult {
 	var cl []closing
 	m.mu.Lock()
 	if cfg.Name != "" && cfg.Name != m.mu.name {
-		m.mu.name, m.mu.dynamic, res.NameChanged = cfg.Name, false, true
+		m.setNameLocked(cfg.Name, false)
+		res.NameChanged = true
 	}
 	if m.mu.dropped == nil {
 		m.mu.dropped = map[string]bool{}
@@ -120,6 +124,10 @@ func (m *Manager) Reload(next Config) ReloadResult {
 		// The pools are rebuilt as connections come back; the ones
 		// closing go by their own URLs.
 		clear(m.mu.remotes)
+		clear(m.mu.pinned)
+		for _, a := range cfg.PinnedAccounts {
+			m.mu.pinned[a] = true
+		}
 	}
 	var infos []*Conn
 	if permsChanged {
@@ -169,6 +177,9 @@ func (m *Manager) Reload(next Config) ReloadResult {
 		}
 		m.wg.Add(1)
 		go m.repairPools(time.Now().Add(repairFor))
+	}
+	if repin {
+		m.SetPinned(cfg.PinnedAccounts)
 	}
 	if prev.NoAdvertise != cfg.NoAdvertise || repool || len(remove) > 0 {
 		m.b.PeersChanged()
