@@ -8,14 +8,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sluicehq/sluice/internal/server/store/filestore"
 )
 
 // ackJournal is a consumer's journal of AckSync acks on a file stream:
-// segment files <consumers>/<name>.acks.<n> of 8-byte sequences, written
+// segment files <consumers>/<name>.acks.<n> of 8-byte sequences (each
+// sealed alone, 40 bytes, in an encrypted stream: see sealed.go), written
 // without fsync (they must survive the process, as the page cache does),
 // dropped once a stored state covers them.
 type ackJournal struct {
 	dir, name string
+	sealer    *filestore.Sealer // nil: plain records
 	mu        struct {
 		sync.Mutex
 		seg int
@@ -33,20 +37,39 @@ func (noJournal) Release(int)         {}
 
 // openAckJournal reads the segments segs an earlier run left and returns
 // the journal and the sequences they hold.
-func openAckJournal(dir, name string, segs []int) (*ackJournal, []uint64) {
-	j := &ackJournal{dir: dir, name: name}
+func openAckJournal(dir, name string, segs []int, sl *filestore.Sealer) (*ackJournal, []uint64) {
+	j := &ackJournal{dir: dir, name: name, sealer: sl}
 	var seqs []uint64
 	sort.Ints(segs)
 	for _, n := range segs {
 		j.mu.old = append(j.mu.old, n)
 		j.mu.seg = max(j.mu.seg, n+1)
 		b, _ := os.ReadFile(j.path(n))
+		// A segment is sealed or plain whole (it belongs to one run);
+		// a sealed one's first record opens.
+		if len(b) >= sealedAck && filestore.IsSealed(b) {
+			if _, err := sl.Open(j.purpose(), b[:sealedAck]); err == nil {
+				for i := 0; i+sealedAck <= len(b); i += sealedAck {
+					p, err := sl.Open(j.purpose(), b[i:i+sealedAck])
+					if err != nil || len(p) != 8 {
+						break // torn or corrupt: the rest is not trusted
+					}
+					seqs = append(seqs, binary.LittleEndian.Uint64(p))
+				}
+				continue
+			}
+		}
 		for i := 0; i+8 <= len(b); i += 8 { // a torn last record is ignored
 			seqs = append(seqs, binary.LittleEndian.Uint64(b[i:]))
 		}
 	}
 	return j, seqs
 }
+
+// sealedAck is the size of a sealed journal record.
+const sealedAck = 4 + 12 + 8 + 16
+
+func (j *ackJournal) purpose() string { return "acks:" + j.name }
 
 // journalSegments maps consumer names to the ack journal segments found
 // in a directory listing.
@@ -83,7 +106,14 @@ func (j *ackJournal) Append(seq uint64) error {
 	}
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], seq)
-	_, err := j.mu.f.Write(b[:])
+	rec := b[:]
+	if j.sealer != nil {
+		var err error
+		if rec, err = j.sealer.Seal(j.purpose(), rec); err != nil {
+			return err
+		}
+	}
+	_, err := j.mu.f.Write(rec)
 	return err
 }
 

@@ -149,7 +149,7 @@ func (s *stream) startConsumer(cfg api.ConsumerConfig, created time.Time, recove
 	var journaled []uint64
 	var jr consumer.Journal = noJournal{}
 	if s.persists(&cfg) {
-		e.jr, journaled = openAckJournal(filepath.Join(s.dir, consumerDir), name, segs)
+		e.jr, journaled = openAckJournal(filepath.Join(s.dir, consumerDir), name, segs, s.sealer())
 		jr = e.jr
 	}
 	acc := s.acc.name

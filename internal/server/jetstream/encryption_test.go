@@ -153,6 +153,9 @@ func TestEncryptedMetadataAndConsumers(t *testing.T) {
 		if strings.Contains(p, "/blk/") {
 			continue // written before the key: the other test covers blocks
 		}
+		if body := v[strings.IndexByte(v, 0)+1:]; strings.Contains(p, ".acks.") && body != "" && !strings.HasPrefix(body, "SLS1") {
+			t.Errorf("%s: ack journal not sealed", p)
+		}
 		for _, plain := range []string{"topsecret", "hiddendurable", `"ack_floor"`} {
 			if strings.Contains(v, plain) {
 				t.Errorf("%s holds %q in the clear", p, plain)
