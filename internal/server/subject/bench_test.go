@@ -220,3 +220,27 @@ func BenchmarkMatches(b *testing.B) {
 		Matches("orders.eu.42.created.today", "orders.*.42.>")
 	}
 }
+
+// BenchmarkMatchUniqueReplies is new-style request/reply as the server sees
+// it: every request goes to one hot subject and its reply to a fresh
+// _INBOX.<id>.<n> subject, matched once by a wildcard inbox subscription.
+// ns/op covers one request and one reply match.
+func BenchmarkMatchUniqueReplies(b *testing.B) {
+	s := NewSublist[int]()
+	benchSublist(s)
+	_ = s.Insert("svc.get", "", -1)
+	_ = s.Insert("_INBOX.abcdef.*", "", -2)
+	hot := []byte("svc.get")
+	reply := append(make([]byte, 0, 32), "_INBOX.abcdef."...)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if s.MatchBytes(hot).Empty() {
+			b.Fatal("hot subject lost")
+		}
+		if s.MatchBytes(strconv.AppendInt(reply[:14], int64(i), 36)).Empty() {
+			b.Fatal("reply lost")
+		}
+		i++
+	}
+}

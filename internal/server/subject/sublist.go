@@ -2,9 +2,12 @@ package subject
 
 import (
 	"errors"
+	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // ErrInvalidSubject is returned when inserting or removing a malformed subject.
@@ -24,6 +27,11 @@ const DefaultCacheSize = 1024
 // with an updated copy; larger ones are dropped instead, so adding many
 // subscribers to a hot subject stays linear overall.
 const cacheUpdateMax = 64
+
+// admitSlots is the size of the table of recently missed subjects that
+// decides, once the cache is full, which misses may enter it (a power of
+// two).
+const admitSlots = 1024
 
 // Result is the set of entries interested in one literal subject. A Result
 // returned by Match is shared and must be treated as read-only, including
@@ -90,6 +98,14 @@ type Sublist[T comparable] struct {
 	cacheMax int        // 0 disables the cache; fixed at construction
 	empty    *Result[T] // shared result for no interest
 
+	// Admission once the cache is full: a miss enters the cache only if
+	// its subject was missed recently too, so one-shot subjects (the
+	// fresh reply inbox of every request) neither pay for the write lock
+	// and an eviction nor push out results that are used again.
+	cacheLen atomic.Int64    // len(mu.cache), readable without the lock
+	seed     maphash.Seed    // for seen
+	seen     []atomic.Uint64 // hash|1 of a recent missed subject per slot; 0 is empty
+
 	mu struct {
 		sync.RWMutex
 		root    level[T]
@@ -113,6 +129,8 @@ func NewSublistCache[T comparable](size int) *Sublist[T] {
 	s := &Sublist[T]{cacheMax: max(size, 0), empty: &Result[T]{}}
 	if s.cacheMax > 0 {
 		s.mu.cache = make(map[string]*Result[T])
+		s.seed = maphash.MakeSeed()
+		s.seen = make([]atomic.Uint64, admitSlots)
 	}
 	return s
 }
@@ -135,6 +153,7 @@ func (s *Sublist[T]) Insert(subject, queue string, v T) error {
 	s.mu.inserts++
 	s.gen.Add(1)
 	s.addToCacheLocked(subject, wild, queue, v)
+	s.cacheLen.Store(int64(len(s.mu.cache)))
 	return nil
 }
 
@@ -154,6 +173,7 @@ func (s *Sublist[T]) Remove(subject, queue string, v T) error {
 	s.mu.removes++
 	s.gen.Add(1)
 	s.removeFromCacheLocked(subject, wild)
+	s.cacheLen.Store(int64(len(s.mu.cache)))
 	return nil
 }
 
@@ -170,7 +190,7 @@ func (s *Sublist[T]) Match(subject string) *Result[T] {
 			return r
 		}
 	}
-	return s.matchSlow(subject)
+	return s.matchSlow(subject, false)
 }
 
 // MatchBytes is Match for a subject held in a byte slice; it does not
@@ -185,11 +205,17 @@ func (s *Sublist[T]) MatchBytes(subject []byte) *Result[T] {
 			return r
 		}
 	}
-	return s.matchSlow(string(subject))
+	if len(subject) == 0 {
+		return s.matchSlow("", false)
+	}
+	// A view, not a copy: matchSlow keeps no reference to a borrowed
+	// subject, so a miss that is not cached does not allocate for it.
+	return s.matchSlow(unsafe.String(&subject[0], len(subject)), true)
 }
 
-// matchSlow walks the trie and caches the result.
-func (s *Sublist[T]) matchSlow(subject string) *Result[T] {
+// matchSlow walks the trie and caches the result. A borrowed subject
+// aliases the caller's memory and is copied before it becomes a cache key.
+func (s *Sublist[T]) matchSlow(subject string, borrowed bool) *Result[T] {
 	s.misses.Add(1)
 	if !wellFormed(subject) {
 		return s.empty
@@ -198,13 +224,16 @@ func (s *Sublist[T]) matchSlow(subject string) *Result[T] {
 	r := s.matchLocked(subject)
 	gen := s.gen.Load()
 	s.mu.RUnlock()
-	if s.cacheMax == 0 {
+	if s.cacheMax == 0 || !s.admit(subject) {
 		return r
 	}
 	s.mu.Lock()
 	// The generation only moves under the write lock: if it is unchanged,
 	// r is still exact and may be cached.
 	if s.gen.Load() == gen {
+		if borrowed {
+			subject = strings.Clone(subject)
+		}
 		if _, ok := s.mu.cache[subject]; !ok && len(s.mu.cache) >= s.cacheMax {
 			for k := range s.mu.cache { // map order is random: a cheap random eviction
 				delete(s.mu.cache, k)
@@ -212,9 +241,28 @@ func (s *Sublist[T]) matchSlow(subject string) *Result[T] {
 			}
 		}
 		s.mu.cache[subject] = r
+		s.cacheLen.Store(int64(len(s.mu.cache)))
 	}
 	s.mu.Unlock()
 	return r
+}
+
+// admit reports whether a missed subject may enter the cache: always while
+// the cache has room, and once it is full only on the subject's second
+// miss within the reach of the seen table. It takes no lock; a race on a
+// slot only costs a cache entry, never a wrong result.
+func (s *Sublist[T]) admit(subject string) bool {
+	if s.cacheLen.Load() < int64(s.cacheMax) {
+		return true
+	}
+	h := maphash.String(s.seed, subject) | 1
+	slot := &s.seen[h>>32&(admitSlots-1)]
+	if slot.Load() == h {
+		slot.Store(0)
+		return true
+	}
+	slot.Store(h)
+	return false
 }
 
 // matchLocked builds a fresh result for a well-formed subject.
