@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
 	"github.com/sluicehq/sluice/internal/server"
@@ -477,65 +476,6 @@ func TestMsgTraceRouteWithoutTraceSupport(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the old peer got nothing more")
-	}
-}
-
-// A traced message routed to the server holding the stream: that server's
-// event has the JetStream step, after its ingress from the route.
-func TestMsgTraceRouteToStream(t *testing.T) {
-	s1 := sluiceClusterNode(t, "c1", 0)
-	jsConf := fmt.Sprintf(`
-system_account: SYS
-jetstream { store_dir: %q }
-accounts {
-  SYS { users: [{user: sys, password: sys}] }
-  A { users: [{user: a, password: a}], jetstream: enabled }
-}
-`, t.TempDir())
-	s2 := sluiceClusterNodeConf(t, jsConf, "c2", s1.Routes().Port())
-	nc2, err := nats.Connect(s2.ClientURL(), nats.UserInfo("a", "a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc2.Close()
-	js, _ := jetstream.New(nc2)
-	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "S", Subjects: []string{"js.>"}}); err != nil {
-		t.Fatal(err)
-	}
-	nc1, err := nats.Connect(s1.ClientURL(), nats.UserInfo("a", "a"), nats.Name("pub"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc1.Close()
-	events, _ := nc1.SubscribeSync("tr")
-	nc1.Flush()
-	var remote string
-	testutilCheck(t, func() error { // until the stream's interest crossed
-		m := nats.NewMsg("js.x")
-		m.Header.Set("Nats-Trace-Dest", "tr")
-		m.Header.Set("Nats-Trace-Only", "true")
-		nc1.PublishMsg(m)
-		for {
-			em, err := events.NextMsg(time.Second)
-			if err != nil {
-				return fmt.Errorf("no event from c2")
-			}
-			if strings.Contains(string(em.Data), `"name":"c2"`) && strings.Contains(string(em.Data), `"type":"js"`) {
-				remote = string(em.Data)
-				return nil
-			}
-		}
-	})
-	var ev struct {
-		Events []map[string]any `json:"events"`
-	}
-	json.Unmarshal([]byte(remote), &ev)
-	if len(ev.Events) != 2 || ev.Events[0]["kind"] != 1.0 || ev.Events[0]["name"] != "c1" ||
-		ev.Events[1]["stream"] != "S" || ev.Events[1]["subject"] != "js.x" {
-		t.Errorf("remote event: %s", remote)
-	}
-	if info, _ := js.Stream(t.Context(), "S"); info != nil && info.CachedInfo().State.Msgs != 0 {
-		t.Errorf("a trace-only message was stored: %d", info.CachedInfo().State.Msgs)
 	}
 }
 
