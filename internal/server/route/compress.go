@@ -147,3 +147,22 @@ func compressedReader(rest []byte, nc net.Conn) io.Reader {
 	}
 	return s2.NewReader(src)
 }
+
+// recompress moves a compressing route to another compressed mode, as a
+// reload does: the writer is replaced between two flushes (wmu held, so
+// the old one has written all it had, up to a message boundary) and the
+// new one starts a fresh S2 stream, which the peer's reader accepts
+// mid-connection. s2_auto picks the level from the measured round trip.
+func (c *Conn) recompress(mode string, th []time.Duration) {
+	if mode == CompressionS2Auto {
+		mode = autoMode(time.Duration(c.rtt.Load()), th)
+	}
+	c.wmu.Lock()
+	c.mu.Lock()
+	if c.mu.cw != nil && !c.mu.closed && mode != c.compression {
+		c.mu.cw = s2.NewWriter(countWriter{c}, writerOptions(mode)...)
+		c.compression = mode
+	}
+	c.mu.Unlock()
+	c.wmu.Unlock()
+}

@@ -565,5 +565,32 @@ func (c *Config) Validate() error {
 	if c.Port < -1 || c.Port > 65535 {
 		return fmt.Errorf("invalid cluster port %d", c.Port)
 	}
+	seen := make(map[string]bool, len(c.PinnedAccounts))
+	for _, a := range c.PinnedAccounts {
+		if seen[a] {
+			return fmt.Errorf("found duplicate account name %q in pinned accounts list %q", a, c.PinnedAccounts)
+		}
+		seen[a] = true
+	}
 	return nil
+}
+
+// splitAdvertise reads an advertise address as nats-server does: a
+// missing port is def, and the port must be a number.
+func splitAdvertise(a string, def int) (string, int, error) {
+	host, p, err := net.SplitHostPort(a)
+	if ae, ok := err.(*net.AddrError); ok && strings.Contains(ae.Err, "missing port") {
+		host, p, err = net.SplitHostPort(net.JoinHostPort(a, strconv.Itoa(def)))
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(p))
+	if err != nil {
+		return "", 0, err
+	}
+	if port == 0 || port == -1 {
+		port = def
+	}
+	return strings.TrimSpace(host), port, nil
 }

@@ -83,3 +83,45 @@ func TestClusterValidate(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Duplicate pinned accounts and a non-numeric advertise port are refused
+// at start and on reload, with nats-server's wording.
+func TestClusterValidateAccountsAndAdvertise(t *testing.T) {
+	o, err := loadConf(t, "cluster { port: -1, name: c, accounts: [A, B, A] }\naccounts { A {}, B {} }\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = server.New(o)
+	if err == nil || !strings.Contains(err.Error(), `found duplicate account name "A" in pinned accounts list ["A" "B" "A" "$SYS"]`) {
+		t.Fatalf("duplicate account: %v", err)
+	}
+	s0, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort, Cluster: &route.Config{Host: "127.0.0.1", Port: -1, Advertise: "host:abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s0.Start()
+	s0.Shutdown()
+	if err == nil || !strings.Contains(err.Error(), `Error setting route INFO with Cluster.Advertise value of host:abc, err=strconv.Atoi: parsing "abc": invalid syntax`) {
+		t.Fatalf("advertise: %v", err)
+	}
+	for _, ok := range []string{"host", "host:4000", "10.0.0.1:0", "[::1]:7000"} {
+		s, err := server.New(server.Options{Host: "127.0.0.1", Port: server.RandomPort, Cluster: &route.Config{Host: "127.0.0.1", Port: -1, Advertise: ok}})
+		if err == nil {
+			err = s.Start()
+			s.Shutdown()
+		}
+		if err != nil {
+			t.Errorf("advertise %q refused: %v", ok, err)
+		}
+	}
+
+	s := node(t, "s1", withAccountA)
+	err = reload(t, s, func(o *server.Options) { o.Cluster.PinnedAccounts = []string{"A", "A"} })
+	if err == nil || !strings.Contains(err.Error(), `found duplicate account name "A" in pinned accounts list ["A" "A"`) {
+		t.Fatalf("reload duplicate account: %v", err)
+	}
+	err = reload(t, s, func(o *server.Options) { o.Cluster.Advertise = "host:abc" })
+	if err == nil || !strings.Contains(err.Error(), `invalid Cluster.Advertise value of host:abc, err=strconv.Atoi: parsing "abc": invalid syntax`) {
+		t.Fatalf("reload advertise: %v", err)
+	}
+}

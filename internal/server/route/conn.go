@@ -62,7 +62,8 @@ type Conn struct {
 	doneCh  chan struct{}
 	// wmu orders socket writes across the switch to compression.
 	wmu sync.Mutex
-	// Read-loop owned: compression handshake state.
+	// Read-loop owned: compression handshake state. compression is set
+	// before registration; after it, only a reload changes it, under mu.
 	negotiated  bool
 	switchRead  bool
 	compression string

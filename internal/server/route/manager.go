@@ -134,6 +134,13 @@ func (m *Manager) poolSize() int {
 // Start opens the route listener (when a port is configured) and starts
 // dialing the configured routes.
 func (m *Manager) Start() error {
+	// As nats-server: a bad advertise address stops the start (a reload
+	// refuses it in CheckReload, with other words).
+	if a := m.conf().Advertise; a != "" {
+		if _, _, err := splitAdvertise(a, 0); err != nil {
+			return fmt.Errorf("Error setting route INFO with Cluster.Advertise value of %s, err=%v", a, err)
+		}
+	}
 	if m.conf().Port != 0 {
 		port := m.conf().Port
 		if port == -1 {
@@ -585,12 +592,13 @@ func (m *Manager) Conns() []ConnStats {
 			PoolIdx: c.poolIdx, Solicited: c.solicited, Explicit: c.explicit, Start: c.start,
 			LastActivity: time.Unix(0, c.lastActivity.Load()), RTT: time.Duration(c.rtt.Load()),
 			InMsgs: c.inMsgs.Load(), OutMsgs: c.outMsgs.Load(), InBytes: c.inBytes.Load(), OutBytes: c.outBytes.Load(),
-			Compression: c.compression, WireOut: c.wireOut.Load()}
+			WireOut: c.wireOut.Load()}
 		if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
 			cs.IP, cs.Port = ta.IP.String(), ta.Port
 		}
 		c.mu.Lock()
 		cs.Pending = c.mu.out.size
+		cs.Compression = c.compression // a reload may change it (recompress)
 		c.mu.Unlock()
 		out = append(out, cs)
 	}

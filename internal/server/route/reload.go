@@ -2,7 +2,6 @@ package route
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -13,8 +12,8 @@ import (
 // listener (host, port) stays; routes, authorization, permissions, TLS,
 // pool size, pinned accounts, compression, name and the rest change.
 // Connections that the new settings no longer allow are closed; the ones
-// that cannot take a change in place (pool size, pinned accounts,
-// compression) are closed and dialed again.
+// that cannot take a change in place (pool size, compression turned on or
+// off) are closed and dialed again.
 
 // CheckReload reports a change that cannot be made while the server runs,
 // with nats-server's wording; nil when next may replace cur.
@@ -40,10 +39,8 @@ func CheckReload(cur, next *Config) error {
 		return fmt.Errorf("config reload not supported for cluster host: old=%s, new=%s", ch, nh)
 	}
 	if a := next.Advertise; a != "" {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			if _, _, err2 := net.SplitHostPort(a + ":0"); err2 != nil {
-				return fmt.Errorf("invalid Cluster.Advertise value of %s, err=%v", a, err)
-			}
+		if _, _, err := splitAdvertise(a, 0); err != nil {
+			return fmt.Errorf("invalid Cluster.Advertise value of %s, err=%v", a, err)
 		}
 	}
 	return next.Validate()
@@ -87,6 +84,7 @@ func (m *Manager) Reload(next Config) ReloadResult {
 		noRedial bool
 	}
 	var cl []closing
+	var recompress []*Conn
 	m.mu.Lock()
 	if cfg.Name != "" && cfg.Name != m.mu.name {
 		m.setNameLocked(cfg.Name, false)
@@ -117,7 +115,13 @@ func (m *Manager) Reload(next Config) ReloadResult {
 		case repool:
 			cl = append(cl, closing{c: c, reason: "Route Removed", noRedial: c.account != "" && !slices.Contains(cfg.PinnedAccounts, c.account)})
 		case compress && c.compression != CompressionNotSupported && c.compression != cfg.Compression:
-			cl = append(cl, closing{c: c, reason: "Client Closed"})
+			// Only a route going to or from no compression negotiates
+			// again; between compressed modes the writer changes in place.
+			if c.compression == CompressionOff || !needsCompression(cfg.Compression) || cfg.Compression == CompressionAccept {
+				cl = append(cl, closing{c: c, reason: "Client Closed"})
+			} else {
+				recompress = append(recompress, c)
+			}
 		}
 	}
 	if repool {
@@ -150,6 +154,9 @@ func (m *Manager) Reload(next Config) ReloadResult {
 		}
 	}
 	res.Closed = len(cl)
+	for _, c := range recompress {
+		c.recompress(cfg.Compression, cfg.RTTThresholds)
+	}
 	if permsChanged {
 		for _, c := range infos {
 			info := m.infoFor(c.account, -1)
