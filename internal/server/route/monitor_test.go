@@ -1,8 +1,13 @@
 package route_test
 
 import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/internal/server"
 	"github.com/sluicehq/sluice/pkg/api"
 )
 
@@ -39,4 +44,29 @@ func TestRoutezAndVarz(t *testing.T) {
 	if v.Cluster.Name != "c" || v.Cluster.Port != ss[0].Routes().Port() || v.Cluster.PoolSize != 3 || v.Routes != 8 || v.Remotes != 2 {
 		t.Fatalf("varz cluster %+v routes=%d remotes=%d", v.Cluster, v.Routes, v.Remotes)
 	}
+}
+
+// /metrics counts the route connections /routez reports.
+func TestMetricsCountRoutes(t *testing.T) {
+	ss := mesh(t, 2, func(o *server.Options) { o.HTTPHost, o.HTTPPort = "127.0.0.1", server.RandomPort })
+	rz, err := ss[0].Routez(nil)
+	if err != nil || rz.NumRoutes == 0 {
+		t.Fatalf("routez: %v, %d routes", err, rz.NumRoutes)
+	}
+	resp, err := http.Get(strings.TrimSuffix(ss[0].MonitorURL(), "/") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	want := fmt.Sprintf("} %d\n", rz.NumRoutes)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "gnatsd_routez_num_routes{") {
+			if !strings.HasSuffix(line+"\n", want) {
+				t.Fatalf("%q, want %d routes", line, rz.NumRoutes)
+			}
+			return
+		}
+	}
+	t.Fatalf("no gnatsd_routez_num_routes in /metrics:\n%s", body)
 }
