@@ -101,7 +101,12 @@ websocket { listen: "127.0.0.1:-1", no_tls: true, jwt_cookie: "nats_jwt" }
 					nc.Close()
 					t.Fatalf("%s: logged in", name)
 				}
-				// Not a reset: the client reads the -ERR (conn.go lingerClose).
+				// Not a reset: sluice lets the client read the -ERR
+				// (conn.go lingerClose); nats-server sometimes closes
+				// before the client has written CONNECT (broken pipe).
+				if tg.name != "sluice" {
+					continue
+				}
 				if !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
 					t.Fatalf("%s: refused with %v", name, err)
 				}
