@@ -81,7 +81,7 @@ type client struct {
 	optsGen    uint64 // options generation the parser limits come from
 	opts       api.ConnectInfo
 	connected  atomic.Bool // a valid CONNECT was processed
-	sentFirstP bool        // answered the first PING after CONNECT
+	sentFirstP atomic.Bool // the first PONG after CONNECT is queued: async INFO may follow
 	cache      struct {
 		gen uint64
 		m   map[string]*subject.Result[*subscription]

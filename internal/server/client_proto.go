@@ -154,13 +154,16 @@ func (c *client) ProcessPing() error {
 	// in the same write as the PONG, or a client that reads the PONG alone
 	// takes the late INFO for a topology change.
 	var info []byte
-	if !c.sentFirstP && c.connected.Load() {
-		c.sentFirstP = true
-		if c.opts.Protocol >= 1 {
-			info = c.srv.infoFor(c, true)
-		}
+	first := !c.sentFirstP.Load() && c.connected.Load()
+	if first && c.opts.Protocol >= 1 {
+		info = c.srv.infoFor(c, true)
 	}
 	c.enqueue(pongLine, info)
+	if first {
+		// Only now: an async INFO queued before this PONG would reach
+		// nats.go where it waits for the PONG of its CONNECT.
+		c.sentFirstP.Store(true)
+	}
 	c.traceSent(pongLine)
 	return nil
 }

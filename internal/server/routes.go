@@ -248,7 +248,7 @@ func (s *Server) sendConnectURLs() {
 		c.mu.Lock()
 		proto := c.mu.protocol
 		c.mu.Unlock()
-		if proto >= 1 && c.connected.Load() {
+		if proto >= 1 && c.sentFirstP.Load() {
 			c.enqueue(s.infoFor(c, false))
 		}
 	}
