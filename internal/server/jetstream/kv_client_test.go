@@ -278,7 +278,12 @@ func TestKVPurgeAndTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 		testutil.CheckFor(t, 6*time.Second, 50*time.Millisecond, func() error {
-			if h, _ := kv.History(c, "u"); len(h) != 0 {
+			// Each poll has its own deadline: a marker that ages out
+			// while the watch behind History is starting can leave it
+			// waiting for a message that is gone.
+			pc, pcancel := context.WithTimeout(c, time.Second)
+			defer pcancel()
+			if h, _ := kv.History(pc, "u"); len(h) != 0 {
 				return fmt.Errorf("marker still there: %d", len(h))
 			}
 			return nil
@@ -294,7 +299,9 @@ func TestKVPurgeAndTTL(t *testing.T) {
 		}
 		kt.Put(c, "k", []byte("v"))
 		testutil.CheckFor(t, 6*time.Second, 50*time.Millisecond, func() error {
-			h, err := kt.History(c, "k")
+			pc, pcancel := context.WithTimeout(c, time.Second)
+			defer pcancel()
+			h, err := kt.History(pc, "k")
 			if err != nil || len(h) != 1 || h[0].Operation() != jetstream.KeyValuePurge {
 				return fmt.Errorf("no max-age marker: %v %d", err, len(h))
 			}
@@ -308,7 +315,12 @@ func TestKVPurgeAndTTL(t *testing.T) {
 		}
 		last := uint64(0)
 		testutil.CheckFor(t, 8*time.Second, 50*time.Millisecond, func() error {
-			st, _ := kt.Status(c)
+			pc, pcancel := context.WithTimeout(c, time.Second)
+			defer pcancel()
+			st, err := kt.Status(pc)
+			if err != nil {
+				return err
+			}
 			if st.Values() != 0 {
 				return fmt.Errorf("%d messages left", st.Values())
 			}
