@@ -91,6 +91,7 @@ func (s *Server) calloutAuthenticate(c *client, ci *api.ConnectInfo, connType st
 // listening in acc and waits for its answer, at most the authorization
 // timeout: a silent or absent service fails this login and nothing else.
 func (s *Server) callOut(c *client, ci *api.ConnectInfo, caller *callout.Caller, acc *Account) (*callout.Result, error) {
+	c.calloutAcc = acc // a failed login is reported in this account
 	if acc == nil || !acc.sl.HasInterest(callout.Subject) {
 		return nil, errors.New("no auth callout service is listening")
 	}

@@ -80,6 +80,7 @@ type client struct {
 	parser     *protocol.Parser
 	optsGen    uint64 // options generation the parser limits come from
 	opts       api.ConnectInfo
+	calloutAcc *Account    // the callout account asked about this login, if any
 	connected  atomic.Bool // a valid CONNECT was processed
 	sentFirstP atomic.Bool // the first PONG after CONNECT is queued: async INFO may follow
 	cache      struct {

@@ -55,6 +55,7 @@ func (c *client) refuseConnect(ci api.ConnectInfo) error {
 	c.mu.name, c.mu.lang, c.mu.version = ci.Name, ci.Lang, ci.Version
 	c.mu.claimed = authRawUser(&ci)
 	c.mu.Unlock()
+	c.srv.accountAuthErrorEvent(c)
 	c.authViolation()
 	return errConnClosed
 }

@@ -208,8 +208,7 @@ func (c *client) disconnectMsg(s *Server, ci api.ClientInfo, reason closeReason)
 
 // authErrorEvent reports a failed login on $SYS.SERVER.<id>.CLIENT.AUTH.ERR.
 // The client is described by what its CONNECT claimed, as it has no
-// identity. (The account-level subject is for account-specific failures,
-// which this server does not have.)
+// identity.
 func (s *Server) authErrorEvent(c *client) {
 	if s.sys == nil {
 		return
@@ -222,6 +221,28 @@ func (s *Server) authErrorEvent(c *client) {
 	acc := c.acc.Name
 	c.mu.Unlock()
 	s.sendSys(subj, c.disconnectMsg(s, c.claimedInfo(acc), reasonAuthFailure))
+}
+
+// accountAuthErrorEvent reports a failed login on
+// $SYS.ACCOUNT.CLIENT.AUTH.ERR inside the account it was for, as
+// nats-server does: the callout account when the callout service was
+// asked, else the client's account before login (the global one).
+// Subscribers of that account see it, `>` included.
+func (s *Server) accountAuthErrorEvent(c *client) {
+	acc := c.calloutAcc
+	if acc == nil {
+		c.mu.Lock()
+		acc = c.acc
+		c.mu.Unlock()
+	}
+	if s.sys == nil || acc == nil || !acc.sl.HasInterest(authErrAccountSubj) {
+		return
+	}
+	b, err := json.Marshal(c.disconnectMsg(s, c.claimedInfo(acc.Name), reasonAuthFailure))
+	if err != nil {
+		return
+	}
+	s.queueSys(sysMsg{acc: acc, subj: authErrAccountSubj, body: b})
 }
 
 // claimedInfo describes a client that has not logged in by what its
