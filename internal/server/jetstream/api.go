@@ -194,6 +194,10 @@ func (js *JetStream) handleAPI(r *apiReq) {
 	if resp == nil {
 		return
 	}
+	var rhdr []byte
+	if h, ok := resp.(*headedResp); ok {
+		resp, rhdr = h.resp, h.hdr
+	}
 	if e := responseError(resp); e != nil {
 		js.apiErrors.Add(1)
 		if a != nil {
@@ -206,8 +210,14 @@ func (js *JetStream) handleAPI(r *apiReq) {
 		js.log.Errorf("JetStream API response for %q: %v", r.subj, err)
 		return
 	}
-	js.b.Publish(r.account, r.reply, "", nil, b)
+	js.b.Publish(r.account, r.reply, "", rhdr, b)
 	js.audit(r, b)
+}
+
+// headedResp is a response sent with headers.
+type headedResp struct {
+	resp any
+	hdr  []byte
 }
 
 func levelOK(v []byte) bool {

@@ -131,6 +131,22 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		cfg.Name = cfg.Durable
 	}
 	setConsumerMetadata(&cfg)
+	// A consumer feeding a mirror or source is made for the stream the
+	// caller knew: Nats-Stream-Identity, when sent, must be this
+	// stream's, and the answer carries it (nats-server 2.15).
+	var ident string
+	if cfg.Direct || cfg.Sourcing {
+		ident = streamIdentity(s.created)
+		if want := getHeader(r.hdr, hdrStreamIdent); len(want) > 0 && string(want) != ident {
+			return errResp(api.JSConsumerStreamIdentityMismatchF.With("msg", ident))
+		}
+	}
+	withIdent := func(resp any) any {
+		if ident == "" {
+			return resp
+		}
+		return &headedResp{resp: resp, hdr: []byte("NATS/1.0\r\n" + hdrStreamIdent + ": " + ident + "\r\n\r\n")}
+	}
 	a.createMu.Lock()
 	defer a.createMu.Unlock()
 	if cfg.Name != "" {
@@ -140,7 +156,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 				if !reflect.DeepEqual(old, cfg) {
 					return errResp(api.JSConsumerAlreadyExists)
 				}
-				return infoWithVersion(e)
+				return withIdent(infoWithVersion(e))
 			}
 			if scfg.Retention == api.WorkQueuePolicy && !s.partitionUnique(cfg.Name, consumer.Filters(&cfg)) {
 				return errResp(api.JSConsumerWQConsumerNotUniqueErr)
@@ -152,7 +168,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 			if s.persists(&cfg) {
 				s.writeConsumerMeta(cfg.Name, consumerMeta{Config: cfg, Created: e.c.Created()})
 			}
-			return infoWithVersion(e)
+			return withIdent(infoWithVersion(e))
 		}
 	}
 	if req.Action == "update" {
@@ -192,7 +208,7 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 		return errResp(api.JSConsumerStoreFailedErrF.With("err", err))
 	}
 	js.consumerAdvisory(a, s.name, e.name, "create", &cfg)
-	return infoWithVersion(e)
+	return withIdent(infoWithVersion(e))
 }
 
 // setConsumerMetadata keeps the required API level in the stored config
