@@ -23,6 +23,12 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 		f.Close()
 		return nil, scanResult{}, err
 	}
+	if blk, res, ok, err := b.loadZBlock(id, f, size, intern); ok || err != nil {
+		if err != nil {
+			f.Close()
+		}
+		return blk, res, err
+	}
 	var res scanResult
 	from := int64(0)
 	zeroTail := false // what follows the records is preallocated zeros
