@@ -98,8 +98,12 @@ func decodeChunkHdr(b []byte, off int64) (zchunk, bool) {
 
 // zbuild compresses buf, the whole records of a block, into the image of
 // a compressed block. Records that fail their checks (erased or damaged)
-// are kept as they are, in a chunk whose checksums are not zeroed. ok is
-// false when buf does not end on a record boundary.
+// are kept as they are, in a chunk whose checksums are not zeroed.
+// Control records (tombstones, markers) are kept out of the chunks of
+// messages, in chunks stored as they are: a damaged chunk of messages
+// must not take a purge's marker or a tombstone with it, bringing back
+// what they removed. ok is false when buf does not end on a record
+// boundary.
 func zbuild(buf []byte, c *codec) (img []byte, chunks []zchunk, ok bool) {
 	res := scan(buf, 0, c)
 	if res.end != int64(len(buf)) || res.keyErr != nil {
@@ -110,6 +114,7 @@ func zbuild(buf []byte, c *codec) (img []byte, chunks []zchunk, ok bool) {
 		ch    = zchunk{}
 		start int
 		clean = true
+		ctl   bool // the chunk holds control records (stored as they are)
 		mi    int
 		tmp   []byte
 	)
@@ -119,6 +124,9 @@ func zbuild(buf []byte, c *codec) (img []byte, chunks []zchunk, ok bool) {
 		}
 		u := buf[start:end]
 		ch.uoff, ch.ulen = uint32(start), uint32(end-start)
+		if ctl {
+			clean = false
+		}
 		if clean {
 			tmp = append(tmp[:0], u...)
 			zeroCRCs(tmp)
@@ -127,7 +135,7 @@ func zbuild(buf []byte, c *codec) (img []byte, chunks []zchunk, ok bool) {
 		}
 		ch.crc = crc32.Checksum(u, castagnoli)
 		data := u
-		if z := s2.EncodeBetter(nil, u); len(z) < len(u) {
+		if z := s2.EncodeBetter(nil, u); len(z) < len(u) && !ctl {
 			data = z
 			ch.flags |= zFlagS2
 		}
@@ -150,9 +158,11 @@ func zbuild(buf []byte, c *codec) (img []byte, chunks []zchunk, ok bool) {
 		} else if mi < len(res.metas) {
 			next = int(res.metas[mi].off) // damaged bytes up to the next record
 		}
-		if next-start > zChunkSize && pos > start {
+		isCtl := m != nil && m.kind != kindMsg
+		if pos > start && (next-start > zChunkSize || isCtl != ctl) {
 			emit(pos)
 		}
+		ctl = isCtl
 		if m == nil {
 			clean = false
 		} else if m.kind == kindMsg {
