@@ -50,13 +50,13 @@ type simMsg struct {
 }
 
 type sim struct {
-	rng    *rand.Rand
-	fsys   *vfs.FaultFS
-	s      *Store
-	cfg    store.Config
-	opts   Options
-	msgs   map[uint64]*simMsg
-	log    []string
+	rng  *rand.Rand
+	fsys *vfs.FaultFS
+	s    *Store
+	cfg  store.Config
+	opts Options
+	msgs map[uint64]*simMsg
+	log  []string
 	// zblocks: sealed blocks are compressed (a step of its own).
 	zblocks bool
 	inject  struct {
@@ -181,6 +181,9 @@ func (sm *sim) step(step int) error {
 		data := make([]byte, sm.rng.IntN(200))
 		for i := range data {
 			data[i] = byte(sm.rng.Uint32())
+		}
+		if sm.zblocks && len(data) > 8 {
+			copy(data[8:], bytes.Repeat(data[:8], len(data)/8)) // compressible
 		}
 		var hdr []byte
 		if sm.rng.IntN(4) == 0 {
@@ -425,6 +428,9 @@ func (sm *sim) reopen() error {
 		}
 	}
 	sm.logf("reopened: %d msgs %d..%d lost %v", st.Msgs, st.FirstSeq, st.LastSeq, st.Lost)
+	if simTrace {
+		sm.logf("%s", sm.dump())
+	}
 	return nil
 }
 

@@ -419,6 +419,7 @@ func (b *backend) scanZ(blk *block, from int64) (scanResult, error) {
 			data, err := z.load(blk.f, chunks, i)
 			if errors.Is(err, store.ErrCorrupt) {
 				res.corrupt = append(res.corrupt, lostChunk(b, blk.id, c)...)
+				res.zlast = max(res.zlast, c.last)
 				pos = end
 				continue
 			}
@@ -457,7 +458,9 @@ func (b *backend) scanZ(blk *block, from int64) (scanResult, error) {
 }
 
 // lostChunk lists what a damaged chunk held: its messages by sequence
-// when they are consecutive, else as bytes of unknown sequence.
+// when they are consecutive, else its first and last by sequence (the
+// last one keeps the stream's last sequence from going back) and the rest
+// as bytes of unknown sequence.
 func lostChunk(b *backend, id uint32, c zchunk) []corruptRec {
 	b.log.Errorf("store %s: block %d: a compressed chunk (bytes %d..%d, %d messages %d..%d) is damaged",
 		b.name, id, c.uoff, c.uoff+c.ulen, c.nmsg, c.first, c.last)
@@ -465,7 +468,8 @@ func lostChunk(b *backend, id uint32, c zchunk) []corruptRec {
 		return nil
 	}
 	if c.last-c.first+1 != uint64(c.nmsg) {
-		return []corruptRec{{bytes: uint64(c.ulen)}}
+		per := uint64(c.ulen / c.nmsg)
+		return []corruptRec{{seq: c.first, bytes: per}, {seq: c.last, bytes: per}, {bytes: uint64(c.ulen) - 2*per}}
 	}
 	out := make([]corruptRec, 0, c.nmsg)
 	for s := c.first; s <= c.last; s++ {
@@ -563,7 +567,7 @@ func (b *backend) loadZBlock(id uint32, f vfs.File, psize int64, intern map[stri
 			return nil, scanResult{}, true, fmt.Errorf("%w: block %d: %v", store.ErrEncryption, id, more.keyErr)
 		}
 		res.metas = append(res.metas, more.metas...)
-		res.corrupt = more.corrupt
+		res.corrupt, res.zlast = more.corrupt, more.zlast
 		if more.end < blk.size {
 			b.log.Warnf("store %s: block %d has a torn tail of %d bytes, cutting it", b.name, id, blk.size-more.end)
 			if err := f.Truncate(blk.phys(more.end)); err != nil {
