@@ -345,7 +345,9 @@ func (z *zblock) load(f vfs.File, chunks []zchunk, i int) ([]byte, error) {
 	if c.flags&zFlagNoCRC != 0 && !restoreCRCs(data) {
 		return nil, errZCorrupt
 	}
-	z.cache.put(z, i, data)
+	if len(data) <= 4*zChunkSize { // a chunk of one large record (an object's) is read whole anyway
+		z.cache.put(z, i, data)
+	}
 	return data, nil
 }
 

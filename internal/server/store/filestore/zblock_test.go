@@ -454,3 +454,32 @@ func TestZBlocksChunkCache(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkZBlockRead loads messages in order from compressed blocks and
+// from the same blocks uncompressed.
+func BenchmarkZBlockRead(b *testing.B) {
+	for _, compressed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("compressed=%v", compressed), func(b *testing.B) {
+			cfg := zCfg
+			if !compressed {
+				cfg.Compression = store.NoCompression
+			}
+			s := openT(b, b.TempDir(), cfg, Options{BlockSize: 1 << 20, manualCompress: true})
+			defer s.Stop()
+			const n = 20000
+			data := bytes.Repeat([]byte("0123456789abcdef"), 8)
+			for i := range n {
+				if _, _, err := s.Store(fmt.Sprintf("s.%d", i%7), nil, data, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.compressNow()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := s.Load(uint64(i%n) + 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
