@@ -135,7 +135,7 @@ func zbuild(buf []byte, c *codec) (img []byte, chunks []zchunk, ok bool) {
 		}
 		ch.crc = crc32.Checksum(u, castagnoli)
 		data := u
-		if z := s2.EncodeBetter(nil, u); len(z) < len(u) && !ctl {
+		if z := s2.Encode(nil, u); len(z) < len(u) && !ctl { // EncodeBetter: 12% smaller, 3.5 times the CPU
 			data = z
 			ch.flags |= zFlagS2
 		}
