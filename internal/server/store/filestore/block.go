@@ -20,6 +20,10 @@ type block struct {
 	dirty bool   // written since the last fsync
 	metas []meta // records, kept for the tail only (to write its index)
 	pend  []byte // the tail's records not written yet (the last len(pend) bytes of size)
+
+	z      *zblock // a compressed block's layout (nil: the file holds the records as they are)
+	gen    uint32  // bumped when its bytes change in place or its file is replaced
+	ztried bool    // compressing it was not worth it
 }
 
 func blockName(dir string, id uint32) string {
@@ -32,8 +36,9 @@ func indexName(dir string, id uint32) string {
 
 const idxMagic = 0x31494c53 // "SLI1"
 
-// encodeIndex writes the metas of block id covering n bytes.
-func encodeIndex(id uint32, n int64, metas []meta) []byte {
+// encodeIndexV1 writes the metas of block id covering n bytes in the
+// first index format (read still; written by tests).
+func encodeIndexV1(id uint32, n int64, metas []meta) []byte {
 	le := binary.LittleEndian
 	b := make([]byte, 0, 24+len(metas)*48)
 	b = le.AppendUint32(b, idxMagic)
@@ -55,9 +60,8 @@ func encodeIndex(id uint32, n int64, metas []meta) []byte {
 	return le.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-// decodeIndex reads an index; ok false when it is corrupt or not block id's.
-// intern shares subject strings across blocks (nil: no sharing).
-func decodeIndex(b []byte, id uint32, intern map[string]string) (covered int64, metas []meta, ok bool) {
+// decodeIndexV1 reads an index of the first format.
+func decodeIndexV1(b []byte, id uint32, intern map[string]string) (covered int64, metas []meta, ok bool) {
 	le := binary.LittleEndian
 	if len(b) < 24 || le.Uint32(b[len(b)-4:]) != crc32.Checksum(b[:len(b)-4], castagnoli) {
 		return 0, nil, false

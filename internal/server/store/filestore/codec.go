@@ -46,7 +46,7 @@ var errBadKey = errors.New("sealed record does not open with the store's key")
 // appendMsgRec appends a message record, compressed and sealed as the
 // codec says.
 func (c *codec) appendMsgRec(dst []byte, seq uint64, ts, ttl int64, subj string, hdr, data []byte) []byte {
-	if c == nil || (c.aead == nil && !c.compress) {
+	if c == nil || c.aead == nil {
 		return appendMsg(dst, seq, ts, ttl, subj, hdr, data)
 	}
 	le := binary.LittleEndian
@@ -58,7 +58,8 @@ func (c *codec) appendMsgRec(dst []byte, seq uint64, ts, ttl int64, subj string,
 	body = append(body, data...)
 	c.scratch = body
 	var flags byte
-	if c.compress {
+	if c.compress && c.aead != nil {
+		// Without a key, whole blocks are compressed once sealed (zblock.go).
 		if z := s2.Encode(nil, body); len(z) < len(body) {
 			body, flags = z, flagS2
 		}

@@ -100,9 +100,11 @@ func TestCompressedAndSealedSurviveRestart(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			for _, withIndex := range []bool{true, false} {
 				fsys := vfs.NewFaultFS(7)
-				opts := Options{FS: fsys, BlockSize: 4096}
+				opts := Options{FS: fsys, BlockSize: 4096, manualCompress: true}
 				s := openT(t, "/c", cfg, opts)
 				fillBig(t, s, 0, 200)
+				checkBig(t, s, 200)
+				s.compressNow()
 				checkBig(t, s, 200)
 				s.Stop()
 				if !withIndex {
@@ -135,7 +137,8 @@ func TestCompressedAndSealedSurviveRestart(t *testing.T) {
 	}
 }
 
-// A flipped bit in a compressed or sealed record loses that record alone.
+// A flipped bit in a compressed or sealed record loses that record alone
+// (blocks not compressed whole: see zblock_test.go for those).
 func TestCorruptCodedRecordLosesItself(t *testing.T) {
 	s2cfg := testCfg
 	s2cfg.Compression = store.S2Compression
@@ -145,7 +148,7 @@ func TestCorruptCodedRecordLosesItself(t *testing.T) {
 		for _, where := range []string{"body", "nonce", "header-seq"} {
 			t.Run(name+"/"+where, func(t *testing.T) {
 				fsys := vfs.NewFaultFS(8)
-				opts := Options{FS: fsys, BlockSize: 4096}
+				opts := Options{FS: fsys, BlockSize: 4096, manualCompress: true}
 				s := openT(t, "/x", cfg, opts)
 				fillBig(t, s, 0, 100)
 				s.Lock()

@@ -37,14 +37,16 @@
 //
 // magic is "SLR1"; len is the whole record; hcrc is CRC-32C of bytes 0..24,
 // bcrc of the body as stored. Byte 17 holds flags of a message record: 1,
-// the body is s2-compressed (Config.Compression; only when that makes it
-// smaller); 2, the body is sealed (Config.Encryption): a 4-byte random
+// the body is s2-compressed (Config.Compression with a key, only when
+// that makes it smaller; without a key whole blocks are compressed
+// instead, below, and stores written before that have the flag without a
+// key too); 2, the body is sealed (Config.Encryption): a 4-byte random
 // nonce tail, then the AEAD (ChaCha20-Poly1305 or AES-256-GCM) of the
 // possibly compressed body, whose nonce is the sequence and that tail and
 // whose associated data is bytes 8..24. slen and hlen are those of the
 // plain body. Flags are per record: blocks written before and after a
 // change of compression or key are read alike; a flipped bit still fails
-// bcrc and loses that record alone.
+// bcrc and loses that record alone (in a compressed block, its chunk).
 //
 // # Keys
 //
@@ -62,11 +64,63 @@
 // block), 3 skip (seq..seq+count-1 hold no message), 4 base (every sequence
 // below seq is gone), 5 last (every sequence above seq is gone).
 //
+// # Compressed blocks
+//
+// In a store with s2 compression and no key, a block that stops being the
+// tail is compressed in the background (zjob.go, zblock.go): the same
+// record bytes, in chunks of about 64 KiB cut at record boundaries, each
+// s2-compressed on its own (stored as is when that does not shrink it).
+// Offsets stay those of the uncompressed block (logical offsets): the
+// index and the engine's locations do not change, and a read decompresses
+// one chunk (the last 8 decompressed chunks of a store are kept, so a
+// consumer reading in order decompresses each once).
+//
+//	file:   "SLC1" | nchunks u32 | ulen u64 | suffix u64 | 0 u32 | hcrc u32
+//	chunk:  "SLZC" | uoff u32 | ulen u32 | clen u32 | crc u32 | nmsg u32 |
+//	        first u64 | last u64 | flags u8 | 0 (3) | hcrc u32 | clen bytes
+//	suffix: records appended after compression (tombstones), as they are
+//
+// ulen is the logical length the chunks hold; a chunk's crc is CRC-32C of
+// its uncompressed bytes; first and last are the lowest and highest
+// sequence of its nmsg messages. Flag 1: s2; flag 2: the records'
+// checksums (hcrc, bcrc: 8 random bytes a record) were zeroed, and are
+// recomputed after the chunk's crc is checked. Records that failed their
+// checks (erased, damaged) stay as they were, in chunks without flag 2.
+// Control records (tombstones, markers) go in chunks of their own, stored
+// as they are. A damaged file header is rebuilt by walking the chunk
+// headers, a damaged chunk header by looking for the next one.
+//
+// The unit of loss in a compressed block is the chunk: a flipped bit in
+// its data loses the messages of that chunk (a read reports each lost; a
+// recovery without the index reports them by sequence from the chunk
+// header, or the first and last by sequence and the rest as bytes when
+// its sequences have gaps), never the control records of the block nor
+// other chunks. This is the trade-off for compressing headers, subjects
+// and payloads together; uncompressed stores and every tail keep "a
+// damaged record costs that record alone".
+//
+// Compression writes a temporary file (<id>.blk.z.tmp), fsyncs it, and
+// under the store's lock copies the tombstones appended meanwhile after
+// the chunks (fsynced), renames it over the block and fsyncs the
+// directory; a crash leaves the old block or the new one (a temporary
+// file is removed at open), never both. A block changed in place
+// meanwhile (erase, compaction) is left for later. Erasing a message in
+// a compressed block rewrites the block without it (block compaction),
+// then compresses it again. Records appended to a compressed block
+// (tombstones) follow the chunks; a compressed block left last by
+// recovery takes no new messages (a new tail is started). With a key,
+// records stay compressed one by one and then sealed, and blocks are not
+// compressed again (sealed bytes do not compress). Blocks not yet
+// compressed at Stop or a crash are compressed after the next open.
+//
 // # Index
 //
 // A block's index lists its records without payloads (kind, seq, offset,
 // length, time, ttl, subject), the block length it covers and a CRC-32C of
-// the whole index; the file holds it s2-compressed ("SLZ1"), and sealed
+// the whole index (format "SLI2", index2.go: the fields in columns of
+// varints, most of them differences from the record before, which s2
+// then shrinks to a few bytes a message; the first format, "SLI1", is
+// still read); the file holds it s2-compressed ("SLZ1"), and sealed
 // whole ("SLE1") in a store with a key. It is written, without fsync, when a block stops being
 // the tail and at Stop. Recovery uses it for the bytes it covers and scans
 // the block after them (tombstones appended later); a missing, corrupt or
@@ -82,7 +136,9 @@
 // (unless a tombstone says it was erased). A record whose header fails is
 // skipped by scanning forward for the next valid header. A corrupt record
 // found later by a read is handled the same way. Corrupt tombstones or
-// markers are logged; what they deleted may come back.
+// markers are logged; what they deleted may come back. A block left with
+// nothing live is removed after the floor is repeated in the tail (it may
+// hold the only base marker).
 //
 // Unless the clean marker says the last Stop fsynced everything, recovery
 // fsyncs every block before serving it: after a crash or a failed fsync,

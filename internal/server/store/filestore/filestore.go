@@ -21,6 +21,8 @@ type Options struct {
 	FS        vfs.FS       // vfs.OS{} when nil
 	Logger    store.Logger // discards when nil
 	BlockSize int64        // bytes before a new block is started; 8 MiB when 0
+
+	manualCompress bool // tests: sealed blocks are compressed by compressNow only
 }
 
 const (
@@ -56,6 +58,7 @@ type backend struct {
 	eng      *engine.Engine[loc] // for block compaction (under its lock)
 	ra       readAhead
 	codec    *codec
+	zs       zstate // compression of sealed blocks (zjob.go)
 }
 
 // Store is a file store.
@@ -96,6 +99,7 @@ func Open(dir string, cfg store.Config, opts Options) (*Store, error) {
 		fs: opts.FS, dir: filepath.Join(dir, "blk"), log: opts.Logger, name: cfg.Name,
 		blockSize: opts.BlockSize, blocks: make(map[uint32]*block),
 		floor: max(cfg.FirstSeq, 1), rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)),
+		zs: zstate{kick: make(chan struct{}, 1), manual: opts.manualCompress},
 	}
 	e, err := engine.New(cfg, engine.Backend[loc](b), engine.Options{Logger: opts.Logger})
 	if err != nil {
@@ -128,6 +132,10 @@ func Open(dir string, cfg store.Config, opts Options) (*Store, error) {
 		}
 	}
 	s.startBackground()
+	s.Lock()
+	b.zqueueAllLocked()
+	s.Unlock()
+	s.startCompressor()
 	return s, nil
 }
 
@@ -152,7 +160,7 @@ func (b *backend) write(blk *block, rec []byte) error {
 	if b.failed != nil {
 		return b.failed
 	}
-	if blk == b.tail() {
+	if blk == b.tail() && blk.z == nil {
 		if len(blk.pend)+len(rec) > maxPending {
 			if err := b.flush(); err != nil {
 				return err
@@ -162,7 +170,7 @@ func (b *backend) write(blk *block, rec []byte) error {
 		blk.size += int64(len(rec))
 		return nil
 	}
-	if err := b.writeAt(blk, rec, blk.size); err != nil {
+	if err := b.writeAt(blk, rec, blk.phys(blk.size)); err != nil {
 		return err
 	}
 	blk.size += int64(len(rec))
@@ -286,7 +294,7 @@ func (blk *block) pending(off int64, n int) []byte {
 // tailFor returns the block to append to, starting a new one when needed.
 func (b *backend) tailFor() (*block, error) {
 	t := b.tail()
-	if t != nil && t.size < b.blockSize {
+	if t != nil && t.size < b.blockSize && t.z == nil { // a compressed block left last by recovery takes no more messages
 		return t, nil
 	}
 	if b.failed != nil {
@@ -324,6 +332,9 @@ func (b *backend) tailFor() (*block, error) {
 	}
 	b.blocks[id] = nb
 	b.order = append(b.order, nb)
+	if t != nil {
+		b.zqueueLocked(t)
+	}
 	return nb, nil
 }
 
@@ -382,7 +393,14 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 		return fmt.Errorf("block %d of message %d is gone", l.blk, seq)
 	}
 	r := make([]byte, l.len)
-	if p := blk.pending(int64(l.off), int(l.len)); p != nil {
+	if blk.z != nil {
+		if err := blk.z.readAt(blk.f, r, int64(l.off)); err != nil {
+			if errors.Is(err, store.ErrCorrupt) {
+				return store.ErrCorrupt
+			}
+			return fmt.Errorf("reading message %d: %w", seq, err)
+		}
+	} else if p := blk.pending(int64(l.off), int(l.len)); p != nil {
 		copy(r, p)
 	} else if !b.ra.read(blk, l, r) {
 		if _, err := blk.f.ReadAt(r, int64(l.off)); err != nil {
@@ -453,9 +471,15 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 	for _, r := range rs {
 		blk.liveB -= int64(r.P.len)
 	}
+	zerase := false // an erased record sits in compressed chunks: the block is rewritten without it
 	if erase {
 		b.ra.forget(blk.id)
+		blk.gen++
 		for _, r := range rs {
+			if blk.z != nil && int64(r.P.off) < blk.z.ulen {
+				zerase = true
+				continue
+			}
 			junk := make([]byte, r.P.len-hdrSize)
 			for i := range junk {
 				junk[i] = byte(b.rng.Uint32())
@@ -467,12 +491,15 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 			}
 		}
 	}
-	if blk != b.tail() && blk.live > 0 && blk.liveB*2 < blk.size && blk.size >= b.blockSize/4 {
+	if blk != b.tail() && blk.live > 0 && (zerase || blk.liveB*2 < blk.size && blk.size >= b.blockSize/4) {
 		gone := make(map[uint64]bool, len(rs))
 		for _, r := range rs {
 			gone[r.Seq] = true
 		}
 		b.compactBlock(blk, gone)
+		if zerase && blk.z != nil {
+			b.log.Warnf("store %s: block %d could not be rewritten: erased messages stay in its compressed chunks", b.name, blk.id)
+		}
 	}
 	return nil
 }
@@ -485,7 +512,7 @@ func (b *backend) tombstone(blk *block, rs []engine.Removed[loc], erase bool) er
 // index until this call returns).
 func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 	buf := make([]byte, blk.size)
-	if _, err := blk.f.ReadAt(buf, 0); err != nil {
+	if err := blk.readAt(buf, 0); err != nil {
 		return
 	}
 	out := appendCtl(nil, kindBase, b.floor, 0)
@@ -541,11 +568,16 @@ func (b *backend) compactBlock(blk *block, gone map[uint64]bool) {
 	}
 	b.toClose = append(b.toClose, blk.f)
 	b.ra.forget(blk.id)
+	if blk.z != nil {
+		b.zs.cache.forget(blk.z)
+	}
 	blk.f, blk.size, blk.dirty, blk.liveB = f, int64(len(out)), false, int64(len(out))-hdrSize
 	blk.alloc = blk.size
+	blk.z, blk.gen, blk.ztried = nil, blk.gen+1, false
 	for _, m := range mv {
 		b.eng.RelocateLocked(m.seq, m.l)
 	}
+	b.zqueueLocked(blk)
 }
 
 // removeBlock deletes a block's files. The file handle is closed by the
@@ -565,6 +597,10 @@ func (b *backend) removeBlock(blk *block) error {
 	}
 	b.toClose = append(b.toClose, blk.f)
 	b.dirDirty = true
+	blk.gen++
+	if blk.z != nil {
+		b.zs.cache.forget(blk.z)
+	}
 	return nil
 }
 

@@ -44,6 +44,7 @@ func FuzzScan(f *testing.F) {
 // FuzzIndex: a corrupt index is refused, never a panic.
 func FuzzIndex(f *testing.F) {
 	f.Add(encodeIndex(1, 100, []meta{{kind: kindMsg, seq: 1, off: 0, len: 50, subj: "a"}, {kind: kindDelete, seq: 1}}))
+	f.Add(encodeIndexV1(1, 100, []meta{{kind: kindMsg, seq: 1, off: 0, len: 50, subj: "a"}, {kind: kindDelete, seq: 1}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		decodeIndex(b, 1, map[string]string{})
 	})

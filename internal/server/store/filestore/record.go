@@ -147,8 +147,9 @@ type meta struct {
 type scanResult struct {
 	metas   []meta
 	corrupt []corruptRec
-	end     int64 // end of the last whole record: bytes after it are a torn tail
-	keyErr  error // a sealed record that the key does not open (or no key)
+	end     int64  // end of the last whole record: bytes after it are a torn tail
+	keyErr  error  // a sealed record that the key does not open (or no key)
+	zlast   uint64 // the highest sequence of a damaged compressed chunk
 }
 
 // corruptRec is a record that failed its checksum.

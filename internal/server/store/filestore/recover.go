@@ -23,6 +23,12 @@ func (b *backend) loadBlock(id uint32, intern map[string]string) (*block, scanRe
 		f.Close()
 		return nil, scanResult{}, err
 	}
+	if blk, res, ok, err := b.loadZBlock(id, f, size, intern); ok || err != nil {
+		if err != nil {
+			f.Close()
+		}
+		return blk, res, err
+	}
 	var res scanResult
 	from := int64(0)
 	zeroTail := false // what follows the records is preallocated zeros
@@ -175,6 +181,7 @@ func (s *Store) recover() error {
 				s.Engine.RestoreAdd(r, hint)
 			}
 		}
+		last = max(last, res.zlast) // a sequence lost with a chunk is not used again
 		for _, c := range res.corrupt {
 			if c.seq != 0 && dels[c.seq] {
 				continue // erased: its body was overwritten on purpose
@@ -219,11 +226,23 @@ func (s *Store) recover() error {
 			return fmt.Errorf("%w: syncing recovered blocks: %v", store.ErrWrite, err)
 		}
 	}
-	// Blocks with nothing live left (other than the tail) go.
-	for _, blk := range append([]*block(nil), b.order...) {
+	// Blocks with nothing live left (other than the tail) go. One may hold
+	// the newest base marker (its messages all lost to damage, say) while
+	// the tail holds none yet: the tail gets one first.
+	var dead []*block
+	for _, blk := range b.order {
 		if blk.live == 0 && blk != b.tail() {
-			_ = b.removeBlock(blk)
+			dead = append(dead, blk)
 		}
+	}
+	if len(dead) > 0 && b.floor > 1 {
+		if err := b.appendCtlTail(kindBase, b.floor, 0); err != nil {
+			b.log.Warnf("store %s: keeping %d blocks with nothing live: %v", b.name, len(dead), err)
+			dead = nil
+		}
+	}
+	for _, blk := range dead {
+		_ = b.removeBlock(blk)
 	}
 	return nil
 }

@@ -89,10 +89,21 @@ func (sc *hdrScan) block(blk *block, off int64) (bool, error) {
 				sc.buf = make([]byte, n)
 			}
 			n = min(n, blk.size-pos)
+			zend := int64(-1)
+			if blk.z != nil {
+				// One chunk at a time: a damaged one is skipped alone.
+				if zend = blk.z.span(blk.f, pos); zend > 0 {
+					n = min(n, zend-pos)
+				}
+			}
 			if n < need {
 				return true, nil // torn: recovery cut it; nothing more here
 			}
 			if err := blk.readAt(sc.buf[:n], pos); err != nil {
+				if zend > 0 && errors.Is(err, store.ErrCorrupt) {
+					pos, w, need = zend, nil, hdrSize // reading its messages reports them lost
+					continue
+				}
 				return false, err
 			}
 			w, wOff = sc.buf[:n], pos
@@ -156,6 +167,9 @@ func nextHeader(r []byte) int64 {
 // readAt fills p with the bytes of blk at off, from the file and from
 // what is still buffered.
 func (blk *block) readAt(p []byte, off int64) error {
+	if blk.z != nil {
+		return blk.z.readAt(blk.f, p, off)
+	}
 	inFile := blk.size - int64(len(blk.pend))
 	n := 0
 	if off < inFile {

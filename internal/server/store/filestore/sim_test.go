@@ -50,14 +50,16 @@ type simMsg struct {
 }
 
 type sim struct {
-	rng    *rand.Rand
-	fsys   *vfs.FaultFS
-	s      *Store
-	cfg    store.Config
-	opts   Options
-	msgs   map[uint64]*simMsg
-	log    []string
-	inject struct {
+	rng  *rand.Rand
+	fsys *vfs.FaultFS
+	s    *Store
+	cfg  store.Config
+	opts Options
+	msgs map[uint64]*simMsg
+	log  []string
+	// zblocks: sealed blocks are compressed (a step of its own).
+	zblocks bool
+	inject  struct {
 		armed bool
 		op    vfs.Op
 		after int
@@ -80,6 +82,33 @@ func TestSimulationCoded(t *testing.T) {
 	}
 }
 
+// TestSimulationS2Blocks runs the simulation with s2 compression and no
+// key: sealed blocks are compressed whole (in a step of their own, so the
+// schedule stays replayable), and a bit flip costs its chunk.
+func TestSimulationS2Blocks(t *testing.T) {
+	cfg := simCfg
+	cfg.Compression = store.S2Compression
+	zsimStats = [2]int{}
+	if *simSeed >= 0 {
+		if err := runSim(uint64(*simSeed), *simSteps, cfg); err != nil {
+			t.Fatalf("seed %d: %v", *simSeed, err)
+		}
+		return
+	}
+	for seed := range uint64(*simSeeds) {
+		if err := runSim(seed, *simSteps, cfg); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+	if zsimStats[0] == 0 || zsimStats[1] == 0 {
+		t.Fatalf("no compressed block was recovered (%d) or hit by a flip (%d)", zsimStats[0], zsimStats[1])
+	}
+	t.Logf("compressed blocks recovered %d, chunks flipped %d", zsimStats[0], zsimStats[1])
+}
+
+// zsimStats counts compressed blocks recovered and chunks flipped.
+var zsimStats [2]int
+
 func runSim(seed uint64, steps int, cfg store.Config) (err error) {
 	sm := &sim{
 		rng:  rand.New(rand.NewPCG(seed, 99)),
@@ -87,7 +116,8 @@ func runSim(seed uint64, steps int, cfg store.Config) (err error) {
 		cfg:  cfg,
 		msgs: make(map[uint64]*simMsg),
 	}
-	sm.opts = Options{FS: sm.fsys, BlockSize: int64(256 + sm.rng.IntN(2048))}
+	sm.opts = Options{FS: sm.fsys, BlockSize: int64(256 + sm.rng.IntN(2048)), manualCompress: true}
+	sm.zblocks = cfg.Compression == store.S2Compression && cfg.Encryption == nil
 	sm.fsys.Inject(sm.fault)
 	defer func() {
 		if err != nil {
@@ -111,6 +141,9 @@ func runSim(seed uint64, steps int, cfg store.Config) (err error) {
 
 // fault fails the armed operation once.
 func (sm *sim) fault(op vfs.Op, name string) error {
+	if simTrace && (op == vfs.OpRename || op == vfs.OpRemove || op == vfs.OpSyncDir || op == vfs.OpOpen) {
+		sm.logf("  op %d %s", op, name)
+	}
 	if !sm.inject.armed || op != sm.inject.op {
 		return nil
 	}
@@ -136,6 +169,11 @@ func (sm *sim) live() []uint64 {
 }
 
 func (sm *sim) step(step int) error {
+	if sm.zblocks && sm.rng.IntN(8) == 0 {
+		sm.logf("compress sealed blocks")
+		sm.s.compressNow()
+		return nil
+	}
 	r := sm.rng.IntN(100)
 	switch {
 	case r < 50:
@@ -143,6 +181,9 @@ func (sm *sim) step(step int) error {
 		data := make([]byte, sm.rng.IntN(200))
 		for i := range data {
 			data[i] = byte(sm.rng.Uint32())
+		}
+		if sm.zblocks && len(data) > 8 {
+			copy(data[8:], bytes.Repeat(data[:8], len(data)/8)) // compressible
 		}
 		var hdr []byte
 		if sm.rng.IntN(4) == 0 {
@@ -306,6 +347,12 @@ func (sm *sim) flip() error {
 		path := "/sim/blk/" + n
 		b, _ := sm.fsys.Contents(path)
 		d, _ := sm.fsys.DurableContents(path) // preallocated zeros are durable too: compare bytes
+		if bytes.HasPrefix(b, []byte(zFileMagic)) {
+			if done, err := sm.flipChunk(path, b, d, seq); done || err != nil {
+				return err
+			}
+			continue
+		}
 		res := scan(b, 0, sm.s.b.codec)
 		for i := len(res.metas) - 1; i >= 0; i-- {
 			m := res.metas[i]
@@ -330,6 +377,11 @@ func (sm *sim) reopen() error {
 	}
 	sm.s = s
 	sm.inject.armed = armed
+	for _, blk := range s.b.order {
+		if blk.z != nil {
+			zsimStats[0]++
+		}
+	}
 	st := s.State()
 	present := make(map[uint64]bool)
 	for seq := st.FirstSeq; seq <= st.LastSeq && st.Msgs > 0; seq++ {
@@ -376,6 +428,9 @@ func (sm *sim) reopen() error {
 		}
 	}
 	sm.logf("reopened: %d msgs %d..%d lost %v", st.Msgs, st.FirstSeq, st.LastSeq, st.Lost)
+	if simTrace {
+		sm.logf("%s", sm.dump())
+	}
 	return nil
 }
 
@@ -398,3 +453,54 @@ func (sm *sim) dump() string {
 	}
 	return sb.String()
 }
+
+// flipChunk flips a bit in the compressed chunk holding message seq, when
+// the file holds it and its bytes are durable; every message of the chunk
+// is lost with it.
+func (sm *sim) flipChunk(path string, b, d []byte, seq uint64) (bool, error) {
+	sm.s.Lock()
+	l, ok := sm.s.PeekLocked(seq)
+	blk := sm.s.b.blocks[l.blk]
+	sm.s.Unlock()
+	if !ok || blk == nil || blockName("/sim/blk", l.blk) != path || blk.z == nil {
+		return false, nil
+	}
+	for _, c := range zchunksOf(b) {
+		if int64(l.off) < int64(c.uoff) || int64(l.off) >= int64(c.uoff)+int64(c.ulen) {
+			continue
+		}
+		end := c.coff + int64(c.clen)
+		if end > int64(len(d)) || !bytes.Equal(b[c.coff:end], d[c.coff:end]) {
+			return false, nil
+		}
+		off := c.coff + int64(sm.rng.IntN(int(c.clen)))
+		for _, s := range sm.live() {
+			sm.s.Lock()
+			ls, ok := sm.s.PeekLocked(s)
+			sm.s.Unlock()
+			if ok && ls.blk == l.blk && ls.off >= c.uoff && ls.off < c.uoff+c.ulen {
+				sm.msgs[s].flipped = true
+			}
+		}
+		zsimStats[1]++
+		sm.logf("flip bit of message %d's chunk %d..%d in %s at %d", seq, c.uoff, c.uoff+c.ulen, path, off)
+		return true, sm.fsys.FlipBit(path, off, uint(sm.rng.IntN(8)))
+	}
+	return false, nil
+}
+
+// zchunksOf lists the chunks of a compressed block file's bytes.
+func zchunksOf(b []byte) []zchunk {
+	var out []zchunk
+	for pos := int64(zFileHdr); pos+zChunkHdr <= int64(len(b)); {
+		c, ok := decodeChunkHdr(b[pos:], pos)
+		if !ok || c.coff+int64(c.clen) > int64(len(b)) {
+			break
+		}
+		out = append(out, c)
+		pos = c.coff + int64(c.clen)
+	}
+	return out
+}
+
+const simTrace = false // log renames, removes, directory syncs and opens (debugging a seed)

@@ -50,6 +50,7 @@ func (s *Store) Stop() error {
 	s.Unlock()
 	close(s.stopBG)
 	<-s.bgDone
+	s.stopCompressor()
 	s.cmu.Lock()
 	for _, c := range s.consumers {
 		c.close()
@@ -134,6 +135,7 @@ func (s *Store) UpdateConfig(cfg store.Config) error {
 	}
 	s.Lock()
 	s.b.codec.compress = cfg.Compression == store.S2Compression
+	s.b.zqueueAllLocked()
 	s.Unlock()
 	return nil
 }
