@@ -80,11 +80,13 @@ func (c *committer) followedBy(n int) bool {
 }
 
 // add hands over a group and returns out emptied for reuse. A group
-// needing no fsync, with nothing ahead of it, is committed at once on
-// the caller's goroutine (memory streams, sync_interval).
+// with nothing ahead of it is committed at once on the caller's
+// goroutine when it needs no fsync (memory streams, sync_interval) or
+// when it is a lone publish with no other publisher around (one KV
+// client): handing it over only added a goroutine switch to its wait.
 func (c *committer) add(g ingestGroup, fsync bool) []outMsg {
 	c.mu.Lock()
-	if !c.mu.busy && !c.mu.pending && !(g.durable && fsync) {
+	if !c.mu.busy && !c.mu.pending && (!(g.durable && fsync) || g.n == 1 && len(c.reqs.expect) <= 1 && c.s.in.len() == 0) {
 		c.mu.Unlock()
 		c.commit(&g)
 		return g.out[:0]
