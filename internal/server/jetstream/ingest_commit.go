@@ -86,7 +86,7 @@ func (c *committer) followedBy(n int) bool {
 // client): handing it over only added a goroutine switch to its wait.
 func (c *committer) add(g ingestGroup, fsync bool) []outMsg {
 	c.mu.Lock()
-	if !c.mu.busy && !c.mu.pending && (!(g.durable && fsync) || c.lone(&g)) {
+	if !c.mu.busy && !c.mu.pending && (!(g.durable && fsync) || c.loneLocked(&g)) {
 		c.mu.Unlock()
 		c.commit(&g)
 		return g.out[:0]
@@ -113,11 +113,11 @@ func (c *committer) add(g ingestGroup, fsync bool) []outMsg {
 	return g.out
 }
 
-// lone reports whether g is one publish from the only requester the
+// loneLocked reports whether g is one publish from the only requester the
 // last commit answered (or the first), with nothing queued behind it.
 // Another requester's publish is handed over: two clients taking turns
 // on the ingest goroutine would never share an fsync.
-func (c *committer) lone(g *ingestGroup) bool {
+func (c *committer) loneLocked(g *ingestGroup) bool {
 	if g.n != 1 || len(c.reqs.expect) > 1 || c.s.in.len() > 0 {
 		return false
 	}
