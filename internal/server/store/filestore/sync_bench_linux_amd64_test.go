@@ -19,13 +19,17 @@ import (
 //   - sfr-fdatasync: sync_file_range to start the writeback, then
 //     fdatasync.
 //
-// Measured on the 2-core VM (ext4 without a journal, virtio disk, shared
-// with other jobs: noisy), 3 rounds of 3,000 puts each: fdatasync
-// 175-690 µs a put, pwritev2-dsync 180-490, odsync 205-810,
-// sfr-fdatasync 170-750, with 60-120 µs of CPU each (the VM's cost of a
-// device flush). No variant is reliably cheaper: each ends in the same
-// device flush, which is the whole cost. The store keeps fdatasync, which
-// also covers several records written in one pwrite and several blocks.
+// Measured on the 2-core VM (ext4 without a journal, virtio disk), 3,000
+// puts, twice, in a quiet minute (load 0.8): fdatasync 181-188 µs a put,
+// pwritev2-dsync 164-171, odsync 182-183, sfr-fdatasync 180-188; each
+// also costs 60-120 µs of CPU (the VM's device flush). Under load all of
+// them spread over 170-800 µs with no reliable order. pwritev2 saves one
+// system call (~15 µs), but a ranged sync covers only its own write, and
+// a group commit also makes durable what was written apart from the
+// buffered records (erased bodies, several blocks): the store keeps
+// pwrite and fdatasync. Either way the flush alone takes longer than a
+// whole unsynced put on nats-server (~136 µs), so one client waiting for
+// each durable put cannot match it on this disk.
 func BenchmarkSyncVariants(b *testing.B) {
 	rec := make([]byte, 228)
 	for i := range rec {
