@@ -191,30 +191,28 @@ const (
 	quietLinger = 50 * time.Microsecond
 )
 
-// ingestLoop stores queued publishes a batch at a time: store each, one
-// Sync for all (group commit), then every ack and republish.
+// ingestLoop stores queued publishes a batch at a time and hands each
+// group to the committer (ingest_commit.go): one Sync for all of them
+// (group commit), then every ack and republish.
 func (s *stream) ingestLoop() {
 	defer close(s.done)
+	c := newCommitter(s)
 	var buf []inMsg
 	var out []outMsg
-	var syncAvg time.Duration  // of recent Syncs
-	followed := map[int]bool{} // group sizes a burst followed last time
-	reqs := newRequesters()
 	for {
 		batch, ok := s.in.take(buf)
 		if !ok {
 			s.dropFastBatches()
+			c.close()
 			return
 		}
-		out = out[:0]
 		stored, durable := false, false
 		s.room = s.accountRoom()
-		var lingerUntil, gatherUntil time.Time
+		var lingerUntil time.Time
 		n := 0
 		for {
 			n += len(batch)
 			for i := range batch {
-				reqs.arrived(batch[i].reply)
 				var did bool
 				out, did = s.process(&batch[i], out)
 				stored = stored || did
@@ -228,30 +226,25 @@ func (s *stream) ingestLoop() {
 				batch[i].trace.Done()
 				batch[i] = inMsg{}
 			}
-			// A burst of async publishes often reaches us in two reads
-			// (a client flushes its buffer when full, then the rest):
-			// when a group of this size was followed by a burst before,
-			// the rest joins it (one fsync instead of two), waiting no
-			// longer than an fsync takes. A sync publisher never waits.
-			// Once the rest is coming, it is taken until it pauses.
+			// While a group is being committed, this one waits for it
+			// anyway: it is handed over at once and grows by whatever
+			// is stored until the committer takes it.
+			//
+			// Otherwise: a burst of async publishes often reaches us in
+			// two reads (a client flushes its buffer when full, then the
+			// rest): when a group of this size was followed by a burst
+			// before, the rest joins it (one fsync instead of two),
+			// waiting no longer than an fsync takes. A sync publisher
+			// never waits. Once the rest is coming, it is taken until it
+			// pauses.
 			wait := quietLinger
+			syncAvg := time.Duration(c.syncAvg.Load())
 			if lingerUntil.IsZero() {
-				if !stored {
+				if !stored || !c.idle() {
 					break
 				}
-				if !followed[n] {
-					// Requesters not back yet (see requesters).
-					if reqs.missing == 0 {
-						break
-					}
-					if gatherUntil.IsZero() {
-						gatherUntil = time.Now().Add(min(syncAvg, maxLinger))
-					}
-					if !s.in.waitMore(time.Until(gatherUntil)) {
-						break
-					}
-					batch, _ = s.in.take(batch)
-					continue
+				if !c.followedBy(n) {
+					break
 				}
 				lingerUntil = time.Now().Add(min(syncAvg, maxLinger))
 				wait = maxLinger
@@ -261,39 +254,7 @@ func (s *stream) ingestLoop() {
 			}
 			batch, _ = s.in.take(batch)
 		}
-		if durable {
-			t0 := time.Now()
-			err := s.st.Sync()
-			syncAvg = (syncAvg*7 + time.Since(t0)) / 8
-			if q := s.in.len(); q >= burstMin && lingerUntil.IsZero() {
-				if len(followed) >= 16 {
-					clear(followed)
-				}
-				followed[n] = true
-			} else if q < burstMin {
-				delete(followed, n)
-			}
-			if err != nil {
-				s.js.log.Errorf("JetStream stream '%s > %s' sync failed: %v", s.acc.name, s.name, err)
-				failed := errorAck(s.name, api.JSStreamStoreFailedF.With("err", err))
-				for i := range out {
-					if out[i].stored {
-						out[i].hdr, out[i].msg = nil, failed
-					}
-				}
-			}
-		}
-		for i := range out {
-			if out[i].stored {
-				reqs.answered(out[i].subj)
-			}
-			s.js.b.Publish(s.acc.name, out[i].subj, out[i].reply, out[i].hdr, out[i].msg)
-			out[i] = outMsg{}
-		}
-		reqs.turn()
-		if stored {
-			s.kickConsumers() // consumers hook: see consumers.go
-		}
+		out = c.add(ingestGroup{out: out, n: n, durable: durable, stored: stored, lingered: !lingerUntil.IsZero()}, s.fsyncs())
 		buf = batch
 	}
 }

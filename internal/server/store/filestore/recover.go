@@ -327,10 +327,8 @@ func (s *Store) syncNow() error {
 }
 
 func syncFiles(fsys vfs.FS, dir string, files []vfs.File, dirDirty bool) error {
-	for _, f := range files {
-		if err := vfs.DataSync(f); err != nil {
-			return err
-		}
+	if err := dataSyncAll(files); err != nil {
+		return err
 	}
 	if dirDirty {
 		return fsys.SyncDir(dir)
