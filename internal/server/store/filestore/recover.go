@@ -100,7 +100,6 @@ func (s *Store) recover() error {
 		return nil
 	}
 	var (
-		hint        int
 		last, floor uint64
 		lost        store.LostData
 		unknownLost uint64
@@ -121,17 +120,13 @@ func (s *Store) recover() error {
 		// File order matters: a tombstone deletes the record of its
 		// sequence written before it in this block (a truncated sequence
 		// may be used again later by a new message).
-		if hint == 0 {
-			// Blocks hold about as many records each: size for all.
-			hint = len(res.metas)*len(ids) + len(res.metas)/8 + 16
-		}
 		if plainBlock(res.metas) {
 			for _, m := range res.metas {
 				switch m.kind {
 				case kindMsg:
 					last = max(last, m.seq)
 					s.Engine.RestoreAdd(engine.Recovered[loc]{Seq: m.seq, Subj: m.subj, TS: m.ts, TTL: m.ttl, Size: m.size,
-						P: loc{blk: id, off: m.off, len: m.len}}, hint)
+						P: loc{blk: id, off: m.off, len: m.len}})
 				case kindSkip:
 					last = max(last, m.seq+m.count-1)
 				case kindBase:
@@ -178,7 +173,7 @@ func (s *Store) recover() error {
 		}
 		for _, r := range local {
 			if r.Seq != 0 {
-				s.Engine.RestoreAdd(r, hint)
+				s.Engine.RestoreAdd(r)
 			}
 		}
 		last = max(last, res.zlast) // a sequence lost with a chunk is not used again

@@ -74,9 +74,8 @@ type Engine[P any] struct {
 	mu struct {
 		sync.RWMutex
 		cfg         store.Config
-		ents        []entry[P] // ents[i] is sequence base+i
+		ents        entries[P] // entry i is sequence base+i
 		base        uint64
-		trimmed     int // entries sliced off the front since the last copy
 		first, last uint64
 		lastTS      int64
 		msgs, bytes uint64
@@ -147,17 +146,13 @@ type Recovered[P any] struct {
 	P    P
 }
 
-// RestoreAdd adds a recovered message above every other one; hint is the
-// number of messages expected in all (to size the index once). Recovery
+// RestoreAdd adds a recovered message above every other one. Recovery
 // calls RestoreAdd and RestoreDropAbove, then RestoreDone, before the
 // store is shared.
-func (e *Engine[P]) RestoreAdd(r Recovered[P], hint int) {
+func (e *Engine[P]) RestoreAdd(r Recovered[P]) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.mu.msgs == 0 {
-		if cap(e.mu.ents) == 0 {
-			e.mu.ents = make([]entry[P], 0, hint)
-		}
 		e.resetWindowLocked(r.Seq)
 	}
 	e.insertLocked(r.Seq, r.Subj, r.TS, expiry(r.TS, r.TTL), r.Size, r.P)
@@ -167,18 +162,18 @@ func (e *Engine[P]) RestoreAdd(r Recovered[P], hint int) {
 func (e *Engine[P]) RestoreDropAbove(seq uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for e.mu.msgs > 0 && len(e.mu.ents) > 0 {
-		top := e.mu.base + uint64(len(e.mu.ents)) - 1
+	for e.mu.msgs > 0 && e.mu.ents.len() > 0 {
+		top := e.mu.base + uint64(e.mu.ents.len()) - 1
 		if top <= seq {
 			break
 		}
-		if e.mu.ents[top-e.mu.base].s != nil {
+		if e.ent(top).s != nil {
 			e.dropLocked(top)
 		}
 		if e.mu.msgs == 0 {
 			break
 		}
-		e.mu.ents = e.mu.ents[:len(e.mu.ents)-1]
+		e.mu.ents.truncate(e.mu.ents.len() - 1)
 	}
 }
 
@@ -196,9 +191,7 @@ func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
 	if e.mu.msgs == 0 {
 		e.resetWindowLocked(last + 1)
 	} else {
-		for e.mu.base+uint64(len(e.mu.ents)) <= last {
-			e.mu.ents = append(e.mu.ents, entry[P]{})
-		}
+		e.extendLocked(last)
 		e.advanceFirstLocked()
 	}
 	e.mu.lost = lost
@@ -227,8 +220,8 @@ func (e *Engine[P]) RelocateLocked(seq uint64, p P) {
 func (e *Engine[P]) EachLive(fn func(seq uint64, p P)) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for i := range e.mu.ents {
-		if ent := &e.mu.ents[i]; ent.s != nil {
+	for i := range e.mu.ents.len() {
+		if ent := e.mu.ents.at(i); ent.s != nil {
 			fn(e.mu.base+uint64(i), ent.p)
 		}
 	}
@@ -386,15 +379,25 @@ func (e *Engine[P]) storeLocked(subj string, hdr, data []byte, seq uint64, ts, t
 
 // resetWindowLocked empties the window so that it starts at seq.
 func (e *Engine[P]) resetWindowLocked(seq uint64) {
-	e.mu.ents = e.mu.ents[:0]
+	e.mu.ents.reset()
 	e.mu.base, e.mu.first = seq, seq
-	e.mu.trimmed = 0
 }
+
+// extendLocked makes the window reach seq with empty entries (sequences
+// that hold no message).
+func (e *Engine[P]) extendLocked(seq uint64) {
+	for e.mu.base+uint64(e.mu.ents.len()) <= seq {
+		e.mu.ents.push(entry[P]{})
+	}
+}
+
+// ent returns the entry of seq, which the window covers.
+func (e *Engine[P]) ent(seq uint64) *entry[P] { return e.mu.ents.at(int(seq - e.mu.base)) }
 
 // insertLocked adds a message above every other one.
 func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size uint64, p P) {
-	for e.mu.base+uint64(len(e.mu.ents)) < seq {
-		e.mu.ents = append(e.mu.ents, entry[P]{})
+	if seq > e.mu.base {
+		e.extendLocked(seq - 1)
 	}
 	s := e.mu.subjs.get(name)
 	if s == nil {
@@ -409,13 +412,13 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	}
 	ent := entry[P]{s: s, ts: ts, sz: uint32(size) | kind, p: p, prev: s.last}
 	if s.last != 0 {
-		e.mu.ents[s.last-e.mu.base].next = seq
+		e.ent(s.last).next = seq
 	} else {
 		s.first = seq
 	}
 	s.last = seq
 	s.msgs++
-	e.mu.ents = append(e.mu.ents, ent)
+	e.mu.ents.push(ent)
 	e.mu.msgs++
 	e.mu.bytes += size
 	e.mu.last = max(e.mu.last, seq)
@@ -426,10 +429,10 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 
 // at returns the live entry at seq, or nil.
 func (e *Engine[P]) at(seq uint64) *entry[P] {
-	if seq < e.mu.first || seq > e.mu.last || seq < e.mu.base || seq-e.mu.base >= uint64(len(e.mu.ents)) {
+	if seq < e.mu.first || seq > e.mu.last || seq < e.mu.base || seq-e.mu.base >= uint64(e.mu.ents.len()) {
 		return nil
 	}
-	ent := &e.mu.ents[seq-e.mu.base]
+	ent := e.ent(seq)
 	if ent.s == nil {
 		return nil
 	}
@@ -461,9 +464,7 @@ func (e *Engine[P]) SkipMsgs(seq, n uint64) error {
 	} else {
 		// Keep the window covering first..last: a skipped sequence is a
 		// deleted one.
-		for e.mu.base+uint64(len(e.mu.ents)) <= e.mu.last {
-			e.mu.ents = append(e.mu.ents, entry[P]{})
-		}
+		e.extendLocked(e.mu.last)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func (e *Engine[P]) nextLocked(f *matcher, start uint64) uint64 {
 	}
 	var cache map[*subj]bool
 	for seq, n := start, 0; seq <= e.mu.last; seq, n = seq+1, n+1 {
-		ent := &e.mu.ents[seq-e.mu.base]
+		ent := e.ent(seq)
 		if ent.s != nil && e.matchCached(f, ent.s, &cache) {
 			return seq
 		}
@@ -114,7 +114,7 @@ func (e *Engine[P]) nextByIndexLocked(f *matcher, start uint64) uint64 {
 		}
 		seq := s.last
 		for {
-			p := e.mu.ents[seq-e.mu.base].prev
+			p := e.ent(seq).prev
 			if p == 0 || p < start {
 				break
 			}
@@ -177,7 +177,7 @@ func (e *Engine[P]) prevLocked(f *matcher, start uint64) uint64 {
 	}
 	var cache map[*subj]bool
 	for seq := start; seq >= e.mu.first; seq-- {
-		ent := &e.mu.ents[seq-e.mu.base]
+		ent := e.ent(seq)
 		if ent.s != nil && e.matchCached(f, ent.s, &cache) {
 			return seq
 		}
@@ -202,7 +202,7 @@ func (e *Engine[P]) state(deleted bool) store.State {
 		NumSubjects: len(e.mu.subjs.byName),
 	}
 	if e.mu.msgs > 0 {
-		st.FirstTime = time.Unix(0, e.mu.ents[e.mu.first-e.mu.base].ts).UTC()
+		st.FirstTime = time.Unix(0, e.ent(e.mu.first).ts).UTC()
 		st.LastTime = time.Unix(0, e.mu.lastTS).UTC()
 		if ent := e.at(e.mu.last); ent != nil {
 			st.LastTime = time.Unix(0, ent.ts).UTC()
@@ -211,7 +211,7 @@ func (e *Engine[P]) state(deleted bool) store.State {
 		if deleted && st.NumDeleted > 0 {
 			st.Deleted = make([]uint64, 0, st.NumDeleted)
 			for seq := e.mu.first; seq <= e.mu.last; seq++ {
-				if e.mu.ents[seq-e.mu.base].s == nil {
+				if e.ent(seq).s == nil {
 					st.Deleted = append(st.Deleted, seq)
 				}
 			}
@@ -259,7 +259,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 		if below < span {
 			n := uint64(0)
 			for seq := e.mu.first; seq < start; seq++ {
-				if e.mu.ents[seq-e.mu.base].s != nil {
+				if e.ent(seq).s != nil {
 					n++
 				}
 			}
@@ -269,7 +269,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 			return store.SimpleState{Msgs: e.mu.msgs - n, First: e.nextLocked(f, start), Last: e.prevLocked(f, e.mu.last)}
 		}
 		for seq := start; seq <= e.mu.last; seq++ {
-			if e.mu.ents[seq-e.mu.base].s != nil {
+			if e.ent(seq).s != nil {
 				add(seq)
 			}
 		}
@@ -286,7 +286,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 	if start > e.mu.first && span < total {
 		var cache map[*subj]bool
 		for seq := start; seq <= e.mu.last; seq++ {
-			if ent := &e.mu.ents[seq-e.mu.base]; ent.s != nil && e.matchCached(f, ent.s, &cache) {
+			if ent := e.ent(seq); ent.s != nil && e.matchCached(f, ent.s, &cache) {
 				add(seq)
 			}
 		}
@@ -304,7 +304,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 			ss.Last = max(ss.Last, s.last)
 			return true
 		}
-		for seq := s.last; seq != 0 && seq >= start; seq = e.mu.ents[seq-e.mu.base].prev {
+		for seq := s.last; seq != 0 && seq >= start; seq = e.ent(seq).prev {
 			add(seq)
 		}
 		return true

@@ -10,15 +10,15 @@ import (
 // dropLocked takes the message at seq out of the index (the backend has
 // already forgotten it, or it is corrupt).
 func (e *Engine[P]) dropLocked(seq uint64) {
-	ent := &e.mu.ents[seq-e.mu.base]
+	ent := e.ent(seq)
 	s := ent.s
 	if ent.prev != 0 {
-		e.mu.ents[ent.prev-e.mu.base].next = ent.next
+		e.ent(ent.prev).next = ent.next
 	} else {
 		s.first = ent.next
 	}
 	if ent.next != 0 {
-		e.mu.ents[ent.next-e.mu.base].prev = ent.prev
+		e.ent(ent.next).prev = ent.prev
 	} else {
 		s.last = ent.prev
 	}
@@ -41,21 +41,15 @@ func (e *Engine[P]) advanceFirstLocked() {
 		e.resetWindowLocked(e.mu.last + 1)
 		return
 	}
-	for e.mu.first <= e.mu.last && e.mu.ents[e.mu.first-e.mu.base].s == nil {
+	for e.mu.first <= e.mu.last && e.ent(e.mu.first).s == nil {
 		e.mu.first++
 	}
 	k := int(e.mu.first - e.mu.base)
 	if k == 0 {
 		return
 	}
-	e.mu.ents = e.mu.ents[k:]
+	e.mu.ents.dropFront(k)
 	e.mu.base = e.mu.first
-	e.mu.trimmed += k
-	if e.mu.trimmed > 4096 && e.mu.trimmed > 2*len(e.mu.ents) {
-		// Release the memory sliced off the front.
-		e.mu.ents = append(make([]entry[P], 0, len(e.mu.ents)+len(e.mu.ents)/4+64), e.mu.ents...)
-		e.mu.trimmed = 0
-	}
 }
 
 // removeLocked removes the live messages at seqs through the backend, then
@@ -66,7 +60,7 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	}
 	rm := make([]Removed[P], 0, len(seqs))
 	for _, seq := range seqs {
-		rm = append(rm, Removed[P]{Seq: seq, P: e.mu.ents[seq-e.mu.base].p})
+		rm = append(rm, Removed[P]{Seq: seq, P: e.ent(seq).p})
 	}
 	n, err := e.b.Remove(rm, erase)
 	if err != nil {
@@ -77,7 +71,7 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	}
 	for _, seq := range seqs {
 		if notify {
-			ent := &e.mu.ents[seq-e.mu.base]
+			ent := e.ent(seq)
 			e.mu.pending = append(e.mu.pending, note{seq: seq, subj: ent.s.name, size: ent.size(), reason: reason})
 		}
 		e.dropLocked(seq)
@@ -181,7 +175,7 @@ func (e *Engine[P]) Purge(opts store.PurgeOpts) (uint64, error) {
 			// Keep the newest Keep: compact up to the Keep-th from the end.
 			seq, n := e.mu.last, uint64(0)
 			for ; seq >= e.mu.first; seq-- {
-				if e.mu.ents[seq-e.mu.base].s != nil {
+				if e.ent(seq).s != nil {
 					n++
 					if n == opts.Keep {
 						break
@@ -199,7 +193,7 @@ func (e *Engine[P]) Purge(opts store.PurgeOpts) (uint64, error) {
 	// all (not of each subject), as nats-server does.
 	var seqs []uint64
 	e.mu.subjs.each(&f, func(s *subj) bool {
-		for seq := s.first; seq != 0; seq = e.mu.ents[seq-e.mu.base].next {
+		for seq := s.first; seq != 0; seq = e.ent(seq).next {
 			if opts.Seq > 0 && seq >= opts.Seq {
 				break
 			}
@@ -244,7 +238,7 @@ func (e *Engine[P]) compactLocked(seq uint64) (uint64, error) {
 	var rm []Removed[P]
 	top := min(seq, e.mu.last+1)
 	for s := e.mu.first; s < top; s++ {
-		if ent := &e.mu.ents[s-e.mu.base]; ent.s != nil {
+		if ent := e.ent(s); ent.s != nil {
 			rm = append(rm, Removed[P]{Seq: s, P: ent.p})
 		}
 	}
@@ -275,7 +269,7 @@ func (e *Engine[P]) Truncate(seq uint64) error {
 	}
 	var rm []Removed[P]
 	for s := max(seq+1, e.mu.first); s <= e.mu.last; s++ {
-		if ent := &e.mu.ents[s-e.mu.base]; ent.s != nil {
+		if ent := e.ent(s); ent.s != nil {
 			rm = append(rm, Removed[P]{Seq: s, P: ent.p})
 		}
 	}
@@ -286,8 +280,8 @@ func (e *Engine[P]) Truncate(seq uint64) error {
 		e.dropLocked(rm[i].Seq)
 	}
 	e.mu.last = seq
-	if n := seq + 1 - e.mu.base; e.mu.msgs > 0 && n < uint64(len(e.mu.ents)) {
-		e.mu.ents = e.mu.ents[:n]
+	if n := seq + 1 - e.mu.base; e.mu.msgs > 0 && n < uint64(e.mu.ents.len()) {
+		e.mu.ents.truncate(int(n))
 	}
 	if e.mu.msgs == 0 {
 		e.resetWindowLocked(seq + 1)
