@@ -72,7 +72,7 @@ func TestZBlocksRoundTrip(t *testing.T) {
 					t.Fatalf("%s: %d chunks", p, len(zchunksOf(c)))
 				}
 			}
-			if packed := diskBytes(fsys, "/z"); packed*3 > raw {
+			if packed := diskBytes(fsys, "/z"); packed*2 > raw {
 				t.Fatalf("blocks of %d bytes compressed to %d only", raw, packed)
 			}
 			checkBig(t, s, 3000)
