@@ -144,6 +144,11 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 			sub.icb(string(subj), string(reply), hdr, msg[hdrLen:])
 			return true
 		}
+		if c.parser != nil && c.parser.TakePayload(msg) {
+			// A large payload the parser drops after this delivery:
+			// queue it as it is rather than copy it once more.
+			return c.srv.intq.pushOwned(sub, string(subj), reply, hdrLen, msg)
+		}
 		return c.srv.intq.push(sub, subj, reply, hdrLen, msg)
 	}
 	if sub.fwd != nil {

@@ -164,6 +164,8 @@ type Parser struct {
 	argBuf []byte
 	// msgBuf holds a payload split across calls.
 	msgBuf []byte
+	// given: msgBuf was handed over by TakePayload.
+	given bool
 
 	// The message being assembled in the payload states; subject and
 	// reply point into argBuf.
@@ -469,12 +471,28 @@ func (p *Parser) deliver(subject, reply []byte, hdr int, msg []byte) error {
 	return p.h.ProcessPub(subject, reply, msg)
 }
 
+// TakePayload reports whether msg, the message being delivered, is a
+// buffer the parser will not use again (a payload too big to keep as
+// scratch), and hands it over: the caller may keep it instead of copying
+// it. It says yes once per message; later takers must copy.
+func (p *Parser) TakePayload(msg []byte) bool {
+	if p.given || p.state != stPayloadLF || cap(p.msgBuf) <= maxKeptScratch ||
+		len(msg) != len(p.msgBuf) || len(msg) == 0 || &msg[0] != &p.msgBuf[0] {
+		return false
+	}
+	p.given = true
+	return true
+}
+
 // reset returns to the start of an operation, keeping modest scratch
 // buffers for reuse.
 func (p *Parser) reset() {
 	p.state, p.n = stOp, 0
 	p.subject, p.reply = nil, nil
 	p.argBuf = recycle(p.argBuf)
+	if p.given {
+		p.msgBuf, p.given = nil, false
+	}
 	p.msgBuf = recycle(p.msgBuf)
 }
 

@@ -457,3 +457,51 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestTakePayload: a large split payload is handed over once and never
+// written again by the parser; a small one (scratch the parser reuses)
+// and one read whole are not.
+func TestTakePayload(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), (maxKeptScratch+100)/16)
+	msg := fmt.Appendf(nil, "PUB big %d\r\n%s\r\n", len(big), big)
+	small := "PUB s 5\r\nhello\r\n"
+	stream := append(append(append(append([]byte(nil), msg...), small...), msg...), small...)
+	var p *Parser
+	var kept [][]byte
+	var taken []bool
+	h := &funcHandler{pub: func(_, _, data []byte) error {
+		ok := p.TakePayload(data)
+		taken = append(taken, ok)
+		if ok {
+			if p.TakePayload(data) {
+				t.Error("taken twice")
+			}
+			kept = append(kept, data)
+		}
+		return nil
+	}}
+	p = NewParser(h, 0, 0)
+	for len(stream) > 0 {
+		n := min(len(stream), 1000)
+		if err := p.Parse(stream[:n]); err != nil {
+			t.Fatal(err)
+		}
+		stream = stream[n:]
+	}
+	if len(taken) != 4 || !taken[0] || taken[1] || !taken[2] || taken[3] {
+		t.Fatalf("taken %v", taken)
+	}
+	for _, k := range kept {
+		if !bytes.Equal(k, big) {
+			t.Fatal("a payload handed over was written again")
+		}
+	}
+	// Read whole in one buffer, the payload points into it: not given.
+	taken = nil
+	if err := p.Parse(msg); err != nil {
+		t.Fatal(err)
+	}
+	if len(taken) != 1 || taken[0] {
+		t.Fatalf("a payload inside the read buffer was handed over: %v", taken)
+	}
+}
