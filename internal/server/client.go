@@ -142,7 +142,8 @@ type client struct {
 	// (Nats-Trace-Dest); nil otherwise.
 	trace    *msgtrace.Trace
 	flushCh  chan struct{}
-	activity atomic.Bool // client sent something since the last ping tick
+	signals  atomic.Uint32 // signalFlush calls: output was queued for the client
+	activity atomic.Bool   // client sent something since the last ping tick
 	pingT    *time.Timer
 	authT    *time.Timer
 	expT     *time.Timer                  // JWT expiry (jwt.go); set under mu
@@ -251,11 +252,17 @@ func (c *client) readLoop() {
 	buf := make([]byte, startReadBufSize)
 	shortReads := 0
 	var rd io.Reader = c.nc
+	// note tells a socket reader what each read carried (sockio.Reader):
+	// how many messages, and whether the client was sent anything.
+	var note interface{ Note(int, bool) }
 	if len(c.pre) > 0 {
 		rd = io.MultiReader(bytes.NewReader(c.pre), c.nc)
 	} else if sr := sockio.NewReader(c.nc); sr != nil {
-		rd = sr
+		rd, note = sr, sr
+	} else if c.ws != nil {
+		note = c.ws
 	}
+	signals := c.signals.Load()
 	for {
 		n, err := rd.Read(buf)
 		if n > 0 {
@@ -267,10 +274,16 @@ func (c *client) readLoop() {
 			c.activity.Store(true)
 			c.stalled = 0
 			perr := c.parser.Parse(buf[:n])
+			msgs := c.in.msgs
 			c.endBatch()
 			if perr != nil {
 				c.parseFailed(perr)
 				return
+			}
+			if note != nil {
+				sig := c.signals.Load()
+				note.Note(int(msgs), sig != signals)
+				signals = sig
 			}
 		}
 		if err != nil {
@@ -365,6 +378,7 @@ func (c *client) addPCD(dst *client) {
 }
 
 func (c *client) signalFlush() {
+	c.signals.Add(1)
 	select {
 	case c.flushCh <- struct{}{}:
 	default:
