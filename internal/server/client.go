@@ -142,8 +142,7 @@ type client struct {
 	// (Nats-Trace-Dest); nil otherwise.
 	trace    *msgtrace.Trace
 	flushCh  chan struct{}
-	signals  atomic.Uint32 // signalFlush calls: output was queued for the client
-	activity atomic.Bool   // client sent something since the last ping tick
+	activity atomic.Bool // client sent something since the last ping tick
 	pingT    *time.Timer
 	authT    *time.Timer
 	expT     *time.Timer                  // JWT expiry (jwt.go); set under mu
@@ -154,6 +153,12 @@ type client struct {
 	// often publishers stalled waiting for this connection.
 	last, rtt, rttStart atomic.Int64
 	stalls              atomic.Int64
+
+	// srd is told what each read carried and is woken by the writer
+	// (sockio.Reader, websocket.Conn); nil over TLS. Set before the loops.
+	// signals counts signalFlush calls: output was queued for the client.
+	srd     streamReader
+	signals atomic.Uint32
 }
 
 // subscription is one SUB of a client, or an internal subscription with a
@@ -225,6 +230,11 @@ func (c *client) run(infoSent bool) {
 		c.authT = time.AfterFunc(ao.AuthTimeout, c.authTimeout)
 	}
 	c.pingT = time.AfterFunc(firstPingInterval(c.pingInterval()), c.pingTick)
+	if c.ws != nil {
+		c.srd = c.ws
+	} else if sr := sockio.NewReader(c.nc); sr != nil && len(c.pre) == 0 {
+		c.srd = sr
+	}
 	s.wg.Add(2)
 	go c.writeLoop()
 
@@ -247,20 +257,22 @@ func (c *client) hostPort() string {
 	return net.JoinHostPort(c.host, itoa(int64(c.port)))
 }
 
+// streamReader coalesces the waits of a client's read loop while the
+// client streams messages it is not answered (see sockio.Reader).
+type streamReader interface {
+	Note(msgs int, replied bool)
+	Wake()
+}
+
 func (c *client) readLoop() {
 	defer c.srv.wg.Done()
 	buf := make([]byte, startReadBufSize)
 	shortReads := 0
 	var rd io.Reader = c.nc
-	// note tells a socket reader what each read carried (sockio.Reader):
-	// how many messages, and whether the client was sent anything.
-	var note interface{ Note(int, bool) }
 	if len(c.pre) > 0 {
 		rd = io.MultiReader(bytes.NewReader(c.pre), c.nc)
-	} else if sr := sockio.NewReader(c.nc); sr != nil {
-		rd, note = sr, sr
-	} else if c.ws != nil {
-		note = c.ws
+	} else if sr, ok := c.srd.(*sockio.Reader); ok {
+		rd = sr
 	}
 	signals := c.signals.Load()
 	for {
@@ -280,9 +292,9 @@ func (c *client) readLoop() {
 				c.parseFailed(perr)
 				return
 			}
-			if note != nil {
+			if c.srd != nil {
 				sig := c.signals.Load()
-				note.Note(int(msgs), sig != signals)
+				c.srd.Note(int(msgs), sig != signals)
 				signals = sig
 			}
 		}
@@ -432,6 +444,9 @@ func (c *client) writeLoop() {
 				clear(wbufs)
 			} else {
 				_, err = wbufs.WriteTo(c.nc)
+			}
+			if c.srd != nil {
+				c.srd.Wake() // the client may answer what it was sent
 			}
 		}
 		releaseChunks(chunks)

@@ -233,3 +233,41 @@ func TestReaderStreamsEverything(t *testing.T) {
 	}
 	t.Logf("waits (true: coalesced): %v", waits())
 }
+
+// TestReaderWake: Wake (the writer sent the peer something) ends a
+// coalesced wait, so that an answer below SO_RCVLOWAT is read at once;
+// the pause is made far longer than the test may take.
+func TestReaderWake(t *testing.T) {
+	old := coalesceWait
+	coalesceWait = time.Hour
+	t.Cleanup(func() { coalesceWait = old })
+	s, p := tcpPair(t)
+	r := NewReader(s)
+	r.Wake() // no wait coalesced: nothing to do
+	stream(t, r, p)
+	started := make(chan struct{}, 1)
+	hookWaits(t, func(c bool) {
+		if c {
+			started <- struct{}{}
+		}
+	})
+	done := make(chan []byte, 1)
+	go func() {
+		got, _ := readAll(r, 4)
+		done <- got
+	}()
+	<-started
+	r.Wake()
+	if got := lowat(t, s); got != 1 {
+		t.Fatalf("SO_RCVLOWAT %d after Wake", got)
+	}
+	p.Write([]byte("PING"))
+	select {
+	case got := <-done:
+		if string(got) != "PING" {
+			t.Fatalf("read %q", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Wake did not end the coalesced wait")
+	}
+}

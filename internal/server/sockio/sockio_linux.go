@@ -5,13 +5,15 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
 )
 
-// Reader reads one socket; see the package comment. It is for one
-// goroutine.
+// Reader reads one socket; see the package comment. Read and Note are
+// for one goroutine; Wake for any.
 type Reader struct {
 	rc syscall.RawConn
 	tc *net.TCPConn
@@ -19,7 +21,13 @@ type Reader struct {
 	// whether anything was sent back (the last two from Note).
 	got, msgs int
 	replied   bool
-	lowat     bool // SO_RCVLOWAT is raised to coalesceLowat
+	// coalescing mirrors mu.coalescing for Wake's quick look.
+	coalescing atomic.Bool
+	mu         struct {
+		sync.Mutex
+		lowat      bool // SO_RCVLOWAT is raised to coalesceLowat
+		coalescing bool // the last wait was coalesced and Wake did not end it
+	}
 }
 
 // While a peer streams messages at the server and is sent nothing back,
@@ -34,13 +42,15 @@ type Reader struct {
 // sometimes preempts the writer (the slow tail of those writes).
 // A peer waiting for an answer is always sent something (PONG, replies,
 // acks): a wait after any output to the peer is not coalesced, nor one
-// after a few large messages.
+// after a few large messages, and output written during a coalesced wait
+// ends it (Wake).
 const (
 	streamBytes   = 8 << 10
 	streamMsgs    = 32
 	coalesceLowat = 256 << 10
-	coalesceWait  = 200 * time.Microsecond
 )
+
+var coalesceWait = 200 * time.Microsecond // a variable for tests
 
 // NewReader returns a reader for nc when it is a plain TCP connection,
 // nil otherwise (TLS and WebSocket connections read through their own
@@ -128,19 +138,46 @@ func (r *Reader) beforeWait(fd uintptr) bool {
 	if testHookWait != nil {
 		testHookWait(stream)
 	}
+	// SO_RCVLOWAT is raised only here, for a wait with a deadline; Wake
+	// only lowers it. Both under mu, so that no wait without a deadline
+	// is left with it raised.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.coalescing = stream
+	r.coalescing.Store(stream)
 	if !stream {
-		if r.lowat {
+		if r.mu.lowat {
 			setLowat(fd, 1)
-			r.lowat = false
+			r.mu.lowat = false
 		}
 		return false
 	}
-	if !r.lowat {
+	if !r.mu.lowat {
 		setLowat(fd, coalesceLowat)
-		r.lowat = true
+		r.mu.lowat = true
 	}
 	r.tc.SetReadDeadline(time.Now().Add(coalesceWait))
 	return true
+}
+
+// Wake ends a coalesced wait: the peer was just sent something and may
+// answer with less than SO_RCVLOWAT. Cheap when no wait is coalesced.
+func (r *Reader) Wake() {
+	if !r.coalescing.Load() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.mu.coalescing {
+		return
+	}
+	r.mu.coalescing = false
+	r.coalescing.Store(false)
+	if r.mu.lowat {
+		// Lowering it announces what is queued at once (tcp_set_rcvlowat).
+		r.rc.Control(func(fd uintptr) { setLowat(fd, 1) })
+		r.mu.lowat = false
+	}
 }
 
 // testHookWait, when set by a test, learns of each wait whether it is

@@ -16,6 +16,9 @@ func (r *Reader) Read([]byte) (int, error) { return 0, net.ErrClosed }
 // Note is never called: NewReader returns nil.
 func (r *Reader) Note(int, bool) {}
 
+// Wake is never called: NewReader returns nil.
+func (r *Reader) Wake() {}
+
 // Writer is never made on this system.
 type Writer struct{}
 

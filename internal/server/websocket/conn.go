@@ -98,6 +98,14 @@ func (c *Conn) Note(msgs int, replied bool) {
 	}
 }
 
+// Wake ends a coalesced wait of the socket reader (sockio.Reader.Wake);
+// the writer calls it after sending; a no-op over TLS.
+func (c *Conn) Wake() {
+	if c.srd != nil {
+		c.srd.Wake()
+	}
+}
+
 // Read returns client protocol bytes from the client's data frames.
 func (c *Conn) Read(p []byte) (int, error) {
 	r := &c.rd
