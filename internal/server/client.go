@@ -159,6 +159,7 @@ type client struct {
 	// signals counts signalFlush calls: output was queued for the client.
 	srd     streamReader
 	signals atomic.Uint32
+	asked   int // messages with a reply subject in the current read
 }
 
 // subscription is one SUB of a client, or an internal subscription with a
@@ -293,9 +294,11 @@ func (c *client) readLoop() {
 				return
 			}
 			if c.srd != nil {
+				// A client waiting for answers (replies, acks) or being sent
+				// anything is not streaming unanswered messages.
 				sig := c.signals.Load()
-				c.srd.Note(int(msgs), sig != signals)
-				signals = sig
+				c.srd.Note(int(msgs), sig != signals || c.asked > 0)
+				signals, c.asked = sig, 0
 			}
 		}
 		if err != nil {

@@ -40,8 +40,8 @@ type Reader struct {
 // 16 KiB writes on loopback took about 16 µs to a reader asleep in epoll
 // against 5 µs to one the kernel does not wake, and the woken server
 // sometimes preempts the writer (the slow tail of those writes).
-// A peer waiting for an answer is always sent something (PONG, replies,
-// acks): a wait after any output to the peer is not coalesced, nor one
+// A peer waiting for an answer asked for one (a reply subject) or is sent
+// something (PONG, replies, acks): such a wait is not coalesced, nor one
 // after a few large messages, and output written during a coalesced wait
 // ends it (Wake).
 const (
@@ -76,8 +76,8 @@ func rawConn(nc net.Conn) syscall.RawConn {
 }
 
 // Note tells the reader what the bytes it returned carried: msgs
-// messages, and whether the connection was sent anything since the last
-// call (replied). The next wait for data is coalesced only after a
+// messages, and whether the peer awaits answers to them or was sent
+// anything since the last call (replied). The next wait for data is coalesced only after a
 // stream of messages that were not answered.
 func (r *Reader) Note(msgs int, replied bool) {
 	r.msgs += msgs
