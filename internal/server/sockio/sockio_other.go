@@ -2,13 +2,22 @@
 
 package sockio
 
-import (
-	"io"
-	"net"
-)
+import "net"
+
+// Reader is never made on this system.
+type Reader struct{}
 
 // NewReader: connections are read through net.Conn on this system.
-func NewReader(net.Conn) io.Reader { return nil }
+func NewReader(net.Conn) *Reader { return nil }
+
+// Read is never called: NewReader returns nil.
+func (r *Reader) Read([]byte) (int, error) { return 0, net.ErrClosed }
+
+// Note is never called: NewReader returns nil.
+func (r *Reader) Note(int, bool) {}
+
+// Wake is never called: NewReader returns nil.
+func (r *Reader) Wake() {}
 
 // Writer is never made on this system.
 type Writer struct{}
