@@ -154,13 +154,6 @@ type client struct {
 	// often publishers stalled waiting for this connection.
 	last, rtt, rttStart atomic.Int64
 	stalls              atomic.Int64
-
-	// srd is told what each read carried and is woken by the writer
-	// (sockio.Reader, websocket.Conn); nil over TLS. Set before the loops.
-	// signals counts signalFlush calls: output was queued for the client.
-	srd     streamReader
-	signals atomic.Uint32
-	asked   int // messages with a reply subject in the current read
 }
 
 // subscription is one SUB of a client, or an internal subscription with a
@@ -232,11 +225,6 @@ func (c *client) run(infoSent bool) {
 		c.authT = time.AfterFunc(ao.AuthTimeout, c.authTimeout)
 	}
 	c.pingT = time.AfterFunc(firstPingInterval(c.pingInterval()), c.pingTick)
-	if c.ws != nil {
-		c.srd = c.ws
-	} else if sr := sockio.NewReader(c.nc); sr != nil && len(c.pre) == 0 {
-		c.srd = sr
-	}
 	s.wg.Add(2)
 	go c.writeLoop()
 
@@ -259,13 +247,6 @@ func (c *client) hostPort() string {
 	return net.JoinHostPort(c.host, itoa(int64(c.port)))
 }
 
-// streamReader coalesces the waits of a client's read loop while the
-// client streams messages it is not answered (see sockio.Reader).
-type streamReader interface {
-	Note(msgs int, replied bool)
-	Wake()
-}
-
 func (c *client) readLoop() {
 	defer c.srv.wg.Done()
 	buf := make([]byte, startReadBufSize)
@@ -273,10 +254,9 @@ func (c *client) readLoop() {
 	var rd io.Reader = c.nc
 	if len(c.pre) > 0 {
 		rd = io.MultiReader(bytes.NewReader(c.pre), c.nc)
-	} else if sr, ok := c.srd.(*sockio.Reader); ok {
+	} else if sr := sockio.NewReader(c.nc); sr != nil {
 		rd = sr
 	}
-	signals := c.signals.Load()
 	for {
 		n, err := rd.Read(buf)
 		if n > 0 {
@@ -288,18 +268,10 @@ func (c *client) readLoop() {
 			c.activity.Store(true)
 			c.stalled = 0
 			perr := c.parser.Parse(buf[:n])
-			msgs := c.in.msgs
 			c.endBatch()
 			if perr != nil {
 				c.parseFailed(perr)
 				return
-			}
-			if c.srd != nil {
-				// A client waiting for answers (replies, acks) or being sent
-				// anything is not streaming unanswered messages.
-				sig := c.signals.Load()
-				c.srd.Note(int(msgs), sig != signals || c.asked > 0)
-				signals, c.asked = sig, 0
 			}
 		}
 		if err != nil {
@@ -394,7 +366,6 @@ func (c *client) addPCD(dst *client) {
 }
 
 func (c *client) signalFlush() {
-	c.signals.Add(1)
 	select {
 	case c.flushCh <- struct{}{}:
 	default:
@@ -448,9 +419,6 @@ func (c *client) writeLoop() {
 				clear(wbufs)
 			} else {
 				_, err = wbufs.WriteTo(c.nc)
-			}
-			if c.srd != nil {
-				c.srd.Wake() // the client may answer what it was sent
 			}
 		}
 		releaseChunks(chunks)

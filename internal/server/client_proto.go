@@ -227,9 +227,6 @@ func (c *client) processPublish(subj, reply []byte, hdrLen int, msg []byte) erro
 	}
 	c.in.msgs++
 	c.in.bytes += int64(len(msg))
-	if len(reply) > 0 {
-		c.asked++ // an answer is awaited: the read loop does not coalesce
-	}
 	if o := c.srv.getOpts(); o.Trace {
 		c.tracePub(o, subj, reply, hdrLen, msg)
 	}

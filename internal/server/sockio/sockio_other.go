@@ -2,22 +2,13 @@
 
 package sockio
 
-import "net"
-
-// Reader is never made on this system.
-type Reader struct{}
+import (
+	"io"
+	"net"
+)
 
 // NewReader: connections are read through net.Conn on this system.
-func NewReader(net.Conn) *Reader { return nil }
-
-// Read is never called: NewReader returns nil.
-func (r *Reader) Read([]byte) (int, error) { return 0, net.ErrClosed }
-
-// Note is never called: NewReader returns nil.
-func (r *Reader) Note(int, bool) {}
-
-// Wake is never called: NewReader returns nil.
-func (r *Reader) Wake() {}
+func NewReader(net.Conn) io.Reader { return nil }
 
 // Writer is never made on this system.
 type Writer struct{}

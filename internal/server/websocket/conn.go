@@ -38,7 +38,7 @@ type Conn struct {
 	sock net.Conn // the TCP socket, closed without TLS close_notify
 	// Without TLS: the socket read and written with raw syscalls
 	// (package sockio); nil otherwise, and raw is used.
-	srd *sockio.Reader
+	srd io.Reader
 	swr *sockio.Writer
 
 	cookies  Cookies
@@ -88,27 +88,6 @@ var inflaters sync.Pool
 // the tail RFC 7692 section 7.2.2 says to append before inflating, plus an
 // empty final block so the inflater reports the end.
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
-
-// Note passes on what the bytes Read returned carried to the socket
-// reader, which coalesces waits while a client streams unanswered
-// messages (sockio.Reader.Note); a no-op over TLS. Compressed
-// connections never coalesce: their frames are small, SO_RCVLOWAT is
-// seldom reached, waits ended on the deadline and the nats.go
-// publish and pub->sub rows of scripts/wsbench with permessage-deflate
-// dropped (1.29 -> 1.04 and 1.57 -> 1.09 of nats-server in one run each).
-func (c *Conn) Note(msgs int, replied bool) {
-	if c.srd != nil {
-		c.srd.Note(msgs, replied || c.compress)
-	}
-}
-
-// Wake ends a coalesced wait of the socket reader (sockio.Reader.Wake);
-// the writer calls it after sending; a no-op over TLS.
-func (c *Conn) Wake() {
-	if c.srd != nil {
-		c.srd.Wake()
-	}
-}
 
 // Read returns client protocol bytes from the client's data frames.
 func (c *Conn) Read(p []byte) (int, error) {
