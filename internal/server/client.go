@@ -257,8 +257,29 @@ func (c *client) readLoop() {
 	} else if sr := sockio.NewReader(c.nc); sr != nil {
 		rd = sr
 	}
+	afterDirect := false
 	for {
-		n, err := rd.Read(buf)
+		if space := c.parser.PayloadSpace(); len(space) >= directReadMin {
+			// The rest of a large payload: read it where it goes.
+			n, err := rd.Read(space)
+			if n > 0 {
+				c.activity.Store(true)
+				c.parser.PayloadRead(n)
+			}
+			if err != nil {
+				c.closeReadFailed(err)
+				return
+			}
+			afterDirect = true
+			continue
+		}
+		rb := buf
+		if afterDirect {
+			// Large messages in a row: a short read takes the next
+			// one's control line, and its payload is read directly.
+			rb, afterDirect = buf[:min(len(buf), 4096)], false
+		}
+		n, err := rd.Read(rb)
 		if n > 0 {
 			if g := c.srv.optsGen.Load(); g != c.optsGen {
 				c.optsGen = g
@@ -267,7 +288,7 @@ func (c *client) readLoop() {
 			}
 			c.activity.Store(true)
 			c.stalled = 0
-			perr := c.parser.Parse(buf[:n])
+			perr := c.parser.Parse(rb[:n])
 			c.endBatch()
 			if perr != nil {
 				c.parseFailed(perr)
@@ -275,12 +296,11 @@ func (c *client) readLoop() {
 			}
 		}
 		if err != nil {
-			reason := reasonClientClosed
-			if !isClosedConnErr(err) {
-				reason = reasonReadError
-			}
-			c.closeConnection(reason)
+			c.closeReadFailed(err)
 			return
+		}
+		if len(rb) < len(buf) {
+			continue // a short read by choice says nothing of the load
 		}
 		// Grow when reads fill the buffer, shrink when a busy spell is over.
 		switch {
@@ -297,6 +317,19 @@ func (c *client) readLoop() {
 		}
 	}
 }
+
+// closeReadFailed closes the connection after a read error.
+func (c *client) closeReadFailed(err error) {
+	reason := reasonClientClosed
+	if !isClosedConnErr(err) {
+		reason = reasonReadError
+	}
+	c.closeConnection(reason)
+}
+
+// directReadMin is the least payload left to read that is read straight
+// into the message's buffer rather than through the read buffer.
+const directReadMin = 16 << 10
 
 func isClosedConnErr(err error) bool {
 	return errors.Is(err, net.ErrClosed) || errors.Is(err, errEOF)

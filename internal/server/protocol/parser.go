@@ -471,6 +471,24 @@ func (p *Parser) deliver(subject, reply []byte, hdr int, msg []byte) error {
 	return p.h.ProcessPub(subject, reply, msg)
 }
 
+// PayloadSpace is where the rest of a large payload split across reads
+// goes (nil when none is being assembled): a reader may fill it directly
+// and call PayloadRead, which saves copying it from its read buffer.
+func (p *Parser) PayloadSpace() []byte {
+	if p.state != stPayload || cap(p.msgBuf) <= maxKeptScratch {
+		return nil
+	}
+	return p.msgBuf[len(p.msgBuf):p.size]
+}
+
+// PayloadRead records that n bytes were read into PayloadSpace.
+func (p *Parser) PayloadRead(n int) {
+	p.msgBuf = p.msgBuf[:len(p.msgBuf)+n]
+	if len(p.msgBuf) == p.size {
+		p.state = stPayloadCR
+	}
+}
+
 // TakePayload reports whether msg, the message being delivered, is a
 // buffer the parser will not use again (a payload too big to keep as
 // scratch), and hands it over: the caller may keep it instead of copying

@@ -505,3 +505,42 @@ func TestTakePayload(t *testing.T) {
 		t.Fatalf("a payload inside the read buffer was handed over: %v", taken)
 	}
 }
+
+// TestPayloadSpace: the rest of a large payload can be read straight into
+// its buffer between Parse calls; the message arrives whole, and small
+// payloads offer no space.
+func TestPayloadSpace(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), (maxKeptScratch+100)/16)
+	msg := fmt.Appendf(nil, "PUB big %d\r\n%s\r\nPUB s 5\r\nhello\r\n", len(big), big)
+	var got [][]byte
+	h := &funcHandler{pub: func(_, _, data []byte) error {
+		got = append(got, append([]byte(nil), data...))
+		return nil
+	}}
+	p := NewParser(h, 0, 0)
+	rest := msg
+	direct := 0
+	for len(rest) > 0 {
+		if space := p.PayloadSpace(); len(space) > 0 {
+			n := copy(space[:min(len(space), 7000)], rest)
+			p.PayloadRead(n)
+			rest = rest[n:]
+			direct += n
+			continue
+		}
+		n := min(len(rest), 3000)
+		if err := p.Parse(rest[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	if len(got) != 2 || !bytes.Equal(got[0], big) || string(got[1]) != "hello" {
+		t.Fatalf("got %d messages", len(got))
+	}
+	if direct < len(big)-3000 {
+		t.Fatalf("only %d bytes read directly", direct)
+	}
+	if p.PayloadSpace() != nil {
+		t.Fatal("space offered between messages")
+	}
+}
