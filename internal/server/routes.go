@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/sluicehq/sluice/internal/server/route"
-	"github.com/sluicehq/sluice/pkg/api"
 	"github.com/sluicehq/sluice/pkg/conf"
 )
 
@@ -469,5 +468,3 @@ func (s *Server) ClusterName() string {
 	}
 	return s.routes.ClusterName()
 }
-
-var _ = api.ServerInfo{}

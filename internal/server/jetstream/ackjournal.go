@@ -20,6 +20,7 @@ import (
 type ackJournal struct {
 	dir, name string
 	sealer    *filestore.Sealer // nil: plain records
+	purpose   string            // the sealer's purpose for this journal
 	mu        struct {
 		sync.Mutex
 		seg int
@@ -38,7 +39,7 @@ func (noJournal) Release(int)         {}
 // openAckJournal reads the segments segs an earlier run left and returns
 // the journal and the sequences they hold.
 func openAckJournal(dir, name string, segs []int, sl *filestore.Sealer) (*ackJournal, []uint64) {
-	j := &ackJournal{dir: dir, name: name, sealer: sl}
+	j := &ackJournal{dir: dir, name: name, sealer: sl, purpose: "acks:" + name}
 	var seqs []uint64
 	sort.Ints(segs)
 	for _, n := range segs {
@@ -48,9 +49,9 @@ func openAckJournal(dir, name string, segs []int, sl *filestore.Sealer) (*ackJou
 		// A segment is sealed or plain whole (it belongs to one run);
 		// a sealed one's first record opens.
 		if len(b) >= sealedAck && filestore.IsSealed(b) {
-			if _, err := sl.Open(j.purpose(), b[:sealedAck]); err == nil {
+			if _, err := sl.Open(j.purpose, b[:sealedAck]); err == nil {
 				for i := 0; i+sealedAck <= len(b); i += sealedAck {
-					p, err := sl.Open(j.purpose(), b[i:i+sealedAck])
+					p, err := sl.Open(j.purpose, b[i:i+sealedAck])
 					if err != nil || len(p) != 8 {
 						break // torn or corrupt: the rest is not trusted
 					}
@@ -68,8 +69,6 @@ func openAckJournal(dir, name string, segs []int, sl *filestore.Sealer) (*ackJou
 
 // sealedAck is the size of a sealed journal record.
 const sealedAck = 4 + 12 + 8 + 16
-
-func (j *ackJournal) purpose() string { return "acks:" + j.name }
 
 // journalSegments maps consumer names to the ack journal segments found
 // in a directory listing.
@@ -109,7 +108,7 @@ func (j *ackJournal) Append(seq uint64) error {
 	rec := b[:]
 	if j.sealer != nil {
 		var err error
-		if rec, err = j.sealer.Seal(j.purpose(), rec); err != nil {
+		if rec, err = j.sealer.Seal(j.purpose, rec); err != nil {
 			return err
 		}
 	}

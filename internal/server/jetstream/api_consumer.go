@@ -134,18 +134,18 @@ func handleConsumerCreate(js *JetStream, a *jsAccount, r *apiReq, t []string) an
 	// A consumer feeding a mirror or source is made for the stream the
 	// caller knew: Nats-Stream-Identity, when sent, must be this
 	// stream's, and the answer carries it (nats-server 2.15).
-	var ident string
-	if cfg.Direct || cfg.Sourcing {
-		ident = streamIdentity(s.created)
+	feeds := cfg.Direct || cfg.Sourcing
+	if feeds {
+		ident := streamIdentity(s.created)
 		if want := getHeader(r.hdr, hdrStreamIdent); len(want) > 0 && string(want) != ident {
 			return errResp(api.JSConsumerStreamIdentityMismatchF.With("msg", ident))
 		}
 	}
 	withIdent := func(resp any) any {
-		if ident == "" {
+		if !feeds {
 			return resp
 		}
-		return &headedResp{resp: resp, hdr: []byte("NATS/1.0\r\n" + hdrStreamIdent + ": " + ident + "\r\n\r\n")}
+		return &headedResp{resp: resp, hdr: identityHeader(s.created)}
 	}
 	a.createMu.Lock()
 	defer a.createMu.Unlock()
@@ -438,7 +438,7 @@ func (e *consumerEntry) handleReset(reply string, hdr, msg []byte) {
 	// successful reset, as in nats-server.
 	var rhdr []byte
 	if resp.Error == nil && hasHeader(hdr, hdrStreamIdent) {
-		rhdr = []byte("NATS/1.0\r\n" + hdrStreamIdent + ": " + streamIdentity(e.s.created) + "\r\n\r\n")
+		rhdr = identityHeader(e.s.created)
 	}
 	js.b.Publish(e.s.acc.name, reply, "", rhdr, b)
 }

@@ -208,6 +208,11 @@ func streamIdentity(created time.Time) string {
 	return shortHash(created.UTC().Format(time.RFC3339Nano))
 }
 
+// identityHeader is a reply header carrying a stream's identity.
+func identityHeader(created time.Time) []byte {
+	return []byte("NATS/1.0\r\n" + hdrStreamIdent + ": " + streamIdentity(created) + "\r\n\r\n")
+}
+
 func (set *sourceSet) run() {
 	defer set.wg.Done()
 	t := time.NewTicker(sourceHeartbeat)
