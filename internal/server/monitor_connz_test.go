@@ -305,6 +305,14 @@ func TestConnzClosedState(t *testing.T) {
 	if _, err := dial(cs.s, nats.UserInfo("a", "wrong")); err == nil {
 		t.Fatal("bad password accepted")
 	}
+	// The refused connection is closed by the server after its -ERR: wait
+	// for that, so that the subscriber is closed last (sort=stop below).
+	testutil.CheckFor(t, waitLong, pollStep, func() error {
+		if n := cs.connz(t, "?state=closed").NumConns; n != 1 {
+			return fmt.Errorf("%d closed connections", n)
+		}
+		return nil
+	})
 	subID := cs.subID
 	cs.sub.Close()
 	var closed api.Connz
