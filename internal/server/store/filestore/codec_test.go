@@ -117,7 +117,9 @@ func TestCompressedAndSealedSurviveRestart(t *testing.T) {
 				sizes[name] = diskBytes(fsys, "/c")
 				if cfg.Encryption != nil {
 					for p, c := range snapshot(fsys, "/c") {
-						if strings.Contains(c, "payload-") || strings.Contains(c, "s.1") {
+						// (A subject such as "s.1" is too short to look
+						// for: three bytes turn up in ciphertext by chance.)
+						if strings.Contains(c, "payload-") {
 							t.Fatalf("%s holds plaintext", p)
 						}
 					}
