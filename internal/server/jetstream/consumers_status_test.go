@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sluicehq/sluice/internal/cli/server/srvtest"
+	"github.com/sluicehq/sluice/internal/testutil"
 )
 
 // refConn connects to a server of srvtest.JetStream as its app user.
@@ -140,6 +142,19 @@ func TestPullStatusesMatchReference(t *testing.T) {
 		if got := p.next(); got != "msg 0123456789" {
 			t.Fatalf("first: %q", got)
 		}
+		// The refusal counts the messages left: wait until the server's
+		// count has them (nats-server's lagged once on a loaded machine
+		// and it answered 404).
+		testutil.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+			cons, err := j.Consumer(ctx(t), "S", "P")
+			if err != nil {
+				return err
+			}
+			if ci := cons.CachedInfo(); ci.NumPending != 2 {
+				return fmt.Errorf("num_pending %d", ci.NumPending)
+			}
+			return nil
+		})
 		p2 := newPuller(t, nc)
 		p2.pull("P", `{"batch":1,"no_wait":true}`)
 		if got := p2.next(); got != "408 Requests Pending" {

@@ -47,7 +47,9 @@ func TestS2CompressedBlocksThroughNATS(t *testing.T) {
 	const n = 12000
 	payload := func(i int) []byte { return []byte(strings.Repeat(fmt.Sprintf("message %06d ", i), 60)) }
 	for i := range n {
-		if _, err := j.PublishAsync(fmt.Sprintf("z.%d", i%5), payload(i)); err != nil {
+		// 12,000 outstanding against nats.go's 4,000: a loaded machine
+		// (the race detector, two cores) outlasted its 200 ms stall wait.
+		if _, err := j.PublishAsync(fmt.Sprintf("z.%d", i%5), payload(i), jetstream.WithStallWait(20*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
