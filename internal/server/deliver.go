@@ -23,7 +23,10 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 	} else if r, ok := c.cache.m[string(subj)]; ok {
 		return r
 	}
-	r := sl.MatchBytes(subj)
+	r, hot := sl.MatchBytesHot(subj)
+	if !hot {
+		return r // a subject seen once (an ack to a fresh inbox) is not kept
+	}
 	if len(c.cache.m) >= maxResultCache {
 		clear(c.cache.m)
 	}

@@ -66,6 +66,19 @@ func (s *Server) UnsubscribeInternal(is *InternalSub) {
 func (s *Server) PublishInternal(acc *Account, subj, reply string, hdr, msg []byte) {
 	s.ipub.Lock()
 	defer s.ipub.Unlock()
+	c := s.internalPublisherLocked(acc)
+	full := msg
+	if len(hdr) > 0 {
+		full = make([]byte, 0, len(hdr)+len(msg))
+		full = append(append(full, hdr...), msg...)
+	}
+	c.publish([]byte(subj), []byte(reply), len(hdr), full)
+	c.endBatch()
+}
+
+// internalPublisherLocked is the client the server publishes through
+// into acc (s.ipub held).
+func (s *Server) internalPublisherLocked(acc *Account) *client {
 	c := s.ipub.c
 	if c == nil {
 		c = &client{srv: s, opts: defaultInternalOpts}
@@ -75,13 +88,7 @@ func (s *Server) PublishInternal(acc *Account, subj, reply string, hdr, msg []by
 		// Cached matches belong to the previous account's index.
 		c.acc, c.cache.m = acc, nil
 	}
-	full := msg
-	if len(hdr) > 0 {
-		full = make([]byte, 0, len(hdr)+len(msg))
-		full = append(append(full, hdr...), msg...)
-	}
-	c.publish([]byte(subj), []byte(reply), len(hdr), full)
-	c.endBatch()
+	return c
 }
 
 var defaultInternalOpts = api.ConnectInfo{Echo: true, Headers: true}

@@ -41,6 +41,30 @@ func (b jsBroker) Publish(account, subj, reply string, hdr, msg []byte) {
 	}
 }
 
+// PublishBatch is Publish for n messages into account, with one flush of
+// their receivers at the end (a group commit's acks).
+func (b jsBroker) PublishBatch(account string, n int, at func(i int) (subj, reply string, hdr, msg []byte)) {
+	acc := b.s.accs.lookup(account)
+	if acc == nil {
+		return
+	}
+	s := b.s
+	s.ipub.Lock()
+	defer s.ipub.Unlock()
+	c := s.internalPublisherLocked(acc)
+	var buf []byte
+	for i := 0; i < n; i++ {
+		subj, reply, hdr, msg := at(i)
+		full := msg
+		if len(hdr) > 0 {
+			buf = append(append(buf[:0], hdr...), msg...)
+			full = buf
+		}
+		c.publish([]byte(subj), []byte(reply), len(hdr), full)
+	}
+	c.endBatch()
+}
+
 func (b jsBroker) Accounts() []string {
 	var out []string
 	for _, a := range b.s.accs.all() {

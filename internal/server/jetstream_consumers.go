@@ -17,14 +17,7 @@ func (b jsBroker) Deliver(account, to, subj, reply string, hdr, msg []byte) {
 	s := b.s
 	s.ipub.Lock()
 	defer s.ipub.Unlock()
-	c := s.ipub.c
-	if c == nil {
-		c = &client{srv: s, opts: defaultInternalOpts}
-		s.ipub.c = c
-	}
-	if c.acc != acc {
-		c.acc, c.cache.m = acc, nil
-	}
+	c := s.internalPublisherLocked(acc)
 	full := msg
 	if len(hdr) > 0 {
 		full = make([]byte, 0, len(hdr)+len(msg))
@@ -103,14 +96,7 @@ func (b jsBroker) DeliverBatch(account string, n int, at func(i int) (to, subj, 
 	s := b.s
 	s.ipub.Lock()
 	defer s.ipub.Unlock()
-	c := s.ipub.c
-	if c == nil {
-		c = &client{srv: s, opts: defaultInternalOpts}
-		s.ipub.c = c
-	}
-	if c.acc != acc {
-		c.acc, c.cache.m = acc, nil
-	}
+	c := s.internalPublisherLocked(acc)
 	var buf []byte
 	for i := 0; i < n; i++ {
 		to, subj, reply, hdr, msg := at(i)

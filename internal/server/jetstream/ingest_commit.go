@@ -46,6 +46,12 @@ type ingestGroup struct {
 	lingered bool // the loop waited for a burst's rest
 }
 
+// batchPublisher is what a Broker may add: Publish for n messages with
+// one wake-up of each receiver at the end instead of one per message.
+type batchPublisher interface {
+	PublishBatch(account string, n int, at func(i int) (subj, reply string, hdr, msg []byte))
+}
+
 // maxPendingAcks bounds the acks the loop may hold for the next commit
 // while the committer fsyncs: beyond it, the loop waits (and the ingest
 // queue's bounds refuse publishes, as without a committer).
@@ -205,10 +211,17 @@ func (c *committer) commit(g *ingestGroup) {
 		}
 	}
 	c.reqs.committed(g.out)
-	for i := range g.out {
-		s.js.b.Publish(s.acc.name, g.out[i].subj, g.out[i].reply, g.out[i].hdr, g.out[i].msg)
-		g.out[i] = outMsg{}
+	if bp, ok := s.js.b.(batchPublisher); ok {
+		bp.PublishBatch(s.acc.name, len(g.out), func(i int) (string, string, []byte, []byte) {
+			m := &g.out[i]
+			return m.subj, m.reply, m.hdr, m.msg
+		})
+	} else {
+		for i := range g.out {
+			s.js.b.Publish(s.acc.name, g.out[i].subj, g.out[i].reply, g.out[i].hdr, g.out[i].msg)
+		}
 	}
+	clear(g.out)
 	if g.stored {
 		s.kickConsumers() // consumers hook: see consumers.go
 	}

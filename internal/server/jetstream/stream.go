@@ -32,6 +32,7 @@ type stream struct {
 	st      store.Store
 	created time.Time
 	in      *ingestQueue
+	clock   ingestClock   // the store's clock (ingest.go)
 	done    chan struct{} // ingest loop ended
 
 	mu struct {
@@ -97,6 +98,7 @@ func (a *jsAccount) openStreamStore(cfg api.StreamConfig, created time.Time, st 
 		return nil, err
 	}
 	sc := storeConfig(&cfg, a.js)
+	sc.Clock = s.clock.now
 	if cfg.Storage == api.FileStorage {
 		s.dir = filepath.Join(a.dir, cfg.Name)
 		if err := os.MkdirAll(s.dir, 0o750); err != nil {

@@ -70,6 +70,11 @@ type Config struct {
 	// SyncInterval (default 2 minutes, as nats-server) and Sync only writes.
 	SyncAlways   bool
 	SyncInterval time.Duration
+
+	// Clock stamps stored messages (unix nanoseconds); time.Now when nil.
+	// A stream's ingest loop reads the time once for a run of messages:
+	// a clock reading costs 150-250 ns on some VMs, more than storing.
+	Clock func() int64
 }
 
 // Cipher is the AEAD that seals records at rest.

@@ -190,19 +190,29 @@ func (s *Sublist[T]) Match(subject string) *Result[T] {
 			return r
 		}
 	}
-	return s.matchSlow(subject, false)
+	r, _ := s.matchSlow(subject, false)
+	return r
 }
 
 // MatchBytes is Match for a subject held in a byte slice; it does not
 // allocate when the result is cached.
 func (s *Sublist[T]) MatchBytes(subject []byte) *Result[T] {
+	r, _ := s.MatchBytesHot(subject)
+	return r
+}
+
+// MatchBytesHot is MatchBytes that also reports whether the subject is
+// worth a caller's own cache: it was in this list's cache or was admitted
+// to it (always so when the list has no cache). A reply subject seen once
+// (an ack to a fresh inbox) is not.
+func (s *Sublist[T]) MatchBytesHot(subject []byte) (*Result[T], bool) {
 	if s.cacheMax > 0 {
 		s.mu.RLock()
 		r, ok := s.mu.cache[string(subject)] // no allocation: map index idiom
 		s.mu.RUnlock()
 		if ok {
 			s.hits.Add(1)
-			return r
+			return r, true
 		}
 	}
 	if len(subject) == 0 {
@@ -213,19 +223,23 @@ func (s *Sublist[T]) MatchBytes(subject []byte) *Result[T] {
 	return s.matchSlow(unsafe.String(&subject[0], len(subject)), true)
 }
 
-// matchSlow walks the trie and caches the result. A borrowed subject
-// aliases the caller's memory and is copied before it becomes a cache key.
-func (s *Sublist[T]) matchSlow(subject string, borrowed bool) *Result[T] {
+// matchSlow walks the trie and caches the result if admitted, reporting
+// whether it did (or there is no cache). A borrowed subject aliases the
+// caller's memory and is copied before it becomes a cache key.
+func (s *Sublist[T]) matchSlow(subject string, borrowed bool) (*Result[T], bool) {
 	s.misses.Add(1)
 	if !wellFormed(subject) {
-		return s.empty
+		return s.empty, false
 	}
 	s.mu.RLock()
 	r := s.matchLocked(subject)
 	gen := s.gen.Load()
 	s.mu.RUnlock()
-	if s.cacheMax == 0 || !s.admit(subject) {
-		return r
+	if s.cacheMax == 0 {
+		return r, true
+	}
+	if !s.admit(subject) {
+		return r, false
 	}
 	s.mu.Lock()
 	// The generation only moves under the write lock: if it is unchanged,
@@ -244,7 +258,7 @@ func (s *Sublist[T]) matchSlow(subject string, borrowed bool) *Result[T] {
 		s.cacheLen.Store(int64(len(s.mu.cache)))
 	}
 	s.mu.Unlock()
-	return r
+	return r, true
 }
 
 // admit reports whether a missed subject may enter the cache: always while

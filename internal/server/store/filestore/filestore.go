@@ -327,6 +327,11 @@ func (b *backend) tailFor() (*block, error) {
 	if t != nil {
 		b.cutPrealloc(t)
 		b.writeIndex(t)
+		// The new tail reuses the old one's metas: grown afresh, the
+		// slice of a full block's ~40,000 records was copied and cleared
+		// at every doubling, a tenth of an async publisher's server CPU.
+		clear(t.metas)
+		nb.metas = append(t.metas[:0], nb.metas...)
 		t.metas = nil
 		nb.pend, t.pend = t.pend[:0], nil // reuse the buffer
 	}

@@ -114,6 +114,9 @@ func New[P any](cfg store.Config, b Backend[P], opts Options) (*Engine[P], error
 		e.log = store.NopLogger{}
 	}
 	if e.now == nil {
+		e.now = cfg.Clock
+	}
+	if e.now == nil {
 		e.now = func() int64 { return time.Now().UnixNano() }
 	}
 	e.mu.cfg = cfg
