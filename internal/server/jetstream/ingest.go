@@ -300,8 +300,10 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 	if m.src != nil {
 		return s.processSourced(m, out)
 	}
-	cfg := s.config()
-	canRespond := m.reply != "" && !cfg.NoAck
+	s.mu.RLock()
+	noAck := s.mu.cfg.NoAck // not s.config(): a copy of the whole config per message
+	s.mu.RUnlock()
+	canRespond := m.reply != "" && !noAck
 	if !m.internal {
 		if req, ok := parseFastReply(m.reply); ok {
 			return s.fastBatchMsg(m, req, out)

@@ -67,7 +67,9 @@ func newCommitter(s *stream) *committer {
 
 // fsyncs reports whether the stream's Sync is an fsync.
 func (s *stream) fsyncs() bool {
-	cfg := s.config()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cfg := &s.mu.cfg
 	return cfg.Storage == api.FileStorage && s.js.cfg.SyncAlways && cfg.PersistMode != api.AsyncPersistMode
 }
 
