@@ -84,8 +84,9 @@ type client struct {
 	connected  atomic.Bool // a valid CONNECT was processed
 	sentFirstP atomic.Bool // the first PONG after CONNECT is queued: async INFO may follow
 	cache      struct {
-		gen uint64
-		m   map[string]*subject.Result[*subscription]
+		gen     uint64
+		m       map[string]*subject.Result[*subscription]
+		scratch subject.Result[*subscription] // see match
 	}
 	pcd     []*client // connections this read batch wrote to
 	pcdSet  map[*client]struct{}

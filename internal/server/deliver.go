@@ -23,9 +23,11 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 	} else if r, ok := c.cache.m[string(subj)]; ok {
 		return r
 	}
-	r, hot := sl.MatchBytesHot(subj)
+	r, hot := sl.MatchBytesHot(subj, &c.cache.scratch)
 	if !hot {
-		return r // a subject seen once (an ack to a fresh inbox) is not kept
+		// A subject seen once (an ack to a fresh inbox) is not kept, and
+		// its result is the client's scratch, used up before the next.
+		return r
 	}
 	if len(c.cache.m) >= maxResultCache {
 		clear(c.cache.m)

@@ -44,6 +44,18 @@ func (b jsBroker) Publish(account, subj, reply string, hdr, msg []byte) {
 // PublishBatch is Publish for n messages into account, with one flush of
 // their receivers at the end (a group commit's acks).
 func (b jsBroker) PublishBatch(account string, n int, at func(i int) (subj, reply string, hdr, msg []byte)) {
+	b.internalBatch(account, func(c *client, _ *Account) {
+		var buf []byte
+		for i := 0; i < n; i++ {
+			subj, reply, hdr, msg := at(i)
+			c.publish([]byte(subj), []byte(reply), len(hdr), joinHeaders(&buf, hdr, msg))
+		}
+	})
+}
+
+// internalBatch runs fn with the server's internal publisher in account
+// (under its lock), then wakes the receivers of what fn sent, once.
+func (b jsBroker) internalBatch(account string, fn func(c *client, acc *Account)) {
 	acc := b.s.accs.lookup(account)
 	if acc == nil {
 		return
@@ -52,17 +64,18 @@ func (b jsBroker) PublishBatch(account string, n int, at func(i int) (subj, repl
 	s.ipub.Lock()
 	defer s.ipub.Unlock()
 	c := s.internalPublisherLocked(acc)
-	var buf []byte
-	for i := 0; i < n; i++ {
-		subj, reply, hdr, msg := at(i)
-		full := msg
-		if len(hdr) > 0 {
-			buf = append(append(buf[:0], hdr...), msg...)
-			full = buf
-		}
-		c.publish([]byte(subj), []byte(reply), len(hdr), full)
-	}
+	fn(c, acc)
 	c.endBatch()
+}
+
+// joinHeaders is a message as the delivery path takes it: headers and
+// payload in one buffer (buf, reused, when there are headers).
+func joinHeaders(buf *[]byte, hdr, msg []byte) []byte {
+	if len(hdr) == 0 {
+		return msg
+	}
+	*buf = append(append((*buf)[:0], hdr...), msg...)
+	return *buf
 }
 
 func (b jsBroker) Accounts() []string {

@@ -10,21 +10,10 @@ import (
 // MSG line: how JetStream consumers deliver (the client sees the stored
 // message's subject, not the inbox it subscribed).
 func (b jsBroker) Deliver(account, to, subj, reply string, hdr, msg []byte) {
-	acc := b.s.accs.lookup(account)
-	if acc == nil {
-		return
-	}
-	s := b.s
-	s.ipub.Lock()
-	defer s.ipub.Unlock()
-	c := s.internalPublisherLocked(acc)
-	full := msg
-	if len(hdr) > 0 {
-		full = make([]byte, 0, len(hdr)+len(msg))
-		full = append(append(full, hdr...), msg...)
-	}
-	deliverThroughImports(c, acc, to, subj, reply, len(hdr), full)
-	c.endBatch()
+	b.internalBatch(account, func(c *client, acc *Account) {
+		var buf []byte
+		deliverThroughImports(c, acc, to, subj, reply, len(hdr), joinHeaders(&buf, hdr, msg))
+	})
 }
 
 // deliverThroughImports delivers a consumer's message to to in acc. A
@@ -89,25 +78,13 @@ func throughImports(acc *Account, to string) (*Account, string) {
 
 // DeliverBatch is Deliver for n messages with one flush at the end.
 func (b jsBroker) DeliverBatch(account string, n int, at func(i int) (to, subj, reply string, hdr, msg []byte)) {
-	acc := b.s.accs.lookup(account)
-	if acc == nil {
-		return
-	}
-	s := b.s
-	s.ipub.Lock()
-	defer s.ipub.Unlock()
-	c := s.internalPublisherLocked(acc)
-	var buf []byte
-	for i := 0; i < n; i++ {
-		to, subj, reply, hdr, msg := at(i)
-		full := msg
-		if len(hdr) > 0 {
-			buf = append(append(buf[:0], hdr...), msg...)
-			full = buf
+	b.internalBatch(account, func(c *client, acc *Account) {
+		var buf []byte
+		for i := 0; i < n; i++ {
+			to, subj, reply, hdr, msg := at(i)
+			deliverThroughImports(c, acc, to, subj, reply, len(hdr), joinHeaders(&buf, hdr, msg))
 		}
-		deliverThroughImports(c, acc, to, subj, reply, len(hdr), full)
-	}
-	c.endBatch()
+	})
 }
 
 // HasInterest reports whether anything subscribes to subj in account.

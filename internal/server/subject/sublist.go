@@ -190,22 +190,24 @@ func (s *Sublist[T]) Match(subject string) *Result[T] {
 			return r
 		}
 	}
-	r, _ := s.matchSlow(subject, false)
+	r, _ := s.matchSlow(subject, false, nil)
 	return r
 }
 
 // MatchBytes is Match for a subject held in a byte slice; it does not
 // allocate when the result is cached.
 func (s *Sublist[T]) MatchBytes(subject []byte) *Result[T] {
-	r, _ := s.MatchBytesHot(subject)
+	r, _ := s.MatchBytesHot(subject, nil)
 	return r
 }
 
 // MatchBytesHot is MatchBytes that also reports whether the subject is
 // worth a caller's own cache: it was in this list's cache or was admitted
 // to it (always so when the list has no cache). A reply subject seen once
-// (an ack to a fresh inbox) is not.
-func (s *Sublist[T]) MatchBytesHot(subject []byte) (*Result[T], bool) {
+// (an ack to a fresh inbox) is not; with a scratch result, such a
+// subject is matched into it (its slices reused) instead of a new
+// result, for a caller that is done with the result before its next call.
+func (s *Sublist[T]) MatchBytesHot(subject []byte, scratch *Result[T]) (*Result[T], bool) {
 	if s.cacheMax > 0 {
 		s.mu.RLock()
 		r, ok := s.mu.cache[string(subject)] // no allocation: map index idiom
@@ -216,20 +218,35 @@ func (s *Sublist[T]) MatchBytesHot(subject []byte) (*Result[T], bool) {
 		}
 	}
 	if len(subject) == 0 {
-		return s.matchSlow("", false)
+		return s.matchSlow("", false, nil)
 	}
 	// A view, not a copy: matchSlow keeps no reference to a borrowed
 	// subject, so a miss that is not cached does not allocate for it.
-	return s.matchSlow(unsafe.String(&subject[0], len(subject)), true)
+	return s.matchSlow(unsafe.String(&subject[0], len(subject)), true, scratch)
 }
 
 // matchSlow walks the trie and caches the result if admitted, reporting
 // whether it did (or there is no cache). A borrowed subject aliases the
 // caller's memory and is copied before it becomes a cache key.
-func (s *Sublist[T]) matchSlow(subject string, borrowed bool) (*Result[T], bool) {
+func (s *Sublist[T]) matchSlow(subject string, borrowed bool, scratch *Result[T]) (*Result[T], bool) {
 	s.misses.Add(1)
 	if !wellFormed(subject) {
 		return s.empty, false
+	}
+	if s.cacheMax > 0 && !s.admit(subject) {
+		if scratch == nil {
+			s.mu.RLock()
+			r := s.matchLocked(subject)
+			s.mu.RUnlock()
+			return r, false
+		}
+		clear(scratch.Plain)
+		clear(scratch.Queues)
+		scratch.Plain, scratch.Queues, scratch.QueueNames = scratch.Plain[:0], scratch.Queues[:0], scratch.QueueNames[:0]
+		s.mu.RLock()
+		s.mu.root.match(subject, scratch)
+		s.mu.RUnlock()
+		return scratch, false
 	}
 	s.mu.RLock()
 	r := s.matchLocked(subject)
@@ -237,9 +254,6 @@ func (s *Sublist[T]) matchSlow(subject string, borrowed bool) (*Result[T], bool)
 	s.mu.RUnlock()
 	if s.cacheMax == 0 {
 		return r, true
-	}
-	if !s.admit(subject) {
-		return r, false
 	}
 	s.mu.Lock()
 	// The generation only moves under the write lock: if it is unchanged,
