@@ -66,13 +66,18 @@ func (r *reader) Read(b []byte) (int, error) {
 }
 
 func (r *reader) read(fd uintptr) bool {
+	r.n, r.errno = call(syscall.SYS_READ, fd, unsafe.Pointer(&r.b[0]), len(r.b))
+	return r.errno != syscall.EAGAIN
+}
+
+// call makes a read(2)-shaped system call on the non-blocking socket,
+// again when a signal interrupted it; EAGAIN is the caller's to handle.
+func call(trap, fd uintptr, p unsafe.Pointer, n int) (int, syscall.Errno) {
 	for {
-		r1, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.b[0])), uintptr(len(r.b)))
-		if e == syscall.EINTR {
-			continue
+		r1, _, e := syscall.RawSyscall(trap, fd, uintptr(p), uintptr(n))
+		if e != syscall.EINTR {
+			return int(r1), e
 		}
-		r.n, r.errno = int(r1), e
-		return e != syscall.EAGAIN
 	}
 }
 
@@ -141,14 +146,8 @@ func (w *Writer) WriteBuffers(bufs net.Buffers) (int64, error) {
 }
 
 func (w *Writer) writev(fd uintptr) bool {
-	for {
-		r1, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.iov[0])), uintptr(len(w.iov)))
-		if e == syscall.EINTR {
-			continue
-		}
-		w.n, w.errno = int(r1), e
-		return e != syscall.EAGAIN
-	}
+	w.n, w.errno = call(syscall.SYS_WRITEV, fd, unsafe.Pointer(&w.iov[0]), len(w.iov))
+	return w.errno != syscall.EAGAIN
 }
 
 // consume drops the first n bytes of bufs.
