@@ -7,9 +7,16 @@ import (
 	"unsafe"
 )
 
-// reader reads one socket; see the package comment.
+// reader reads one socket; see the package comment. The callback given
+// to the poller is made once: a closure per call escaped to the heap with
+// its results, three allocations per read, and the GC cycles they bring
+// wake threads that compete with the clients for the CPUs.
 type reader struct {
-	rc syscall.RawConn
+	rc    syscall.RawConn
+	fn    func(fd uintptr) bool
+	b     []byte // the caller's buffer during a Read
+	n     int
+	errno syscall.Errno
 }
 
 // NewReader returns a reader for nc when it is a plain TCP connection,
@@ -20,7 +27,9 @@ func NewReader(nc net.Conn) io.Reader {
 	if rc == nil {
 		return nil
 	}
-	return &reader{rc: rc}
+	r := &reader{rc: rc}
+	r.fn = r.read
+	return r
 }
 
 func rawConn(nc net.Conn) syscall.RawConn {
@@ -39,20 +48,12 @@ func (r *reader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	// RawConn.Read calls the function again once the poller reports the
-	// socket readable, for as long as it returns false.
-	err := r.rc.Read(func(fd uintptr) bool {
-		for {
-			r1, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-			if e == syscall.EINTR {
-				continue
-			}
-			n, errno = int(r1), e
-			return e != syscall.EAGAIN
-		}
-	})
+	r.b = b
+	// RawConn.Read calls r.fn again once the poller reports the socket
+	// readable, for as long as it returns false.
+	err := r.rc.Read(r.fn)
+	r.b = nil
+	n, errno := r.n, r.errno
 	switch {
 	case err != nil: // closed, or a deadline passed
 		return 0, err
@@ -64,14 +65,33 @@ func (r *reader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+func (r *reader) read(fd uintptr) bool {
+	r.n, r.errno = call(syscall.SYS_READ, fd, unsafe.Pointer(&r.b[0]), len(r.b))
+	return r.errno != syscall.EAGAIN
+}
+
+// call makes a read(2)-shaped system call on the non-blocking socket,
+// again when a signal interrupted it; EAGAIN is the caller's to handle.
+func call(trap, fd uintptr, p unsafe.Pointer, n int) (int, syscall.Errno) {
+	for {
+		r1, _, e := syscall.RawSyscall(trap, fd, uintptr(p), uintptr(n))
+		if e != syscall.EINTR {
+			return int(r1), e
+		}
+	}
+}
+
 // maxIov is the most buffers one writev takes (the kernel's IOV_MAX).
 const maxIov = 1024
 
 // Writer writes buffers to one socket with writev(2); it is for one
 // goroutine at a time.
 type Writer struct {
-	rc  syscall.RawConn
-	iov []syscall.Iovec
+	rc    syscall.RawConn
+	fn    func(fd uintptr) bool // made once, as the reader's
+	iov   []syscall.Iovec
+	n     int
+	errno syscall.Errno
 }
 
 // NewWriter returns a writer for nc when it is a plain TCP connection,
@@ -81,7 +101,9 @@ func NewWriter(nc net.Conn) *Writer {
 	if rc == nil {
 		return nil
 	}
-	return &Writer{rc: rc}
+	w := &Writer{rc: rc}
+	w.fn = w.writev
+	return w
 }
 
 // WriteBuffers writes all of bufs, waiting for room in the socket as
@@ -105,18 +127,9 @@ func (w *Writer) WriteBuffers(bufs net.Buffers) (int64, error) {
 		if len(iov) == 0 {
 			return total, nil
 		}
-		var n int
-		var errno syscall.Errno
-		err := w.rc.Write(func(fd uintptr) bool {
-			for {
-				r1, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-				if e == syscall.EINTR {
-					continue
-				}
-				n, errno = int(r1), e
-				return e != syscall.EAGAIN
-			}
-		})
+		w.iov = iov
+		err := w.rc.Write(w.fn)
+		n, errno := w.n, w.errno
 		clear(iov) // hold no pointers to buffers the caller may recycle
 		w.iov = iov[:0]
 		switch {
@@ -130,6 +143,11 @@ func (w *Writer) WriteBuffers(bufs net.Buffers) (int64, error) {
 		total += int64(n)
 		bufs = consume(bufs, n)
 	}
+}
+
+func (w *Writer) writev(fd uintptr) bool {
+	w.n, w.errno = call(syscall.SYS_WRITEV, fd, unsafe.Pointer(&w.iov[0]), len(w.iov))
+	return w.errno != syscall.EAGAIN
 }
 
 // consume drops the first n bytes of bufs.

@@ -183,3 +183,29 @@ func TestConsume(t *testing.T) {
 		t.Error("an empty buffer left at the front")
 	}
 }
+
+// A read or a write that goes through at once allocates nothing: the
+// poller's callback is made once per socket, not per call.
+func TestNoAllocationPerCall(t *testing.T) {
+	s, p := tcpPair(t)
+	r, w := NewReader(s), NewWriter(s)
+	in, out := make([]byte, 64), []byte("PING\r\n")
+	bufs := make(net.Buffers, 1)
+	if a := testing.AllocsPerRun(100, func() {
+		if _, err := p.Write(out); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, in[:len(out)]); err != nil {
+			t.Fatal(err)
+		}
+		bufs[0] = out
+		if _, err := w.WriteBuffers(bufs); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(p, in[:len(out)]); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Fatalf("%v allocations per read and write, want 0", a)
+	}
+}

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +52,44 @@ func BenchmarkUnmaskThenCopy16K(b *testing.B) {
 	for b.Loop() {
 		unmask(buf[6:], key, 0)
 		copy(buf, buf[6:])
+	}
+}
+
+// loop hands out a byte stream over and over, as much as asked for: a
+// socket with a backlog.
+type loop struct {
+	b   []byte
+	off int
+}
+
+func (l *loop) Read(p []byte) (int, error) {
+	n := copy(p, l.b[l.off:])
+	l.off = (l.off + n) % len(l.b)
+	return n, nil
+}
+
+// BenchmarkReadPublishFrames is the read path of a nats.go publisher:
+// masked 32 KiB frames of 128-byte PUBs (what one flush of its buffer
+// sends) through Conn.Read into a 64 KiB buffer, the read loop's largest.
+// The bytes per op are the client protocol bytes handed out.
+func BenchmarkReadPublishFrames(b *testing.B) {
+	pub := "PUB b.p 128\r\n" + strings.Repeat("x", 128) + "\r\n"
+	payload := []byte(strings.Repeat(pub, 32*1024/len(pub)))
+	var stream []byte
+	for range 8 {
+		stream = append(stream, clientFrame(0x82, payload)...)
+	}
+	fc := &fakeConn{in: &loop{b: stream}}
+	c := &Conn{raw: fc, sock: fc, masked: true, maxMsg: 1 << 20}
+	buf := make([]byte, 64*1024)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		for got := 0; got < len(buf); {
+			n, err := c.Read(buf[got:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += n
+		}
 	}
 }
