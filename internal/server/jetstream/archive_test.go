@@ -8,7 +8,7 @@ import (
 
 func TestArchiveRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
-	w := &archiveWriter{w: &buf}
+	w := &archiveWriter{put: func(b []byte) error { buf.Write(b); return nil }, size: 7}
 	w.write("state.json", 5, 0, nil, []byte(`{}`))
 	w.write("a.b", -7, 3, []byte("NATS/1.0\r\n\r\n"), []byte("data"))
 	w.end()
