@@ -45,3 +45,34 @@ func TestArchiveRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The archive's bytes do not depend on the block size it is written in:
+// entries are cut across blocks, never padded or reordered.
+func TestArchiveBlocks(t *testing.T) {
+	write := func(size int) ([]byte, int) {
+		var out bytes.Buffer
+		blocks := 0
+		w := &archiveWriter{put: func(b []byte) error {
+			if len(b) > size {
+				t.Fatalf("block of %d bytes, size %d", len(b), size)
+			}
+			out.Write(b)
+			blocks++
+			return nil
+		}, size: size}
+		for i := range 50 {
+			w.write("s.x", int64(i), uint64(i+1), bytes.Repeat([]byte("h"), i%3), bytes.Repeat([]byte{byte(i)}, i*13))
+		}
+		w.end()
+		return out.Bytes(), blocks
+	}
+	whole, n := write(1 << 20)
+	if n != 1 {
+		t.Fatalf("%d blocks", n)
+	}
+	for _, size := range []int{1, 5, 64, 1000} {
+		if got, n := write(size); !bytes.Equal(got, whole) || n != (len(whole)+size-1)/size {
+			t.Fatalf("size %d: %d blocks, bytes differ %v", size, n, !bytes.Equal(got, whole))
+		}
+	}
+}
