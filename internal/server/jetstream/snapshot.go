@@ -327,7 +327,6 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(s.writeArchive(snap, pw)) }()
 	defer pr.Close()
-	buf := make([]byte, chunk)
 	status := func(st string) { b.Publish(account, to, "", statusHeader(st), nil) }
 	timer := time.NewTimer(snapAckTimeout)
 	defer timer.Stop()
@@ -342,10 +341,11 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 			status("408 No Interest")
 			return errors.New("no interest")
 		}
+		buf := make([]byte, chunk) // published as is: a chunk is not copied again
 		n, err := io.ReadFull(pr, buf)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			if n > 0 {
-				b.Publish(account, to, "", nil, append([]byte(nil), buf[:n]...))
+				b.Publish(account, to, "", nil, buf[:n])
 			}
 			status("204")
 			return nil
@@ -354,7 +354,7 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 			status("500 " + err.Error())
 			return err
 		}
-		b.Publish(account, to, ackSubj+"."+strconv.Itoa(n)+"."+strconv.Itoa(index), nil, append([]byte(nil), buf...))
+		b.Publish(account, to, ackSubj+"."+strconv.Itoa(n)+"."+strconv.Itoa(index), nil, buf)
 		timer.Reset(snapAckTimeout)
 	}
 }
