@@ -113,3 +113,49 @@ func TestLoadRangeCorrupt(t *testing.T) {
 	}
 	sameAsLoad(t, s, got, 1, 300)
 }
+
+// LoadRange runs beside a writer that appends (to a buffered tail) and
+// removes: every message it returns is the one stored at its sequence.
+func TestLoadRangeWhileWriting(t *testing.T) {
+	s := openT(t, t.TempDir(), store.Config{Name: "W"}, Options{BlockSize: 32 << 10})
+	defer s.Stop()
+	payload := func(seq uint64) []byte { return []byte(fmt.Sprintf("m-%d-%s", seq, bigPayload(int(seq%50)))) }
+	for seq := uint64(1); seq <= 500; seq++ {
+		s.Store("a", nil, payload(seq), 0)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for seq := uint64(501); seq <= 3000; seq++ {
+			s.Store("a", nil, payload(seq), 0)
+			if seq%5 == 0 {
+				s.Remove(seq - 200)
+			}
+		}
+	}()
+	var b store.Batch
+	for pass := 0; ; pass++ {
+		finished := false
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		last := s.State().LastSeq
+		for seq := uint64(1); seq <= last; {
+			next, err := s.LoadRange(seq, last, 4000, &b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range b.Msgs {
+				if !bytes.Equal(m.Data, payload(m.Seq)) {
+					t.Fatalf("pass %d: seq %d holds %.20q", pass, m.Seq, m.Data)
+				}
+			}
+			seq = next
+		}
+		if finished {
+			return
+		}
+	}
+}
