@@ -27,7 +27,7 @@ const rangeScanMax = 16 << 10
 func (e *Engine[P]) LoadRange(start, last uint64, budget int, b *store.Batch) (uint64, error) {
 	bb, _ := e.b.(BatchBackend[P])
 	b.Msgs = b.Msgs[:0]
-	var ps []P
+	ps := make([]P, 0, max(cap(b.Msgs), 64)) // a reused batch's size: no growing
 	for {
 		e.mu.RLock()
 		if e.mu.closed {
