@@ -126,7 +126,7 @@ const archiveBlock = 1 << 20
 // stages overlap: loading messages from the store (loadMsgs), encoding
 // entries into blocks, and s2 compressing blocks on the encoder's
 // goroutines (which hand the blocks back for reuse once written).
-func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
+func (s *stream) writeArchive(snap *snapshot, w io.Writer) (err error) {
 	spare := make(chan []byte, 4)
 	enc := s2.NewWriter(w, s2.WriterConcurrency(2), s2.WriterBlockSize(archiveBlock),
 		s2.WriterBufferDone(func(b []byte) {
@@ -135,6 +135,14 @@ func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
 			default:
 			}
 		}))
+	defer func() {
+		if err != nil { // end the encoder's goroutines; the reader sees err, not what they still hold
+			if pw, ok := w.(*io.PipeWriter); ok {
+				pw.CloseWithError(err)
+			}
+			enc.Close()
+		}
+	}()
 	aw := &archiveWriter{put: enc.EncodeBuffer, size: archiveBlock, spare: spare}
 	now := time.Now().UnixNano()
 	b, err := json.Marshal(snap.state)
