@@ -268,13 +268,8 @@ func TestSnapshotReceiverLeaves(t *testing.T) {
 	}
 	<-j.PublishAsyncComplete()
 	inbox := nats.NewInbox()
-	status := make(chan string, 1)
 	var once sync.Once
 	sub, err := nc.Subscribe(inbox, func(m *nats.Msg) {
-		if len(m.Data) == 0 {
-			status <- m.Header.Get("Status")
-			return
-		}
 		once.Do(func() {
 			m.Sub.Unsubscribe() // gone before the ack frees the next slot
 			m.Respond(nil)
