@@ -36,34 +36,78 @@ type archiveEntry struct {
 	endOfStore bool
 }
 
-// archiveWriter writes entries.
+// archiveWriter writes entries in blocks of size bytes (the last one
+// shorter), each handed to put once full: put owns it from then on, and
+// may give it back through spare for reuse. Handing over whole blocks
+// lets the s2 encoder compress them without a copy of its own.
 type archiveWriter struct {
-	w     io.Writer
+	put   func([]byte) error
+	size  int
+	spare <-chan []byte
 	magic bool
 	buf   []byte
+	head  []byte
 }
 
 func (a *archiveWriter) write(name string, ts int64, seq uint64, hdr, data []byte) error {
-	b := a.buf[:0]
+	h := a.head[:0]
 	if !a.magic {
-		b = append(b, archiveMagic...)
+		h = append(h, archiveMagic...)
 		a.magic = true
 	}
-	b = binary.AppendUvarint(b, uint64(len(name)))
-	b = binary.AppendVarint(b, ts)
-	b = binary.AppendUvarint(b, seq)
-	b = binary.AppendUvarint(b, uint64(len(hdr)))
-	b = binary.AppendUvarint(b, uint64(len(data)))
-	b = append(b, name...)
-	b = append(b, hdr...)
-	b = append(b, data...)
-	a.buf = b
-	_, err := a.w.Write(b)
-	return err
+	h = binary.AppendUvarint(h, uint64(len(name)))
+	h = binary.AppendVarint(h, ts)
+	h = binary.AppendUvarint(h, seq)
+	h = binary.AppendUvarint(h, uint64(len(hdr)))
+	h = binary.AppendUvarint(h, uint64(len(data)))
+	h = append(h, name...)
+	a.head = h
+	for _, p := range [...][]byte{h, hdr, data} {
+		if err := a.add(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// end writes the end-of-archive entry.
-func (a *archiveWriter) end() error { return a.write("", 0, 0, nil, nil) }
+// add appends p, handing over each block it fills.
+func (a *archiveWriter) add(p []byte) error {
+	for len(p) > 0 {
+		if a.buf == nil {
+			select {
+			case a.buf = <-a.spare:
+			default:
+				a.buf = make([]byte, 0, a.size)
+			}
+		}
+		n := min(len(p), a.size-len(a.buf))
+		a.buf = append(a.buf, p[:n]...)
+		p = p[n:]
+		if len(a.buf) == a.size {
+			if err := a.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *archiveWriter) flush() error {
+	b := a.buf
+	a.buf = nil
+	if len(b) == 0 {
+		return nil
+	}
+	return a.put(b)
+}
+
+// end writes the end-of-archive entry and hands over the last block.
+func (a *archiveWriter) end() error {
+	if err := a.write("", 0, 0, nil, nil); err != nil {
+		return err
+	}
+	return a.flush()
+}
 
 // archiveReader reads entries; every error but a clean end is one of a
 // truncated or corrupt archive.

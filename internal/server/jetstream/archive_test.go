@@ -8,7 +8,7 @@ import (
 
 func TestArchiveRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
-	w := &archiveWriter{w: &buf}
+	w := &archiveWriter{put: func(b []byte) error { buf.Write(b); return nil }, size: 7}
 	w.write("state.json", 5, 0, nil, []byte(`{}`))
 	w.write("a.b", -7, 3, []byte("NATS/1.0\r\n\r\n"), []byte("data"))
 	w.end()
@@ -43,5 +43,36 @@ func TestArchiveRoundTrip(t *testing.T) {
 	}
 	if _, _, _, err := newArchiveReader(bytes.NewReader([]byte("NOTANARCHIVE"))).next(); !errors.Is(err, errArchiveInvalid) {
 		t.Fatal(err)
+	}
+}
+
+// The archive's bytes do not depend on the block size it is written in:
+// entries are cut across blocks, never padded or reordered.
+func TestArchiveBlocks(t *testing.T) {
+	write := func(size int) ([]byte, int) {
+		var out bytes.Buffer
+		blocks := 0
+		w := &archiveWriter{put: func(b []byte) error {
+			if len(b) > size {
+				t.Fatalf("block of %d bytes, size %d", len(b), size)
+			}
+			out.Write(b)
+			blocks++
+			return nil
+		}, size: size}
+		for i := range 50 {
+			w.write("s.x", int64(i), uint64(i+1), bytes.Repeat([]byte("h"), i%3), bytes.Repeat([]byte{byte(i)}, i*13))
+		}
+		w.end()
+		return out.Bytes(), blocks
+	}
+	whole, n := write(1 << 20)
+	if n != 1 {
+		t.Fatalf("%d blocks", n)
+	}
+	for _, size := range []int{1, 5, 64, 1000} {
+		if got, n := write(size); !bytes.Equal(got, whole) || n != (len(whole)+size-1)/size {
+			t.Fatalf("size %d: %d blocks, bytes differ %v", size, n, !bytes.Equal(got, whole))
+		}
 	}
 }

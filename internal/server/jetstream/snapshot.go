@@ -118,12 +118,32 @@ func (s *stream) newSnapshot(withConsumers bool) *snapshot {
 	return snap
 }
 
+// archiveBlock is the s2 block size of archives (s2's default, as
+// nats-server's): the archive writer fills blocks of this size.
+const archiveBlock = 1 << 20
+
 // writeArchive writes the archive of snap to w (S2-compressed). Three
 // stages overlap: loading messages from the store (loadMsgs), encoding
-// entries, and s2 compressing blocks on the encoder's goroutines.
-func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
-	enc := s2.NewWriter(w, s2.WriterConcurrency(2))
-	aw := &archiveWriter{w: enc}
+// entries into blocks, and s2 compressing blocks on the encoder's
+// goroutines (which hand the blocks back for reuse once written).
+func (s *stream) writeArchive(snap *snapshot, w io.Writer) (err error) {
+	spare := make(chan []byte, 4)
+	enc := s2.NewWriter(w, s2.WriterConcurrency(2), s2.WriterBlockSize(archiveBlock),
+		s2.WriterBufferDone(func(b []byte) {
+			select {
+			case spare <- b[:0]:
+			default:
+			}
+		}))
+	defer func() {
+		if err != nil { // end the encoder's goroutines; the reader sees err, not what they still hold
+			if pw, ok := w.(*io.PipeWriter); ok {
+				pw.CloseWithError(err)
+			}
+			enc.Close()
+		}
+	}()
+	aw := &archiveWriter{put: enc.EncodeBuffer, size: archiveBlock, spare: spare}
 	now := time.Now().UnixNano()
 	b, err := json.Marshal(snap.state)
 	if err != nil {
@@ -143,12 +163,17 @@ func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
 	}
 	done := make(chan struct{})
 	defer close(done)
-	batches, loadErr := s.loadMsgs(snap.state.FirstSeq, snap.state.LastSeq, done)
+	batches, free, loadErr := s.loadMsgs(snap.state.FirstSeq, snap.state.LastSeq, done)
 	for batch := range batches {
-		for _, m := range batch {
+		for i := range batch.Msgs {
+			m := &batch.Msgs[i]
 			if err := aw.write(m.Subject, m.Time, m.Seq, m.Header, m.Data); err != nil {
 				return err
 			}
+		}
+		select {
+		case free <- batch:
+		default:
 		}
 	}
 	if err := <-loadErr; err != nil {
@@ -160,12 +185,23 @@ func (s *stream) writeArchive(snap *snapshot, w io.Writer) error {
 	return enc.Close()
 }
 
+// rangeLoader is a store that reads runs of messages at once (both stores
+// do, through their engine).
+type rangeLoader interface {
+	LoadRange(start, last uint64, budget int, b *store.Batch) (uint64, error)
+}
+
 // loadMsgs reads the messages first..last in batches on a goroutine of
 // its own (until done is closed); the error channel gets one value once
-// the batches channel is closed.
-func (s *stream) loadMsgs(first, last uint64, done <-chan struct{}) (<-chan []*store.Msg, <-chan error) {
-	const batchLen = 256
-	out := make(chan []*store.Msg, 4)
+// the batches channel is closed. Batches done with go back through free:
+// their buffers are reused, a snapshot allocates a few of them.
+func (s *stream) loadMsgs(first, last uint64, done <-chan struct{}) (<-chan *store.Batch, chan<- *store.Batch, <-chan error) {
+	const (
+		batchLen   = 256
+		batchBytes = 128 << 10 // read under one hold of the store's lock
+	)
+	out := make(chan *store.Batch, 4)
+	free := make(chan *store.Batch, 8)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -174,18 +210,36 @@ func (s *stream) loadMsgs(first, last uint64, done <-chan struct{}) (<-chan []*s
 		if last == 0 {
 			return
 		}
-		batch := make([]*store.Msg, 0, batchLen)
+		batch := &store.Batch{}
 		send := func() bool {
-			if len(batch) == 0 {
+			if len(batch.Msgs) == 0 {
 				return true
 			}
 			select {
 			case out <- batch:
-				batch = make([]*store.Msg, 0, batchLen)
-				return true
 			case <-done:
 				return false
 			}
+			select {
+			case batch = <-free:
+				batch.Msgs = batch.Msgs[:0]
+			default:
+				batch = &store.Batch{}
+			}
+			return true
+		}
+		if rl, ok := s.st.(rangeLoader); ok {
+			for seq := max(first, 1); seq <= last; {
+				var lerr error
+				if seq, lerr = rl.LoadRange(seq, last, batchBytes, batch); lerr != nil {
+					err = fmt.Errorf("couldn't load next message after seq %d: %w", seq, lerr)
+					return
+				}
+				if !send() {
+					return
+				}
+			}
+			return
 		}
 		for seq := max(first, 1); seq <= last; {
 			m, lerr := s.st.LoadNext("", seq)
@@ -196,15 +250,15 @@ func (s *stream) loadMsgs(first, last uint64, done <-chan struct{}) (<-chan []*s
 				err = fmt.Errorf("couldn't load next message after seq %d: %w", seq, lerr)
 				return
 			}
-			batch = append(batch, m)
-			if len(batch) == batchLen && !send() {
+			batch.Msgs = append(batch.Msgs, *m)
+			if len(batch.Msgs) == batchLen && !send() {
 				return
 			}
 			seq = m.Seq + 1
 		}
 		send()
 	}()
-	return out, errc
+	return out, free, errc
 }
 
 // sendSnapshot streams the archive to the deliver subject in chunks,
@@ -281,7 +335,6 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(s.writeArchive(snap, pw)) }()
 	defer pr.Close()
-	buf := make([]byte, chunk)
 	status := func(st string) { b.Publish(account, to, "", statusHeader(st), nil) }
 	timer := time.NewTimer(snapAckTimeout)
 	defer timer.Stop()
@@ -296,10 +349,11 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 			status("408 No Interest")
 			return errors.New("no interest")
 		}
+		buf := make([]byte, chunk) // published as is: a chunk is not copied again
 		n, err := io.ReadFull(pr, buf)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			if n > 0 {
-				b.Publish(account, to, "", nil, append([]byte(nil), buf[:n]...))
+				b.Publish(account, to, "", nil, buf[:n])
 			}
 			status("204")
 			return nil
@@ -308,7 +362,7 @@ func (s *stream) streamChunks(snap *snapshot, req *api.JSApiStreamSnapshotReques
 			status("500 " + err.Error())
 			return err
 		}
-		b.Publish(account, to, ackSubj+"."+strconv.Itoa(n)+"."+strconv.Itoa(index), nil, append([]byte(nil), buf...))
+		b.Publish(account, to, ackSubj+"."+strconv.Itoa(n)+"."+strconv.Itoa(index), nil, buf)
 		timer.Reset(snapAckTimeout)
 	}
 }

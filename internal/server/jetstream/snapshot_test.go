@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -245,5 +246,63 @@ func TestSnapshotRestoreBadInput(t *testing.T) {
 	}
 	if ci, _ := cons.Info(c); ci.NumPending != 1 {
 		t.Fatalf("restored consumer pending %d", ci.NumPending)
+	}
+}
+
+// A receiver that leaves part way through ends the snapshot with 408 No
+// Interest, and the archive's s2 encoder goes with it (its writer
+// goroutine used to be left waiting).
+func TestSnapshotReceiverLeaves(t *testing.T) {
+	s := runJS(t)
+	nc, j := connectJS(t, s)
+	c := ctx(t)
+	if _, err := j.CreateStream(c, jetstream.StreamConfig{Name: "L", Subjects: []string{"l"}}); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 4000)
+	for i := range 500 {
+		for k := range payload {
+			payload[k] = byte(i*7919 + k*k*31 + k>>3) // compresses poorly: many chunks
+		}
+		j.PublishAsync("l", payload)
+	}
+	<-j.PublishAsyncComplete()
+	inbox := nats.NewInbox()
+	var once sync.Once
+	sub, err := nc.Subscribe(inbox, func(m *nats.Msg) {
+		once.Do(func() {
+			m.Sub.Unsubscribe() // gone before the ack frees the next slot
+			m.Respond(nil)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	// The status goes to the deliver subject nobody listens on any more:
+	// watch the advisory instead.
+	adv := make(chan *nats.Msg, 1)
+	asub, _ := nc.ChanSubscribe("$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE.L", adv)
+	defer asub.Unsubscribe()
+	nc.Flush()
+	request(t, nc, "$JS.API.STREAM.SNAPSHOT.L", `{"deliver_subject":"`+inbox+`","chunk_size":1024,"window_size":1024}`)
+	select {
+	case m := <-adv:
+		if !strings.Contains(string(m.Data), "no interest") {
+			t.Fatalf("advisory %s", m.Data)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("snapshot did not end")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var buf bytes.Buffer
+		pprof.Lookup("goroutine").WriteTo(&buf, 1)
+		if !strings.Contains(buf.String(), "s2.(*Writer).Reset") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the archive's encoder is still running:\n%s", buf.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -121,6 +121,14 @@ type Msg struct {
 	Time    int64
 }
 
+// Batch is a run of messages read together (LoadRange of the stores'
+// engine), their bytes kept in Buf where the store copies them: a batch
+// used again reuses both slices.
+type Batch struct {
+	Msgs []Msg
+	Buf  []byte
+}
+
 // Size is the number of bytes the message counts for against MaxBytes and
 // in State().Bytes, the same formula for every store: subject, header and
 // data plus 16 bytes of overhead.

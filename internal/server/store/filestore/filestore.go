@@ -398,6 +398,14 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 		return fmt.Errorf("block %d of message %d is gone", l.blk, seq)
 	}
 	r := make([]byte, l.len)
+	if err := b.readRecord(blk, seq, l, r); err != nil {
+		return err
+	}
+	return b.decode(seq, l, r, m)
+}
+
+// readRecord reads the record of message seq at l of blk into r.
+func (b *backend) readRecord(blk *block, seq uint64, l loc, r []byte) error {
 	if blk.z != nil {
 		if err := blk.z.readAt(blk.f, r, int64(l.off)); err != nil {
 			if errors.Is(err, store.ErrCorrupt) {
@@ -412,6 +420,12 @@ func (b *backend) Read(seq uint64, l loc, m *store.Msg) error {
 			return fmt.Errorf("reading message %d: %w", seq, err)
 		}
 	}
+	return nil
+}
+
+// decode checks the record r of message seq and points m's header and
+// data into it.
+func (b *backend) decode(seq uint64, l loc, r []byte, m *store.Msg) error {
 	h, ok := decodeHeader(r)
 	if !ok || h.len != l.len || h.seq != seq || h.kind != kindMsg || !bodyOK(h, r) {
 		return store.ErrCorrupt
