@@ -37,6 +37,15 @@ type loc struct {
 	len uint32
 }
 
+// Pack and Unpack implement engine.Packer: the engine keeps older
+// entries compactly (frozen chunks).
+func (b *backend) Pack(l loc) engine.Lanes { return engine.Lanes{uint64(l.blk), uint64(l.off), uint64(l.len)} }
+
+// Unpack implements engine.Packer.
+func (b *backend) Unpack(v engine.Lanes) loc {
+	return loc{blk: uint32(v[0]), off: uint32(v[1]), len: uint32(v[2])}
+}
+
 // backend implements engine.Backend over block files. Its fields are
 // guarded by the engine's lock (written under the write lock; Read runs
 // under the read lock and only reads).

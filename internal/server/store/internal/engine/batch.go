@@ -41,8 +41,8 @@ func (e *Engine[P]) LoadRange(start, last uint64, budget int, b *store.Batch) (u
 		size := 0
 		seq := start
 		for n := 0; seq <= end && size < budget && n < rangeScanMax; seq, n = seq+1, n+1 {
-			ent := e.at(seq)
-			if ent == nil {
+			ent, ok := e.at(seq)
+			if !ok {
 				continue
 			}
 			b.Msgs = append(b.Msgs, store.Msg{Subject: ent.s.name, Seq: seq, Time: ent.ts})

@@ -37,6 +37,8 @@ type Backend[P any] interface {
 	Truncate(last uint64, rm []Removed[P]) error
 }
 
+// entry is the index of one sequence. Plain chunks hold entries as they
+// are; frozen ones (frozen.go) decode them on access.
 type entry[P any] struct {
 	s          *subj // nil: no message at this sequence
 	ts         int64
@@ -74,8 +76,7 @@ type Engine[P any] struct {
 	mu struct {
 		sync.RWMutex
 		cfg         store.Config
-		ents        entries[P] // entry i is sequence base+i
-		base        uint64
+		ents        entries[P] // the window of sequences, from ents.base
 		first, last uint64
 		lastTS      int64
 		msgs, bytes uint64
@@ -121,8 +122,12 @@ func New[P any](cfg store.Config, b Backend[P], opts Options) (*Engine[P], error
 	}
 	e.mu.cfg = cfg
 	e.mu.subjs = newSubjects()
+	e.mu.ents.subjs = &e.mu.subjs
+	if pk, ok := b.(Packer[P]); ok {
+		e.mu.ents.pk = pk
+	}
 	first := max(cfg.FirstSeq, 1)
-	e.mu.first, e.mu.last, e.mu.base = first, first-1, first
+	e.mu.first, e.mu.last, e.mu.ents.base = first, first-1, first
 	return e, nil
 }
 
@@ -166,11 +171,11 @@ func (e *Engine[P]) RestoreDropAbove(seq uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for e.mu.msgs > 0 && e.mu.ents.len() > 0 {
-		top := e.mu.base + uint64(e.mu.ents.len()) - 1
+		top := e.mu.ents.end() - 1
 		if top <= seq {
 			break
 		}
-		if e.ent(top).s != nil {
+		if e.mu.ents.subj(top) != nil {
 			e.dropLocked(top)
 		}
 		if e.mu.msgs == 0 {
@@ -186,7 +191,7 @@ func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for seq := e.mu.first; e.mu.msgs > 0 && seq < floor; seq++ {
-		if e.at(seq) != nil {
+		if e.live(seq) {
 			e.dropLocked(seq)
 		}
 	}
@@ -204,7 +209,7 @@ func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
 // PeekLocked returns where the live message at seq is kept. For a Backend,
 // which runs under the engine's lock.
 func (e *Engine[P]) PeekLocked(seq uint64) (P, bool) {
-	if ent := e.at(seq); ent != nil {
+	if ent, ok := e.at(seq); ok {
 		return ent.p, true
 	}
 	var zero P
@@ -214,8 +219,8 @@ func (e *Engine[P]) PeekLocked(seq uint64) (P, bool) {
 // RelocateLocked records that the live message at seq moved to p (block
 // compaction). For a Backend, which runs under the engine's lock.
 func (e *Engine[P]) RelocateLocked(seq uint64, p P) {
-	if ent := e.at(seq); ent != nil {
-		ent.p = p
+	if e.live(seq) {
+		e.mu.ents.setP(seq, p)
 	}
 }
 
@@ -223,9 +228,9 @@ func (e *Engine[P]) RelocateLocked(seq uint64, p P) {
 func (e *Engine[P]) EachLive(fn func(seq uint64, p P)) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for i := range e.mu.ents.len() {
-		if ent := e.mu.ents.at(i); ent.s != nil {
-			fn(e.mu.base+uint64(i), ent.p)
+	for seq := e.mu.ents.base; seq < e.mu.ents.end(); seq++ {
+		if e.mu.ents.subj(seq) != nil {
+			fn(seq, e.mu.ents.get(seq).p)
 		}
 	}
 }
@@ -382,24 +387,22 @@ func (e *Engine[P]) storeLocked(subj string, hdr, data []byte, seq uint64, ts, t
 
 // resetWindowLocked empties the window so that it starts at seq.
 func (e *Engine[P]) resetWindowLocked(seq uint64) {
-	e.mu.ents.reset()
-	e.mu.base, e.mu.first = seq, seq
+	e.mu.ents.reset(seq)
+	e.mu.first = seq
 }
 
 // extendLocked makes the window reach seq with empty entries (sequences
 // that hold no message).
 func (e *Engine[P]) extendLocked(seq uint64) {
-	for e.mu.base+uint64(e.mu.ents.len()) <= seq {
+	for e.mu.ents.end() <= seq {
 		e.mu.ents.push(entry[P]{})
 	}
 }
 
-// ent returns the entry of seq, which the window covers.
-func (e *Engine[P]) ent(seq uint64) *entry[P] { return e.mu.ents.at(int(seq - e.mu.base)) }
 
 // insertLocked adds a message above every other one.
 func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size uint64, p P) {
-	if seq > e.mu.base {
+	if seq > e.mu.ents.base {
 		e.extendLocked(seq - 1)
 	}
 	s := e.mu.subjs.get(name)
@@ -415,7 +418,7 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	}
 	ent := entry[P]{s: s, ts: ts, sz: uint32(size) | kind, p: p, prev: s.last}
 	if s.last != 0 {
-		e.ent(s.last).next = seq
+		e.mu.ents.setNext(s.last, seq)
 	} else {
 		s.first = seq
 	}
@@ -430,16 +433,17 @@ func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size ui
 	}
 }
 
-// at returns the live entry at seq, or nil.
-func (e *Engine[P]) at(seq uint64) *entry[P] {
-	if seq < e.mu.first || seq > e.mu.last || seq < e.mu.base || seq-e.mu.base >= uint64(e.mu.ents.len()) {
-		return nil
+// at returns the live entry at seq (false: none).
+func (e *Engine[P]) at(seq uint64) (entry[P], bool) {
+	if !e.live(seq) {
+		return entry[P]{}, false
 	}
-	ent := e.ent(seq)
-	if ent.s == nil {
-		return nil
-	}
-	return ent
+	return e.mu.ents.get(seq), true
+}
+
+// live reports whether seq holds a message.
+func (e *Engine[P]) live(seq uint64) bool {
+	return seq >= e.mu.first && seq <= e.mu.last && e.mu.ents.covers(seq) && e.mu.ents.subj(seq) != nil
 }
 
 // SkipMsg implements store.Store.
@@ -496,8 +500,8 @@ func (e *Engine[P]) Load(seq uint64) (*store.Msg, error) {
 			e.mu.RUnlock()
 			return nil, store.ErrStoreClosed
 		}
-		ent := e.at(seq)
-		if ent == nil {
+		ent, ok := e.at(seq)
+		if !ok {
 			deleted := seq >= e.mu.first && seq <= e.mu.last
 			e.mu.RUnlock()
 			if deleted {

@@ -1,41 +1,222 @@
 package engine
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
 
+// tp is a payload for tests; tpPacker packs it.
+type tp struct{ a, b, c uint64 }
+
+type tpPacker struct{}
+
+func (tpPacker) Pack(p tp) Lanes   { return Lanes{p.a, p.b, p.c} }
+func (tpPacker) Unpack(l Lanes) tp { return tp{l[0], l[1], l[2]} }
+
+// testSubjects returns a subject table holding n subjects.
+func testSubjects(n int) (*subjects, []*subj) {
+	x := newSubjects()
+	var out []*subj
+	for i := range n {
+		out = append(out, x.add(fmt.Sprintf("s.%d", i)))
+	}
+	return &x, out
+}
+
+// randEntry is a live entry with fields from all over their ranges: TTL
+// bits in sz, ts far apart and negative, links inside and outside the
+// chunk, lanes small and large.
+func randEntry(r *rand.Rand, ss []*subj, seq uint64) entry[tp] {
+	pick := func(vals ...uint64) uint64 { return vals[r.IntN(len(vals))] }
+	ent := entry[tp]{
+		s:  ss[r.IntN(len(ss))],
+		ts: int64(pick(1, uint64(r.Int64()), uint64(-r.Int64()), math.MaxInt64, 1<<63, 1_700_000_000_000_000_000+uint64(r.IntN(1000)))),
+		sz: uint32(r.IntN(1<<20)) | uint32(r.IntN(3))<<30,
+		p:  tp{pick(0, 7, uint64(r.IntN(100))), uint64(r.IntN(1 << 23)), pick(1070, ^uint64(0), uint64(r.Uint32()))},
+	}
+	if r.IntN(4) > 0 {
+		ent.prev = seq - pick(1, 1000, 1+uint64(r.IntN(10000)), seq-1)
+	}
+	if r.IntN(4) > 0 {
+		ent.next = seq + pick(1, 1000, 1+uint64(r.IntN(10000)), 1+uint64(r.Uint32()))
+	}
+	return ent
+}
+
+// TestFreezeRoundTrip: every field of every entry of a frozen chunk reads
+// back as it was, directly and through thaw, and values set later that do
+// not fit their column widen it without disturbing the others.
+func TestFreezeRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	subjs, ss := testSubjects(300)
+	for round := range 20 {
+		seq0 := uint64(1 + r.IntN(1<<40))
+		ents := make([]entry[tp], chunkLen)
+		for j := range ents {
+			// Holes, runs of one subject and size, and random entries.
+			switch k := r.IntN(10); {
+			case k == 0 && round%2 == 0:
+			case k < 5 && j > 0 && round%3 == 0 && ents[j-1].s != nil:
+				ents[j] = ents[j-1]
+				ents[j].ts += int64(r.IntN(1000))
+				ents[j].prev = seq0 + uint64(j) - 1
+				ents[j].next = 0
+			default:
+				ents[j] = randEntry(r, ss, seq0+uint64(j))
+			}
+		}
+		if round == 19 {
+			clear(ents) // a chunk of nothing but holes
+		}
+		f := freeze(ents, seq0, Packer[tp](tpPacker{}))
+		check := func(what string) {
+			t.Helper()
+			for j, want := range ents {
+				if got := frozenEntry(f, j, subjs, Packer[tp](tpPacker{})); got != want {
+					t.Fatalf("round %d %s: entry %d is %+v, want %+v", round, what, j, got, want)
+				}
+			}
+		}
+		check("frozen")
+		for j, got := range thaw(f, subjs, Packer[tp](tpPacker{})) {
+			if got != ents[j] {
+				t.Fatalf("round %d: thawed entry %d is %+v, want %+v", round, j, got, ents[j])
+			}
+		}
+		for range 200 {
+			j := r.IntN(chunkLen)
+			if ents[j].s == nil {
+				continue
+			}
+			seq := seq0 + uint64(j)
+			switch r.IntN(4) {
+			case 0:
+				ents[j].prev = randEntry(r, ss, seq).prev
+				f.setPrev(j, ents[j].prev)
+			case 1:
+				ents[j].next = randEntry(r, ss, seq).next
+				f.setNext(j, ents[j].next)
+			case 2:
+				ents[j].p = randEntry(r, ss, seq).p
+				f.setLanes(j, tpPacker{}.Pack(ents[j].p))
+			case 3:
+				ents[j] = entry[tp]{}
+				f.clear(j)
+			}
+		}
+		check("after sets")
+	}
+}
+
+// TestFrozenSize: a chunk of one subject's messages of one size, a few
+// microseconds apart, in one block, costs under 9 bytes an entry.
+func TestFrozenSize(t *testing.T) {
+	subjs, ss := testSubjects(1)
+	seq0 := uint64(1_000_001)
+	ents := make([]entry[tp], chunkLen)
+	ts := int64(1_700_000_000_000_000_000)
+	for j := range ents {
+		seq := seq0 + uint64(j)
+		ts += 3000 + int64(j%7)*100
+		ents[j] = entry[tp]{s: ss[0], ts: ts, prev: seq - 1, next: seq + 1, sz: 1059, p: tp{12, uint64(j) * 1091, 1091}}
+	}
+	f := freeze(ents, seq0, Packer[tp](tpPacker{}))
+	if per := float64(f.bytes()) / chunkLen; per > 9 {
+		t.Errorf("%.1f bytes an entry", per)
+	}
+	if got := frozenEntry(f, 100, subjs, Packer[tp](tpPacker{})); got != ents[100] {
+		t.Fatalf("entry 100 is %+v, want %+v", got, ents[100])
+	}
+}
+
 // TestEntriesModel drives the chunked window and a plain slice with the
-// same random operations, across chunk boundaries, and compares them.
+// same random operations, across chunk boundaries, and compares them,
+// with chunks plain and frozen.
 func TestEntriesModel(t *testing.T) {
+	for _, pk := range []Packer[tp]{nil, tpPacker{}} {
+		t.Run(fmt.Sprintf("packed=%v", pk != nil), func(t *testing.T) { entriesModel(t, pk) })
+	}
+}
+
+func entriesModel(t *testing.T, pk Packer[tp]) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var x entries[int]
-	var model []uint64 // ts of each entry
-	next := uint64(1)
+	subjs, ss := testSubjects(20)
+	x := entries[tp]{subjs: subjs, pk: pk, base: 1}
+	var model []entry[tp] // model[i] is sequence x.base+i
+	frozeSome := false
 	check := func(op string) {
 		t.Helper()
-		if x.len() != len(model) {
+		if x.len() != len(model) || x.end() != x.base+uint64(len(model)) {
 			t.Fatalf("after %s: len %d, want %d", op, x.len(), len(model))
 		}
-		for i, ts := range model {
-			if got := x.at(i); got.ts != int64(ts) || got.p != int(ts) {
-				t.Fatalf("after %s: entry %d is %d/%d, want %d", op, i, got.ts, got.p, ts)
+		for i, want := range model {
+			seq := x.base + uint64(i)
+			got := x.get(seq)
+			if got != want || x.subj(seq) != want.s || x.prev(seq) != want.prev || x.next(seq) != want.next {
+				t.Fatalf("after %s: entry %d (seq %d) is %+v, want %+v", op, i, seq, got, want)
+			}
+		}
+		if n := len(x.chunks); n > 0 && x.chunks[n-1].fz != nil {
+			t.Fatalf("after %s: the newest chunk is frozen", op)
+		}
+		for i, c := range x.chunks {
+			if c.fz != nil {
+				frozeSome = true
+				if pk == nil || i == len(x.chunks)-1 {
+					t.Fatalf("after %s: chunk %d of %d is frozen", op, i, len(x.chunks))
+				}
 			}
 		}
 	}
+	live := func() (uint64, bool) {
+		if len(model) == 0 {
+			return 0, false
+		}
+		i := r.IntN(len(model))
+		return x.base + uint64(i), model[i].s != nil
+	}
 	for step := 0; step < 3000; step++ {
 		switch k := r.IntN(100); {
-		case k < 80:
+		case k < 50:
 			for n := r.IntN(3 * chunkLen / 2); n > 0; n-- {
-				x.push(entry[int]{ts: int64(next), p: int(next)})
-				model = append(model, next)
-				next++
+				var ent entry[tp]
+				if r.IntN(10) > 0 {
+					ent = randEntry(r, ss, x.end())
+				}
+				x.push(ent)
+				model = append(model, ent)
 			}
 			check("push")
+		case k < 80:
+			for range 50 {
+				seq, ok := live()
+				if !ok {
+					continue
+				}
+				i := int(seq - x.base)
+				v := randEntry(r, ss, seq)
+				switch r.IntN(4) {
+				case 0:
+					x.setPrev(seq, v.prev)
+					model[i].prev = v.prev
+				case 1:
+					x.setNext(seq, v.next)
+					model[i].next = v.next
+				case 2:
+					x.setP(seq, v.p)
+					model[i].p = v.p
+				case 3:
+					x.clear(seq)
+					model[i] = entry[tp]{}
+				}
+			}
+			check("set")
 		case k < 92 && len(model) > 0:
 			n := r.IntN(len(model) + 1)
-			for i := 0; i < n; i++ {
-				*x.at(i) = entry[int]{} // the engine clears what it drops
+			for i := range n {
+				x.clear(x.base + uint64(i)) // the engine clears what it drops
 			}
 			x.dropFront(n)
 			model = model[n:]
@@ -46,13 +227,16 @@ func TestEntriesModel(t *testing.T) {
 			model = model[:n]
 			check("truncate")
 		default:
-			x.reset()
+			x.reset(x.end() + uint64(r.IntN(5)))
 			model = nil
 			check("reset")
 		}
 		if len(x.chunks) > len(model)/chunkLen+2 {
 			t.Fatalf("%d chunks hold %d entries", len(x.chunks), len(model))
 		}
+	}
+	if pk != nil && !frozeSome {
+		t.Fatal("no chunk was ever frozen")
 	}
 }
 
@@ -65,7 +249,7 @@ func TestEntriesTruncateClears(t *testing.T) {
 		x.push(entry[*int]{p: &v})
 	}
 	x.truncate(5)
-	c := x.chunks[0]
+	c := x.chunks[0].ents
 	for _, e := range c[5:cap(c)][:chunkLen-5] {
 		if e.p != nil {
 			t.Fatal("a truncated entry still points to its payload")

@@ -39,7 +39,7 @@ func (e *Engine[P]) expireLocked() {
 	now := e.now()
 	for len(e.mu.ttls) > 0 && e.mu.ttls[0].exp <= now {
 		it := heap.Pop(&e.mu.ttls).(ttlItem)
-		if ent := e.at(it.seq); ent != nil && ent.ttlKind() == ttlSet && ent.ts == it.ts {
+		if ent, ok := e.at(it.seq); ok && ent.ttlKind() == ttlSet && ent.ts == it.ts {
 			if !e.removeOneLocked(it.seq, store.RemoveTTL) {
 				heap.Push(&e.mu.ttls, it)
 				e.mu.expireErr = true
@@ -53,8 +53,8 @@ func (e *Engine[P]) expireLocked() {
 	cutoff := now - int64(e.mu.cfg.MaxAge)
 	seq := max(e.mu.ageCursor, e.mu.first)
 	for ; seq <= e.mu.last && e.mu.msgs > 0; seq++ {
-		ent := e.at(seq)
-		if ent == nil || ent.ttlKind() != ttlNone {
+		ent, ok := e.at(seq)
+		if !ok || ent.ttlKind() != ttlNone {
 			continue
 		}
 		if ent.ts > cutoff {
@@ -76,7 +76,7 @@ func (e *Engine[P]) nextExpiryLocked() int64 {
 	}
 	if e.mu.cfg.MaxAge > 0 {
 		for seq := max(e.mu.ageCursor, e.mu.first); seq <= e.mu.last && e.mu.msgs > 0; seq++ {
-			if ent := e.at(seq); ent != nil && ent.ttlKind() == ttlNone {
+			if ent, ok := e.at(seq); ok && ent.ttlKind() == ttlNone {
 				at := ent.ts + int64(e.mu.cfg.MaxAge)
 				if next == 0 || at < next {
 					next = at

@@ -14,7 +14,7 @@ const scanLimit = 1024
 // read loads the message of a live entry under the read lock. A corrupt
 // message is reported with ok false: the caller drops the lock, calls
 // dropCorrupt and asks again.
-func (e *Engine[P]) readRLocked(seq uint64, ent *entry[P]) (*store.Msg, error) {
+func (e *Engine[P]) readRLocked(seq uint64, ent entry[P]) (*store.Msg, error) {
 	m := &store.Msg{Subject: ent.s.name, Seq: seq, Time: ent.ts}
 	if err := e.b.Read(seq, ent.p, m); err != nil {
 		return nil, err
@@ -26,7 +26,7 @@ func (e *Engine[P]) readRLocked(seq uint64, ent *entry[P]) (*store.Msg, error) {
 func (e *Engine[P]) dropCorrupt(seq uint64) {
 	e.mu.Lock()
 	defer e.unlock()
-	if ent := e.at(seq); ent != nil {
+	if ent, ok := e.at(seq); ok {
 		e.log.Errorf("store %s: message %d is corrupt on disk and is dropped", e.mu.cfg.Name, seq)
 		e.addLostLocked(&store.LostData{Msgs: []uint64{seq}, Bytes: ent.size()})
 		e.dropLocked(seq)
@@ -51,7 +51,8 @@ func (e *Engine[P]) find(filter string, look func(f *matcher) uint64) (*store.Ms
 			e.mu.RUnlock()
 			return nil, store.ErrNotFound
 		}
-		m, err := e.readRLocked(seq, e.at(seq))
+		ent, _ := e.at(seq)
+		m, err := e.readRLocked(seq, ent)
 		e.mu.RUnlock()
 		if err == store.ErrCorrupt {
 			e.dropCorrupt(seq)
@@ -93,8 +94,7 @@ func (e *Engine[P]) nextLocked(f *matcher, start uint64) uint64 {
 	}
 	var cache map[*subj]bool
 	for seq, n := start, 0; seq <= e.mu.last; seq, n = seq+1, n+1 {
-		ent := e.ent(seq)
-		if ent.s != nil && e.matchCached(f, ent.s, &cache) {
+		if s := e.mu.ents.subj(seq); s != nil && e.matchCached(f, s, &cache) {
 			return seq
 		}
 		if n == scanLimit && !f.all {
@@ -114,7 +114,7 @@ func (e *Engine[P]) nextByIndexLocked(f *matcher, start uint64) uint64 {
 		}
 		seq := s.last
 		for {
-			p := e.ent(seq).prev
+			p := e.mu.ents.prev(seq)
 			if p == 0 || p < start {
 				break
 			}
@@ -177,8 +177,7 @@ func (e *Engine[P]) prevLocked(f *matcher, start uint64) uint64 {
 	}
 	var cache map[*subj]bool
 	for seq := start; seq >= e.mu.first; seq-- {
-		ent := e.ent(seq)
-		if ent.s != nil && e.matchCached(f, ent.s, &cache) {
+		if s := e.mu.ents.subj(seq); s != nil && e.matchCached(f, s, &cache) {
 			return seq
 		}
 	}
@@ -202,16 +201,16 @@ func (e *Engine[P]) state(deleted bool) store.State {
 		NumSubjects: len(e.mu.subjs.byName),
 	}
 	if e.mu.msgs > 0 {
-		st.FirstTime = time.Unix(0, e.ent(e.mu.first).ts).UTC()
+		st.FirstTime = time.Unix(0, e.mu.ents.get(e.mu.first).ts).UTC()
 		st.LastTime = time.Unix(0, e.mu.lastTS).UTC()
-		if ent := e.at(e.mu.last); ent != nil {
+		if ent, ok := e.at(e.mu.last); ok {
 			st.LastTime = time.Unix(0, ent.ts).UTC()
 		}
 		st.NumDeleted = int(e.mu.last - e.mu.first + 1 - e.mu.msgs)
 		if deleted && st.NumDeleted > 0 {
 			st.Deleted = make([]uint64, 0, st.NumDeleted)
 			for seq := e.mu.first; seq <= e.mu.last; seq++ {
-				if e.ent(seq).s == nil {
+				if e.mu.ents.subj(seq) == nil {
 					st.Deleted = append(st.Deleted, seq)
 				}
 			}
@@ -259,7 +258,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 		if below < span {
 			n := uint64(0)
 			for seq := e.mu.first; seq < start; seq++ {
-				if e.ent(seq).s != nil {
+				if e.mu.ents.subj(seq) != nil {
 					n++
 				}
 			}
@@ -269,7 +268,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 			return store.SimpleState{Msgs: e.mu.msgs - n, First: e.nextLocked(f, start), Last: e.prevLocked(f, e.mu.last)}
 		}
 		for seq := start; seq <= e.mu.last; seq++ {
-			if e.ent(seq).s != nil {
+			if e.mu.ents.subj(seq) != nil {
 				add(seq)
 			}
 		}
@@ -286,7 +285,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 	if start > e.mu.first && span < total {
 		var cache map[*subj]bool
 		for seq := start; seq <= e.mu.last; seq++ {
-			if ent := e.ent(seq); ent.s != nil && e.matchCached(f, ent.s, &cache) {
+			if s := e.mu.ents.subj(seq); s != nil && e.matchCached(f, s, &cache) {
 				add(seq)
 			}
 		}
@@ -304,7 +303,7 @@ func (e *Engine[P]) filteredLocked(f *matcher, start uint64) store.SimpleState {
 			ss.Last = max(ss.Last, s.last)
 			return true
 		}
-		for seq := s.last; seq != 0 && seq >= start; seq = e.ent(seq).prev {
+		for seq := s.last; seq != 0 && seq >= start; seq = e.mu.ents.prev(seq) {
 			add(seq)
 		}
 		return true

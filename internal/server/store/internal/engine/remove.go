@@ -10,15 +10,16 @@ import (
 // dropLocked takes the message at seq out of the index (the backend has
 // already forgotten it, or it is corrupt).
 func (e *Engine[P]) dropLocked(seq uint64) {
-	ent := e.ent(seq)
+	x := &e.mu.ents
+	ent := x.get(seq)
 	s := ent.s
 	if ent.prev != 0 {
-		e.ent(ent.prev).next = ent.next
+		x.setNext(ent.prev, ent.next)
 	} else {
 		s.first = ent.next
 	}
 	if ent.next != 0 {
-		e.ent(ent.next).prev = ent.prev
+		x.setPrev(ent.next, ent.prev)
 	} else {
 		s.last = ent.prev
 	}
@@ -28,7 +29,7 @@ func (e *Engine[P]) dropLocked(seq uint64) {
 	}
 	e.mu.msgs--
 	e.mu.bytes -= ent.size()
-	*ent = entry[P]{}
+	x.clear(seq)
 	if seq == e.mu.first {
 		e.advanceFirstLocked()
 	}
@@ -41,15 +42,12 @@ func (e *Engine[P]) advanceFirstLocked() {
 		e.resetWindowLocked(e.mu.last + 1)
 		return
 	}
-	for e.mu.first <= e.mu.last && e.ent(e.mu.first).s == nil {
+	for e.mu.first <= e.mu.last && e.mu.ents.subj(e.mu.first) == nil {
 		e.mu.first++
 	}
-	k := int(e.mu.first - e.mu.base)
-	if k == 0 {
-		return
+	if k := int(e.mu.first - e.mu.ents.base); k > 0 {
+		e.mu.ents.dropFront(k)
 	}
-	e.mu.ents.dropFront(k)
-	e.mu.base = e.mu.first
 }
 
 // removeLocked removes the live messages at seqs through the backend, then
@@ -60,7 +58,7 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	}
 	rm := make([]Removed[P], 0, len(seqs))
 	for _, seq := range seqs {
-		rm = append(rm, Removed[P]{Seq: seq, P: e.ent(seq).p})
+		rm = append(rm, Removed[P]{Seq: seq, P: e.mu.ents.get(seq).p})
 	}
 	n, err := e.b.Remove(rm, erase)
 	if err != nil {
@@ -71,7 +69,7 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	}
 	for _, seq := range seqs {
 		if notify {
-			ent := e.ent(seq)
+			ent := e.mu.ents.get(seq)
 			e.mu.pending = append(e.mu.pending, note{seq: seq, subj: ent.s.name, size: ent.size(), reason: reason})
 		}
 		e.dropLocked(seq)
@@ -143,7 +141,7 @@ func (e *Engine[P]) remove(seq uint64, erase bool) (bool, error) {
 	if err := e.writableLocked(); err != nil {
 		return false, err
 	}
-	if e.at(seq) == nil {
+	if !e.live(seq) {
 		return false, nil
 	}
 	if err := e.removeLocked([]uint64{seq}, erase, 0, false); err != nil {
@@ -175,7 +173,7 @@ func (e *Engine[P]) Purge(opts store.PurgeOpts) (uint64, error) {
 			// Keep the newest Keep: compact up to the Keep-th from the end.
 			seq, n := e.mu.last, uint64(0)
 			for ; seq >= e.mu.first; seq-- {
-				if e.ent(seq).s != nil {
+				if e.mu.ents.subj(seq) != nil {
 					n++
 					if n == opts.Keep {
 						break
@@ -193,7 +191,7 @@ func (e *Engine[P]) Purge(opts store.PurgeOpts) (uint64, error) {
 	// all (not of each subject), as nats-server does.
 	var seqs []uint64
 	e.mu.subjs.each(&f, func(s *subj) bool {
-		for seq := s.first; seq != 0; seq = e.ent(seq).next {
+		for seq := s.first; seq != 0; seq = e.mu.ents.next(seq) {
 			if opts.Seq > 0 && seq >= opts.Seq {
 				break
 			}
@@ -238,8 +236,8 @@ func (e *Engine[P]) compactLocked(seq uint64) (uint64, error) {
 	var rm []Removed[P]
 	top := min(seq, e.mu.last+1)
 	for s := e.mu.first; s < top; s++ {
-		if ent := e.ent(s); ent.s != nil {
-			rm = append(rm, Removed[P]{Seq: s, P: ent.p})
+		if e.mu.ents.subj(s) != nil {
+			rm = append(rm, Removed[P]{Seq: s, P: e.mu.ents.get(s).p})
 		}
 	}
 	if err := e.b.Compact(seq, rm); err != nil {
@@ -269,8 +267,8 @@ func (e *Engine[P]) Truncate(seq uint64) error {
 	}
 	var rm []Removed[P]
 	for s := max(seq+1, e.mu.first); s <= e.mu.last; s++ {
-		if ent := e.ent(s); ent.s != nil {
-			rm = append(rm, Removed[P]{Seq: s, P: ent.p})
+		if e.mu.ents.subj(s) != nil {
+			rm = append(rm, Removed[P]{Seq: s, P: e.mu.ents.get(s).p})
 		}
 	}
 	if err := e.b.Truncate(seq, rm); err != nil {
@@ -280,7 +278,7 @@ func (e *Engine[P]) Truncate(seq uint64) error {
 		e.dropLocked(rm[i].Seq)
 	}
 	e.mu.last = seq
-	if n := seq + 1 - e.mu.base; e.mu.msgs > 0 && n < uint64(e.mu.ents.len()) {
+	if n := seq + 1 - e.mu.ents.base; e.mu.msgs > 0 && n < uint64(e.mu.ents.len()) {
 		e.mu.ents.truncate(int(n))
 	}
 	if e.mu.msgs == 0 {

@@ -12,6 +12,7 @@ type subj struct {
 	name        string
 	msgs        uint64
 	first, last uint64
+	id          uint32 // its place in subjects.ids
 }
 
 // tnode is one token level of the subject trie used for wildcard filters.
@@ -20,10 +21,13 @@ type tnode struct {
 	s    *subj
 }
 
-// subjects indexes subjects by name and by token.
+// subjects indexes subjects by name, by token and by id (frozen entries
+// name their subject by id; the id of a removed subject is used again).
 type subjects struct {
 	byName map[string]*subj
 	root   tnode
+	ids    []*subj
+	free   []uint32
 }
 
 func newSubjects() subjects { return subjects{byName: make(map[string]*subj)} }
@@ -32,6 +36,14 @@ func (x *subjects) get(name string) *subj { return x.byName[name] }
 
 func (x *subjects) add(name string) *subj {
 	s := &subj{name: name}
+	if k := len(x.free); k > 0 {
+		s.id = x.free[k-1]
+		x.free = x.free[:k-1]
+		x.ids[s.id] = s
+	} else {
+		s.id = uint32(len(x.ids))
+		x.ids = append(x.ids, s)
+	}
 	x.byName[name] = s
 	n := &x.root
 	for rest := name; ; {
@@ -57,6 +69,8 @@ func (x *subjects) add(name string) *subj {
 func (x *subjects) remove(s *subj) {
 	delete(x.byName, s.name)
 	x.root.drop(s.name)
+	x.ids[s.id] = nil
+	x.free = append(x.free, s.id)
 }
 
 // drop removes name below n, pruning empty nodes; reports whether n is empty.
