@@ -1,28 +1,17 @@
 package jetstream
 
-import (
-	"runtime/debug"
-	"runtime/metrics"
-)
+import "runtime/debug"
 
 // releaseAfterMsgs is how many recovered messages make the release worth
 // a forced collection (a server with small streams starts without one).
 const releaseAfterMsgs = 100_000
 
-// releaseFreeAbove is how much freed heap recovery may leave to the
-// runtime's slow scavenger before it is handed back at once.
-const releaseFreeAbove = 32 << 20
-
 // releaseRecoveryMemory hands back to the OS the heap that recovering the
-// streams used and freed (index files, block metadata): the runtime would
-// keep it resident for minutes, doubling the resident memory of a server
-// with large streams right after a restart.
-func releaseRecoveryMemory() {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/gc/heap/goal:bytes"}}
-	metrics.Read(s)
-	free := s[0].Value
-	if free.Kind() == metrics.KindUint64 && free.Uint64() > releaseFreeAbove ||
-		s[1].Value.Kind() == metrics.KindUint64 && s[1].Value.Uint64() > 2*releaseFreeAbove {
-		debug.FreeOSMemory()
-	}
-}
+// streams used and freed (index files, block metadata, the header scan of
+// the duplicate window): the runtime would keep it resident for minutes,
+// the larger part of a server's resident memory right after a restart.
+// Recovery's garbage is mostly not yet collected here, so the runtime's
+// count of free heap says little of what a collection would hand back:
+// the release is unconditional, one collection of a heap that holds
+// little more than the stores' indexes (a few ms for a million messages).
+func releaseRecoveryMemory() { debug.FreeOSMemory() }

@@ -209,8 +209,8 @@ func (e *Engine[P]) RestoreDone(floor, last uint64, lost *store.LostData) {
 // PeekLocked returns where the live message at seq is kept. For a Backend,
 // which runs under the engine's lock.
 func (e *Engine[P]) PeekLocked(seq uint64) (P, bool) {
-	if ent, ok := e.at(seq); ok {
-		return ent.p, true
+	if e.live(seq) {
+		return e.mu.ents.payload(seq), true
 	}
 	var zero P
 	return zero, false
@@ -230,7 +230,7 @@ func (e *Engine[P]) EachLive(fn func(seq uint64, p P)) {
 	defer e.mu.RUnlock()
 	for seq := e.mu.ents.base; seq < e.mu.ents.end(); seq++ {
 		if e.mu.ents.subj(seq) != nil {
-			fn(seq, e.mu.ents.get(seq).p)
+			fn(seq, e.mu.ents.payload(seq))
 		}
 	}
 }

@@ -56,6 +56,19 @@ func (x *entries[P]) get(seq uint64) entry[P] {
 	return frozenEntry(c.fz, j, x.subjs, x.pk)
 }
 
+// payload is the payload of the message at seq.
+func (x *entries[P]) payload(seq uint64) P {
+	c, j := x.slot(seq)
+	if c.fz == nil {
+		return c.ents[j].p
+	}
+	var l Lanes
+	for i := range l {
+		l[i] = c.fz.cols[colP+i].get(j)
+	}
+	return x.pk.Unpack(l)
+}
+
 // subj is the subject of the message at seq, nil when there is none.
 func (x *entries[P]) subj(seq uint64) *subj {
 	c, j := x.slot(seq)

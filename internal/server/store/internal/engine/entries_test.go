@@ -146,15 +146,28 @@ func entriesModel(t *testing.T, pk Packer[tp]) {
 	x := entries[tp]{subjs: subjs, pk: pk, base: 1}
 	var model []entry[tp] // model[i] is sequence x.base+i
 	frozeSome := false
+	step := 0
 	check := func(op string) {
 		t.Helper()
 		if x.len() != len(model) || x.end() != x.base+uint64(len(model)) {
 			t.Fatalf("after %s: len %d, want %d", op, x.len(), len(model))
 		}
-		for i, want := range model {
+		// Every entry now and then, else the ends and a sample.
+		var is []int
+		if step%64 == 0 || len(model) < 512 {
+			for i := range model {
+				is = append(is, i)
+			}
+		} else {
+			for i := range 64 {
+				is = append(is, i, len(model)-1-i, r.IntN(len(model)))
+			}
+		}
+		for _, i := range is {
+			want := model[i]
 			seq := x.base + uint64(i)
 			got := x.get(seq)
-			if got != want || x.subj(seq) != want.s || x.prev(seq) != want.prev || x.next(seq) != want.next {
+			if got != want || x.subj(seq) != want.s || x.prev(seq) != want.prev || x.next(seq) != want.next || (want.s != nil && x.payload(seq) != want.p) {
 				t.Fatalf("after %s: entry %d (seq %d) is %+v, want %+v", op, i, seq, got, want)
 			}
 		}
@@ -177,8 +190,12 @@ func entriesModel(t *testing.T, pk Packer[tp]) {
 		i := r.IntN(len(model))
 		return x.base + uint64(i), model[i].s != nil
 	}
-	for step := 0; step < 3000; step++ {
-		switch k := r.IntN(100); {
+	for ; step < 1500; step++ {
+		k := r.IntN(100)
+		if len(model) > 12*chunkLen && k < 50 {
+			k = 85 // drop from the front instead
+		}
+		switch {
 		case k < 50:
 			for n := r.IntN(3 * chunkLen / 2); n > 0; n-- {
 				var ent entry[tp]

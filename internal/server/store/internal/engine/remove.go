@@ -58,7 +58,7 @@ func (e *Engine[P]) removeLocked(seqs []uint64, erase bool, reason store.RemoveR
 	}
 	rm := make([]Removed[P], 0, len(seqs))
 	for _, seq := range seqs {
-		rm = append(rm, Removed[P]{Seq: seq, P: e.mu.ents.get(seq).p})
+		rm = append(rm, Removed[P]{Seq: seq, P: e.mu.ents.payload(seq)})
 	}
 	n, err := e.b.Remove(rm, erase)
 	if err != nil {
@@ -237,7 +237,7 @@ func (e *Engine[P]) compactLocked(seq uint64) (uint64, error) {
 	top := min(seq, e.mu.last+1)
 	for s := e.mu.first; s < top; s++ {
 		if e.mu.ents.subj(s) != nil {
-			rm = append(rm, Removed[P]{Seq: s, P: e.mu.ents.get(s).p})
+			rm = append(rm, Removed[P]{Seq: s, P: e.mu.ents.payload(s)})
 		}
 	}
 	if err := e.b.Compact(seq, rm); err != nil {
@@ -268,7 +268,7 @@ func (e *Engine[P]) Truncate(seq uint64) error {
 	var rm []Removed[P]
 	for s := max(seq+1, e.mu.first); s <= e.mu.last; s++ {
 		if e.mu.ents.subj(s) != nil {
-			rm = append(rm, Removed[P]{Seq: s, P: e.mu.ents.get(s).p})
+			rm = append(rm, Removed[P]{Seq: s, P: e.mu.ents.payload(s)})
 		}
 	}
 	if err := e.b.Truncate(seq, rm); err != nil {

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sluicehq/sluice/internal/server/store"
+)
+
+// nopBackend stores nothing: the benchmarks measure the index alone.
+type nopBackend struct{}
+
+func (nopBackend) Append(seq uint64, _, _ int64, _ string, _, data []byte) (tp, error) {
+	return tp{seq & 0xffff, seq * 1100 & (8<<20 - 1), uint64(len(data) + 40)}, nil
+}
+func (nopBackend) Skip(uint64, uint64) error                    { return nil }
+func (nopBackend) Read(uint64, tp, *store.Msg) error            { return nil }
+func (nopBackend) Remove(rm []Removed[tp], _ bool) (int, error) { return len(rm), nil }
+func (nopBackend) Compact(uint64, []Removed[tp]) error          { return nil }
+func (nopBackend) Truncate(uint64, []Removed[tp]) error         { return nil }
+
+type nopPacked struct {
+	nopBackend
+	tpPacker
+}
+
+func benchEngines(b *testing.B, cfg store.Config, run func(b *testing.B, e *Engine[tp])) {
+	for _, packed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("frozen=%v", packed), func(b *testing.B) {
+			var be Backend[tp] = nopBackend{}
+			if packed {
+				be = nopPacked{}
+			}
+			e, err := New(cfg, be, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			run(b, e)
+		})
+	}
+}
+
+// BenchmarkStore: appends to one subject (an async publisher's path in the
+// index), chunks frozen as they fall behind.
+func BenchmarkStore(b *testing.B) {
+	data := make([]byte, 128)
+	benchEngines(b, store.Config{Name: "B"}, func(b *testing.B, e *Engine[tp]) {
+		for b.Loop() {
+			if _, _, err := e.Store("orders", nil, data, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkStoreKV: one message per key over 100,000 keys, updated at
+// random: each store unlinks and drops an old entry, mostly in a frozen
+// chunk.
+func BenchmarkStoreKV(b *testing.B) {
+	data := make([]byte, 16)
+	const keys = 100_000
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = fmt.Sprintf("kv.b.k%d", i)
+	}
+	benchEngines(b, store.Config{Name: "B", MaxMsgsPer: 1}, func(b *testing.B, e *Engine[tp]) {
+		for _, n := range names {
+			e.Store(n, nil, data, 0)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		for b.Loop() {
+			if _, _, err := e.Store(names[r.IntN(keys)], nil, data, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkLoad: random loads over a million messages.
+func BenchmarkLoad(b *testing.B) {
+	data := make([]byte, 16)
+	const n = 1 << 20
+	benchEngines(b, store.Config{Name: "B"}, func(b *testing.B, e *Engine[tp]) {
+		for range n {
+			e.Store("orders", nil, data, 0)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		for b.Loop() {
+			if _, err := e.Load(1 + r.Uint64N(n)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
