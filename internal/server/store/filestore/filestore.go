@@ -39,7 +39,9 @@ type loc struct {
 
 // Pack and Unpack implement engine.Packer: the engine keeps older
 // entries compactly (frozen chunks).
-func (b *backend) Pack(l loc) engine.Lanes { return engine.Lanes{uint64(l.blk), uint64(l.off), uint64(l.len)} }
+func (b *backend) Pack(l loc) engine.Lanes {
+	return engine.Lanes{uint64(l.blk), uint64(l.off), uint64(l.len)}
+}
 
 // Unpack implements engine.Packer.
 func (b *backend) Unpack(v engine.Lanes) loc {

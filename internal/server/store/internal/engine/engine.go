@@ -399,7 +399,6 @@ func (e *Engine[P]) extendLocked(seq uint64) {
 	}
 }
 
-
 // insertLocked adds a message above every other one.
 func (e *Engine[P]) insertLocked(seq uint64, name string, ts, exp int64, size uint64, p P) {
 	if seq > e.mu.ents.base {

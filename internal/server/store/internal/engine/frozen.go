@@ -25,7 +25,7 @@ const (
 	colNext        // next-seq, 0: none
 	colSize        // sz, TTL kind included
 	colP           // the payload's lanes
-	nCols = colP + len(Lanes{})
+	nCols   = colP + len(Lanes{})
 )
 
 // frozen is a full chunk stored column by column. Each column is a frame
@@ -40,8 +40,9 @@ type frozen struct {
 	cols [nCols]column
 }
 
-// column is one field of a frozen chunk. b holds chunkLen values of w
-// bytes and 7 bytes more, so that any value can be read as 8.
+// column is one field of a frozen chunk: chunkLen values of w bytes
+// (exactly: a power-of-two size, no allocator rounding). A value is read
+// as 8 bytes where 8 remain, byte by byte at the very end.
 type column struct {
 	base uint64
 	w    uint8
@@ -51,10 +52,19 @@ type column struct {
 var widthMask = [9]uint64{0, 1<<8 - 1, 1<<16 - 1, 1<<24 - 1, 1<<32 - 1, 1<<40 - 1, 1<<48 - 1, 1<<56 - 1, ^uint64(0)}
 
 func (c *column) get(j int) uint64 {
-	if c.w == 0 {
+	w := int(c.w)
+	if w == 0 {
 		return c.base
 	}
-	return c.base + binary.LittleEndian.Uint64(c.b[j*int(c.w):])&widthMask[c.w]
+	o := j * w
+	if o+8 <= len(c.b) {
+		return c.base + binary.LittleEndian.Uint64(c.b[o:])&widthMask[w]
+	}
+	var v uint64
+	for i := o + w - 1; i >= o; i-- {
+		v = v<<8 | uint64(c.b[i])
+	}
+	return c.base + v
 }
 
 // set stores v at j if it fits the column's frame.
@@ -63,10 +73,19 @@ func (c *column) set(j int, v uint64) bool {
 	if v < c.base || d > widthMask[c.w] {
 		return false
 	}
-	if c.w > 0 {
-		p := c.b[j*int(c.w):]
-		old := binary.LittleEndian.Uint64(p)
-		binary.LittleEndian.PutUint64(p, old&^widthMask[c.w]|d)
+	w := int(c.w)
+	o := j * w
+	if w == 0 {
+		return true
+	}
+	if o+8 <= len(c.b) {
+		p := c.b[o:]
+		binary.LittleEndian.PutUint64(p, binary.LittleEndian.Uint64(p)&^widthMask[w]|d)
+		return true
+	}
+	for i := o; i < o+w; i++ {
+		c.b[i] = byte(d)
+		d >>= 8
 	}
 	return true
 }
@@ -77,7 +96,7 @@ func (c *column) frame(lo, hi uint64) {
 	c.w = uint8((bits.Len64(hi-lo) + 7) / 8)
 	c.b = nil
 	if c.w > 0 {
-		c.b = make([]byte, chunkLen*int(c.w)+7)
+		c.b = make([]byte, chunkLen*int(c.w))
 	}
 }
 
