@@ -26,19 +26,20 @@ func (m *Model) fix() {
 		m.First = m.Last + 1
 		return
 	}
-	lo := uint64(0)
-	for s := range m.Msgs {
-		if lo == 0 || s < lo {
-			lo = s
-		}
+	// First is at or below the lowest live sequence (Store lowers it):
+	// removals only move it up, to the next live one.
+	for m.Msgs[m.First] == nil {
+		m.First++
 	}
-	m.First = lo
 }
 
 // Store adds a message at seq.
 func (m *Model) Store(msg *store.Msg) {
 	m.Msgs[msg.Seq] = msg
 	m.Last = max(m.Last, msg.Seq)
+	if len(m.Msgs) == 1 || msg.Seq < m.First {
+		m.First = msg.Seq
+	}
 	m.fix()
 }
 
