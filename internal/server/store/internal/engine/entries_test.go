@@ -276,3 +276,38 @@ func TestEntriesTruncateClears(t *testing.T) {
 		t.Fatalf("%d chunks after truncating to 5", len(x.chunks))
 	}
 }
+
+// TestFrozenWiden: a value outside a column's frame widens the column to
+// a frame that holds the old one too, so widths only grow, and every
+// value stays readable, down to the last bytes of the column.
+func TestFrozenWiden(t *testing.T) {
+	_, ss := testSubjects(1)
+	ents := make([]entry[tp], chunkLen)
+	for j := range ents {
+		ents[j] = entry[tp]{s: ss[0], p: tp{a: 7}}
+	}
+	f := freeze(ents, 1, Packer[tp](tpPacker{}))
+	col := &f.cols[colP]
+	want := make([]uint64, chunkLen)
+	for j := range want {
+		want[j] = 7
+	}
+	w := col.w
+	for i, v := range []uint64{7, 8, 6, 300, 1 << 20, 0, 1 << 40, ^uint64(0), 5} {
+		j := chunkLen - 1 - i
+		f.setCol(colP, j, v)
+		want[j] = v
+		if col.w < w {
+			t.Fatalf("width went down from %d to %d", w, col.w)
+		}
+		w = col.w
+		for k, x := range want {
+			if got := col.get(k); got != x {
+				t.Fatalf("after setting %d at %d: value %d is %d, want %d", v, j, k, got, x)
+			}
+		}
+	}
+	if w != 8 {
+		t.Fatalf("width %d after setting the whole range", w)
+	}
+}

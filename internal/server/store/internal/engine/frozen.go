@@ -69,8 +69,8 @@ func (c *column) get(j int) uint64 {
 
 // set stores v at j if it fits the column's frame.
 func (c *column) set(j int, v uint64) bool {
-	d := v - c.base
-	if v < c.base || d > widthMask[c.w] {
+	d := v - c.base // modulo 2^64: with 8 bytes every v fits
+	if d > widthMask[c.w] {
 		return false
 	}
 	w := int(c.w)
@@ -190,22 +190,20 @@ func thaw[P any](f *frozen, subjs *subjects, pk Packer[P]) []entry[P] {
 	return ents
 }
 
-// setCol stores v in column c of live entry j, widening the column when v
-// is outside its frame.
+// setCol stores v in column c of live entry j. A v outside the column's
+// frame widens it to a frame holding both (so a column is widened at
+// most 8 times): the chunk's entries are written again, in O(chunkLen).
 func (f *frozen) setCol(c, j int, v uint64) {
 	col := &f.cols[c]
 	if col.set(j, v) {
 		return
 	}
-	lo, hi := v, v
-	for k := range chunkLen {
-		if k != j && f.isLive(k) {
-			x := col.get(k)
-			lo, hi = min(lo, x), max(hi, x)
-		}
+	top := col.base + widthMask[col.w]
+	if top < col.base {
+		top = ^uint64(0)
 	}
 	var n column
-	n.frame(lo, hi)
+	n.frame(min(col.base, v), max(top, v))
 	for k := range chunkLen {
 		switch {
 		case k == j:
