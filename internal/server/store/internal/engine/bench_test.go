@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/server/store"
+	"github.com/sluicehq/sluice/internal/server/store/storetest"
 )
 
 // nopBackend stores nothing: the benchmarks measure the index alone.
@@ -47,11 +48,11 @@ func benchEngines(b *testing.B, cfg store.Config, run func(b *testing.B, e *Engi
 func BenchmarkStore(b *testing.B) {
 	data := make([]byte, 128)
 	benchEngines(b, store.Config{Name: "B"}, func(b *testing.B, e *Engine[tp]) {
-		for b.Loop() {
+		storetest.Loop(b, func() {
 			if _, _, err := e.Store("orders", nil, data, 0); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 }
 
@@ -70,11 +71,11 @@ func BenchmarkStoreKV(b *testing.B) {
 			e.Store(n, nil, data, 0)
 		}
 		r := rand.New(rand.NewPCG(1, 2))
-		for b.Loop() {
+		storetest.Loop(b, func() {
 			if _, _, err := e.Store(names[r.IntN(keys)], nil, data, 0); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 }
 
@@ -87,10 +88,27 @@ func BenchmarkLoad(b *testing.B) {
 			e.Store("orders", nil, data, 0)
 		}
 		r := rand.New(rand.NewPCG(1, 2))
-		for b.Loop() {
+		storetest.Loop(b, func() {
 			if _, err := e.Load(1 + r.Uint64N(n)); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
+}
+
+// BenchmarkFreeze: one chunk of one subject's messages frozen (per op:
+// chunkLen entries).
+func BenchmarkFreeze(b *testing.B) {
+	_, ss := testSubjects(1)
+	ents := make([]entry[tp], chunkLen)
+	ts := int64(1_700_000_000_000_000_000)
+	for j := range ents {
+		seq := 1 + uint64(j)
+		ts += 3000
+		ents[j] = entry[tp]{s: ss[0], ts: ts, prev: seq - 1, next: seq + 1, sz: 1059, p: tp{12, uint64(j) * 1091, 1091}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		freeze(ents, 1, Packer[tp](tpPacker{}))
+	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
 )
 
 // Packer is implemented by a Backend whose payload P can be written as a
@@ -102,55 +103,82 @@ func (c *column) frame(lo, hi uint64) {
 
 func (f *frozen) isLive(j int) bool { return f.live[j>>6]&(1<<(j&63)) != 0 }
 
-// values are the column values of ent at sequence seq.
-func values[P any](ent *entry[P], seq uint64, pk Packer[P]) (v [nCols]uint64) {
-	v[colSubj] = uint64(ent.s.id)
-	v[colTS] = uint64(ent.ts) ^ 1<<63
-	if ent.prev != 0 {
-		v[colPrev] = seq - ent.prev
-	}
-	if ent.next != 0 {
-		v[colNext] = ent.next - seq
-	}
-	v[colSize] = uint64(ent.sz)
-	l := pk.Pack(ent.p)
-	copy(v[colP:], l[:])
-	return v
+// scratch is freeze's column values, kept between freezes (256 KiB).
+var scratch = sync.Pool{New: func() any { return new([nCols][chunkLen]uint64) }}
+
+// track records value v of column c at j and widens the column's range.
+func track(vals *[nCols][chunkLen]uint64, lo, hi *[nCols]uint64, c, j int, v uint64) {
+	vals[c][j] = v
+	lo[c], hi[c] = min(lo[c], v), max(hi[c], v)
 }
 
-// freeze encodes a full chunk whose entry 0 is sequence seq0.
+// freeze encodes a full chunk whose entry 0 is sequence seq0: the column
+// values and their ranges in one pass, then each column written in order.
+// It runs on the append path once every chunkLen messages.
 func freeze[P any](ents []entry[P], seq0 uint64, pk Packer[P]) *frozen {
 	f := &frozen{seq0: seq0}
-	var lo, hi [nCols]uint64
-	for i := range lo {
-		lo[i] = ^uint64(0)
-	}
+	vals := scratch.Get().(*[nCols][chunkLen]uint64)
+	defer scratch.Put(vals)
+	ents = ents[:chunkLen]
 	some := false
 	for j := range ents {
-		ent := &ents[j]
-		if ent.s == nil {
-			continue
-		}
-		some = true
-		f.live[j>>6] |= 1 << (j & 63)
-		v := values(ent, seq0+uint64(j), pk)
-		for c := range v {
-			lo[c] = min(lo[c], v[c])
-			hi[c] = max(hi[c], v[c])
+		if ents[j].s != nil {
+			f.live[j>>6] |= 1 << (j & 63)
+			some = true
 		}
 	}
 	if !some {
 		return f
 	}
-	for c := range f.cols {
-		f.cols[c].frame(lo[c], hi[c])
+	var lo, hi [nCols]uint64
+	for c := range lo {
+		lo[c] = ^uint64(0)
 	}
 	for j := range ents {
-		if f.isLive(j) {
-			v := values(&ents[j], seq0+uint64(j), pk)
-			for c := range f.cols {
-				f.cols[c].set(j, v[c])
+		ent := &ents[j]
+		if ent.s == nil {
+			for c := range vals {
+				vals[c][j] = 0 // a hole's value is any value
 			}
+			continue
+		}
+		seq := seq0 + uint64(j)
+		var prev, next uint64
+		if ent.prev != 0 {
+			prev = seq - ent.prev
+		}
+		if ent.next != 0 {
+			next = ent.next - seq
+		}
+		l := pk.Pack(ent.p)
+		track(vals, &lo, &hi, colSubj, j, uint64(ent.s.id))
+		track(vals, &lo, &hi, colTS, j, uint64(ent.ts)^1<<63)
+		track(vals, &lo, &hi, colPrev, j, prev)
+		track(vals, &lo, &hi, colNext, j, next)
+		track(vals, &lo, &hi, colSize, j, uint64(ent.sz))
+		track(vals, &lo, &hi, colP, j, l[0])
+		track(vals, &lo, &hi, colP+1, j, l[1])
+		track(vals, &lo, &hi, colP+2, j, l[2])
+	}
+	for c := range f.cols {
+		col := &f.cols[c]
+		col.frame(lo[c], hi[c])
+		w := int(col.w)
+		if w == 0 {
+			continue
+		}
+		// In order, 8 bytes at a time: the bytes past a value's w are
+		// zero and the next value overwrites them. A hole's value, 0
+		// here, is any value.
+		b, o := col.b, 0
+		for j := range chunkLen {
+			d := vals[c][j] - col.base
+			if o+8 <= len(b) {
+				binary.LittleEndian.PutUint64(b[o:], d)
+			} else {
+				col.set(j, vals[c][j])
+			}
+			o += w
 		}
 	}
 	return f
