@@ -143,8 +143,11 @@
 // Unless the clean marker says the last Stop fsynced everything, recovery
 // fsyncs every block before serving it: after a crash or a failed fsync,
 // what the OS shows may not be on disk, and must not be served as if it
-// were. Memory: the index keeps about 64 bytes per message plus each
-// distinct subject once; payloads stay on disk.
+// were. Memory: the index keeps 48 bytes per message for the newest 8,192
+// sequences and, for older ones, the engine's frozen chunks (the record's
+// location packed as three numbers): about 8 bytes per message for a
+// stream of one subject and one message size, plus each distinct subject
+// once; payloads stay on disk.
 //
 // # Durability
 //

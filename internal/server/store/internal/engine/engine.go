@@ -48,8 +48,8 @@ type entry[P any] struct {
 }
 
 // TTL kinds kept in the top bits of entry.sz (the expiry itself is in the
-// heap): the entry stays 48 bytes in the filestore, a million messages
-// cost 48 MB of index.
+// heap): the entry stays 48 bytes in the filestore (the newest chunks;
+// older ones are frozen, at about 8 bytes an entry: frozen.go).
 const (
 	ttlNone  = 0       // max age applies
 	ttlSet   = 1 << 30 // its own expiry, in the heap
