@@ -209,6 +209,15 @@ func frozenVsPlain(t *testing.T, seed uint64) {
 			both("pending "+f, func(e *Engine[tp]) any { return fmt.Sprint(e.NumPending(start, f, step%2 == 0)) })
 			both("subjects "+f, func(e *Engine[tp]) any { return e.SubjectsState(f) })
 		}
+		if step%10 == 0 {
+			start, budget := rseq(), 1+r.IntN(20000)
+			last := start + uint64(r.IntN(30000))
+			both("range", func(e *Engine[tp]) any {
+				var b store.Batch
+				next, err := e.LoadRange(start, last, budget, &b)
+				return fmt.Sprint(next, err, b.Msgs)
+			})
+		}
 		if step%100 == 0 {
 			both("state+deleted", func(e *Engine[tp]) any { return e.StateWithDeleted() })
 			both("live", func(e *Engine[tp]) any {
