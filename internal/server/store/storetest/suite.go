@@ -475,7 +475,9 @@ func testMaxAge(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	mustStore(t, s, "a", "3")
-	waitFor(t, 5*time.Second, "max age expiry", func() bool { return s.State().Msgs == 1 })
+	// Callbacks run once the store's lock is released, after the removal
+	// is visible: wait for both.
+	waitFor(t, 5*time.Second, "max age expiry", func() bool { return s.State().Msgs == 1 && len(rec.list()) >= 2 })
 	if m, err := s.LoadLast(">"); err != nil || m.Subject != "keep" {
 		t.Fatalf("ttl never message: %v %v", m, err)
 	}
