@@ -45,10 +45,13 @@ func (b jsBroker) Publish(account, subj, reply string, hdr, msg []byte) {
 // their receivers at the end (a group commit's acks).
 func (b jsBroker) PublishBatch(account string, n int, at func(i int) (subj, reply string, hdr, msg []byte)) {
 	b.internalBatch(account, func(c *client, _ *Account) {
-		var buf []byte
+		// Subjects are copied into reused buffers: publish borrows them
+		// as it does a read buffer's.
+		var buf, sb, rb []byte
 		for i := 0; i < n; i++ {
 			subj, reply, hdr, msg := at(i)
-			c.publish([]byte(subj), []byte(reply), len(hdr), joinHeaders(&buf, hdr, msg))
+			sb, rb = append(sb[:0], subj...), append(rb[:0], reply...)
+			c.publish(sb, rb, len(hdr), joinHeaders(&buf, hdr, msg))
 		}
 	})
 }

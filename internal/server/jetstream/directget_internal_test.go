@@ -69,5 +69,16 @@ func TestAppendAckMatchesFormat(t *testing.T) {
 		if got := string(s.appendAck(nil, 123)); got != want {
 			t.Fatalf("%s, want %s", got, want)
 		}
+		// The arena's acks are the same, and stay intact across chunks.
+		var acks [][]byte
+		for seq := uint64(0); seq < 3*ackChunk/20; seq++ {
+			acks = append(acks, s.acks.ack(s, seq*1e9))
+		}
+		for i, a := range acks {
+			want := fmt.Sprintf(`{"stream":%q,%s"seq":%d}`, s.name, s.domainField(), uint64(i)*1e9)
+			if string(a) != want || cap(a) != len(a) {
+				t.Fatalf("arena ack %d: %s (cap %d), want %s", i, a, cap(a), want)
+			}
+		}
 	}
 }

@@ -153,12 +153,17 @@ func (q *ingestQueue) len() int {
 	return len(q.mu.q)
 }
 
-// enqueue is the subscription callback for the stream's subjects (run on
-// the server's internal queue, which already copied hdr and msg). Running
-// it inline on the publisher's read loop was tried and made consumer
-// deliveries flaky, so it stays queued.
+// enqueue is the subscription callback for the stream's subjects. It may
+// run on the publisher's read loop (inline subscription), where hdr and
+// msg are borrowed: it copies them, in one allocation.
 func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
-	m := inMsg{subj: subj, reply: reply, hdr: hdr, msg: msg}
+	buf := make([]byte, len(hdr)+len(msg))
+	copy(buf, hdr)
+	copy(buf[len(hdr):], msg)
+	m := inMsg{subj: subj, reply: reply, msg: buf[len(hdr):]}
+	if len(hdr) > 0 {
+		m.hdr = buf[:len(hdr):len(hdr)]
+	}
 	if _, err := s.in.push(m); err != nil {
 		s.dropped(reply, err)
 	}
@@ -334,7 +339,7 @@ func (s *stream) process(m *inMsg, out []outMsg) ([]outMsg, bool) {
 		if r.val != "" {
 			ack = fmt.Appendf(nil, `{"stream":%q,%s"seq":%d,"val":%q}`, s.name, s.domainField(), r.seq, r.val)
 		} else {
-			ack = s.appendAck(nil, r.seq)
+			ack = s.acks.ack(s, r.seq)
 		}
 		out = append(out, outMsg{subj: m.reply, msg: ack, stored: true})
 	}
@@ -544,6 +549,31 @@ func (s *stream) appendAck(b []byte, seq uint64) []byte {
 	b = append(append(b, ','), s.domainField()...)
 	b = strconv.AppendUint(append(b, `"seq":`...), seq, 10)
 	return append(b, '}')
+}
+
+// ackArena hands out the pub acks of stored messages, carved from shared
+// chunks: one allocation per few hundred acks instead of a few per ack.
+// An ack is never written again once handed out (the chunk is only ever
+// appended to, and a new one is taken when it is full), so acks may
+// outlive any group. Owned by the ingest goroutine.
+type ackArena struct {
+	prefix []byte // {"stream":"NAME",["domain":"D",]"seq":
+	chunk  []byte
+}
+
+const ackChunk = 16 << 10
+
+func (a *ackArena) ack(s *stream, seq uint64) []byte {
+	if a.prefix == nil {
+		a.prefix = s.appendAck(nil, 0)
+		a.prefix = a.prefix[:len(a.prefix)-2] // without "0}"
+	}
+	if cap(a.chunk)-len(a.chunk) < len(a.prefix)+21 {
+		a.chunk = make([]byte, 0, max(ackChunk, len(a.prefix)+21))
+	}
+	start := len(a.chunk)
+	a.chunk = append(strconv.AppendUint(append(a.chunk, a.prefix...), seq, 10), '}')
+	return a.chunk[start:len(a.chunk):len(a.chunk)]
 }
 
 func (s *stream) domainField() string {

@@ -54,6 +54,7 @@ type stream struct {
 	room       int64       // bytes the account may still store, -1 unlimited
 	cons       consumerSet // consumers hook: see consumers.go
 	markers    ttlMarkers  // see kv_markers.go
+	acks       ackArena    // pub acks (ingest.go)
 }
 
 func storeConfig(cfg *api.StreamConfig, js *JetStream) store.Config {
@@ -185,7 +186,7 @@ func (s *stream) subscribe() error {
 	cfg := s.config()
 	var subs, direct []Subscription
 	for _, subj := range cfg.Subjects {
-		sub, err := s.js.b.Subscribe(s.acc.name, subj, s.enqueue)
+		sub, err := s.js.subscribeInline(s.acc.name, subj, s.enqueue)
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", subj, err)
 		}
