@@ -87,6 +87,7 @@ type client struct {
 		gen     uint64
 		m       map[string]*subject.Result[*subscription]
 		scratch subject.Result[*subscription] // see match
+		tail    tailMatch
 	}
 	pcd     []*client // connections this read batch wrote to
 	pcdSet  map[*client]struct{}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/msgtrace"
@@ -23,10 +25,20 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 	} else if r, ok := c.cache.m[string(subj)]; ok {
 		return r
 	}
+	t := &c.cache.tail
+	known := t.sl == sl && t.gen == gen && sameButLast(subj, t.prefix)
+	if known && t.free {
+		return &t.res
+	}
 	r, hot := sl.MatchBytesHot(subj, &c.cache.scratch)
 	if !hot {
 		// A subject seen once (an ack to a fresh inbox) is not kept, and
 		// its result is the client's scratch, used up before the next.
+		// When its last token makes no difference, the result serves the
+		// subjects that follow with the same prefix.
+		if !known {
+			t.remember(sl, gen, subj, r)
+		}
 		return r
 	}
 	if len(c.cache.m) >= maxResultCache {
@@ -34,6 +46,44 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 	}
 	c.cache.m[string(subj)] = r
 	return r
+}
+
+// tailMatch is a client's result for a family of subjects that differ
+// only in their last token (see Sublist.TailFree): the acks a group
+// commit sends to one publisher's inbox each have a fresh last token, and
+// were each matched through the whole index.
+type tailMatch struct {
+	sl     *subject.Sublist[*subscription] // nil: nothing kept
+	gen    uint64
+	prefix []byte // up to and with the last '.'
+	free   bool   // the last token makes no difference: res is the result
+	res    subject.Result[*subscription]
+}
+
+// remember notes whether subj's family, in sl as of generation gen,
+// matches the same whatever its last token, and if so keeps r (copied).
+func (t *tailMatch) remember(sl *subject.Sublist[*subscription], gen uint64, subj []byte, r *subject.Result[*subscription]) {
+	dot := bytes.LastIndexByte(subj, '.')
+	if dot < 0 {
+		return
+	}
+	t.sl, t.gen, t.free = sl, gen, sl.TailFree(subj)
+	t.prefix = append(t.prefix[:0], subj[:dot+1]...)
+	if !t.free {
+		return
+	}
+	t.res.Plain = append(t.res.Plain[:0], r.Plain...)
+	t.res.QueueNames = append(t.res.QueueNames[:0], r.QueueNames...)
+	clear(t.res.Queues)
+	t.res.Queues = t.res.Queues[:0]
+	for _, q := range r.Queues {
+		t.res.Queues = append(t.res.Queues, slices.Clone(q))
+	}
+}
+
+// sameButLast reports whether subj is prefix followed by one token.
+func sameButLast(subj, prefix []byte) bool {
+	return len(subj) > len(prefix) && bytes.HasPrefix(subj, prefix) && bytes.IndexByte(subj[len(prefix):], '.') < 0
 }
 
 // mapSubject applies an account's mappings to a subject a client

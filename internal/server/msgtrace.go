@@ -118,6 +118,17 @@ func (c *client) traceIntoStream(sub *subscription, subj, reply []byte, hdrLen i
 	}
 	key := strings.Clone(string(subj)) // this message's own: the hand-off key
 	msgtrace.Hand(key, hop)
+	if sub.inline && c.nc != nil {
+		// As deliver does for the stream's other messages: a traced one
+		// taking the queue would be overtaken by those published after it.
+		var hdr []byte
+		if hdrLen > 0 {
+			hdr = buf[:hdrLen:hdrLen]
+		}
+		sub.icb(key, string(reply), hdr, buf[hdrLen:])
+		msgtrace.Unclaimed(key, "stream closed")
+		return true
+	}
 	if !c.srv.intq.pushOwned(sub, key, reply, hdrLen, buf) {
 		msgtrace.Unclaimed(key, "stream closed")
 	}

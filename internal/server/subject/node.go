@@ -224,6 +224,24 @@ func (l *level[T]) match(subject string, res *Result[T]) {
 	}
 }
 
+// tailFree reports whether, for the well-formed literal subject, no level
+// its last token is matched at has a literal token: then every subject
+// differing only in its last token matches the same entries.
+func (l *level[T]) tailFree(subject string) bool {
+	tok, rest, more := strings.Cut(subject, ".")
+	if !more {
+		return len(l.nodes) == 0
+	}
+	// '>' matches the same whatever follows; '*' and the literal token lead on.
+	if n := l.pwc; n != nil && n.next != nil && !n.next.tailFree(rest) {
+		return false
+	}
+	if n := l.nodes[tok]; n != nil && n.next != nil && !n.next.tailFree(rest) {
+		return false
+	}
+	return true
+}
+
 // hasInterest is match that stops at the first entry found.
 func (l *level[T]) hasInterest(subject string) bool {
 	for {

@@ -225,6 +225,24 @@ func (s *Sublist[T]) MatchBytesHot(subject []byte, scratch *Result[T]) (*Result[
 	return s.matchSlow(unsafe.String(&subject[0], len(subject)), true, scratch)
 }
 
+// TailFree reports whether every subject that differs from subject only in
+// its last token matches what subject matches (no subscription names a
+// literal token in that place), as of the list's current generation: a
+// caller may then keep one result for the whole family, such as the acks
+// to one client's inbox (_INBOX.<id>.<token>, subscribed as _INBOX.<id>.*).
+func (s *Sublist[T]) TailFree(subject []byte) bool {
+	if len(subject) == 0 {
+		return false
+	}
+	subj := unsafe.String(&subject[0], len(subject))
+	if !wellFormed(subj) {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.root.tailFree(subj)
+}
+
 // matchSlow walks the trie and caches the result if admitted, reporting
 // whether it did (or there is no cache). A borrowed subject aliases the
 // caller's memory and is copied before it becomes a cache key.
