@@ -167,9 +167,10 @@ type subscription struct {
 	queue   string
 	sid     []byte
 	icb     MsgHandler
-	inline  bool      // icb runs on the publisher's read loop (SubscribeInternalInline)
-	fwd     forwarder // import subscription: re-publishes into another account
-	rt      *routeRef // a route peer's interest (routes.go)
+	inline  bool             // icb runs on the publisher's read loop (SubscribeInternalInline)
+	ocb     OwningMsgHandler // icb's owning form, when it has one
+	fwd     forwarder        // import subscription: re-publishes into another account
+	rt      *routeRef        // a route peer's interest (routes.go)
 	// deny filters deliveries on a wildcard subscription whose user is
 	// denied some subjects under it (guarded by client.mu).
 	deny *auth.Checker

@@ -196,6 +196,11 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 			if hdrLen > 0 {
 				hdr = msg[:hdrLen:hdrLen]
 			}
+			if sub.ocb != nil {
+				owned := c.parser != nil && c.parser.TakePayload(msg)
+				sub.ocb(string(subj), string(reply), hdr, msg[hdrLen:], owned)
+				return true
+			}
 			sub.icb(string(subj), string(reply), hdr, msg[hdrLen:])
 			return true
 		}

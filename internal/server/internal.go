@@ -14,6 +14,12 @@ import (
 // slices belong to the handler.
 type MsgHandler func(subject, reply string, hdr, msg []byte)
 
+// OwningMsgHandler is a MsgHandler told whether hdr and msg (one buffer)
+// are its to keep: true for the internal queue's copies and for a large
+// payload the parser hands over, so a callback that keeps messages copies
+// only borrowed ones.
+type OwningMsgHandler func(subject, reply string, hdr, msg []byte, owned bool)
+
 // InternalSub is a subscription owned by the server itself ($SYS services,
 // later JetStream).
 type InternalSub struct{ sub *subscription }
@@ -47,6 +53,18 @@ func (s *Server) subscribeInternal(acc *Account, subj, queue string, cb MsgHandl
 // copies them. It may run once more after UnsubscribeInternal.
 func (s *Server) SubscribeInternalInline(acc *Account, subj string, cb MsgHandler) (*InternalSub, error) {
 	return s.subscribeInternal(acc, subj, "", cb, true)
+}
+
+// SubscribeInternalOwning is SubscribeInternalInline for a callback that
+// keeps messages (a stream's ingest): it is told which ones it owns.
+func (s *Server) SubscribeInternalOwning(acc *Account, subj string, cb OwningMsgHandler) (*InternalSub, error) {
+	is, err := s.subscribeInternal(acc, subj, "", func(subject, reply string, hdr, msg []byte) {
+		cb(subject, reply, hdr, msg, false)
+	}, true)
+	if err == nil {
+		is.sub.ocb = cb
+	}
+	return is, err
 }
 
 // UnsubscribeInternal removes an internal subscription; callbacks already
@@ -197,6 +215,10 @@ func (q *internalQueue) call(m *internalMsg) {
 			q.log.Errorf("internal subscription on %q panicked: %v", m.sub.subject, r)
 		}
 	}()
+	if m.sub.ocb != nil {
+		m.sub.ocb(m.subj, m.reply, m.hdr, m.payload, true) // the queue's own copy
+		return
+	}
 	m.sub.icb(m.subj, m.reply, m.hdr, m.payload)
 }
 

@@ -29,6 +29,15 @@ func (b jsBroker) SubscribeInline(account, subj string, cb jetstream.MsgHandler)
 	return b.s.SubscribeInternalInline(acc, subj, MsgHandler(cb))
 }
 
+// SubscribeOwning is SubscribeInline for a callback that keeps messages.
+func (b jsBroker) SubscribeOwning(account, subj string, cb jetstream.OwningHandler) (jetstream.Subscription, error) {
+	acc := b.s.accs.lookup(account)
+	if acc == nil {
+		return nil, errors.New("no account " + account)
+	}
+	return b.s.SubscribeInternalOwning(acc, subj, OwningMsgHandler(cb))
+}
+
 func (b jsBroker) Unsubscribe(sub jetstream.Subscription) {
 	if is, ok := sub.(*InternalSub); ok {
 		b.s.UnsubscribeInternal(is)

@@ -125,7 +125,11 @@ func (c *client) traceIntoStream(sub *subscription, subj, reply []byte, hdrLen i
 		if hdrLen > 0 {
 			hdr = buf[:hdrLen:hdrLen]
 		}
-		sub.icb(key, string(reply), hdr, buf[hdrLen:])
+		if sub.ocb != nil {
+			sub.ocb(key, string(reply), hdr, buf[hdrLen:], true) // a copy made here
+		} else {
+			sub.icb(key, string(reply), hdr, buf[hdrLen:])
+		}
 		msgtrace.Unclaimed(key, "stream closed")
 		return true
 	}

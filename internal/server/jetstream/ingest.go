@@ -157,12 +157,21 @@ func (q *ingestQueue) len() int {
 // run on the publisher's read loop (inline subscription), where hdr and
 // msg are borrowed: it copies them, in one allocation.
 func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
-	buf := make([]byte, len(hdr)+len(msg))
-	copy(buf, hdr)
-	copy(buf[len(hdr):], msg)
-	m := inMsg{subj: subj, reply: reply, msg: buf[len(hdr):]}
+	s.enqueueOwned(subj, reply, hdr, msg, false)
+}
+
+// enqueueOwned is enqueue told whether hdr and msg are its to keep (an
+// object's chunk handed over by the parser is not copied again).
+func (s *stream) enqueueOwned(subj, reply string, hdr, msg []byte, owned bool) {
+	if !owned {
+		buf := make([]byte, len(hdr)+len(msg))
+		copy(buf, hdr)
+		copy(buf[len(hdr):], msg)
+		hdr, msg = buf[:len(hdr):len(hdr)], buf[len(hdr):]
+	}
+	m := inMsg{subj: subj, reply: reply, msg: msg}
 	if len(hdr) > 0 {
-		m.hdr = buf[:len(hdr):len(hdr)]
+		m.hdr = hdr
 	}
 	if _, err := s.in.push(m); err != nil {
 		s.dropped(reply, err)

@@ -52,6 +52,27 @@ type InlineBroker interface {
 	SubscribeInline(account, subj string, cb MsgHandler) (Subscription, error)
 }
 
+// OwningHandler is a MsgHandler told whether hdr and msg (one buffer) are
+// its to keep.
+type OwningHandler func(subject, reply string, hdr, msg []byte, owned bool)
+
+// OwningBroker is what a Broker may add: inline subscriptions whose
+// callback is told which messages it may keep without a copy.
+type OwningBroker interface {
+	SubscribeOwning(account, subj string, cb OwningHandler) (Subscription, error)
+}
+
+// subscribeIngest subscribes a callback that keeps the messages it is
+// given: owning and inline when the broker can, else copying.
+func (js *JetStream) subscribeIngest(account, subj string, cb OwningHandler) (Subscription, error) {
+	if ob, ok := js.b.(OwningBroker); ok {
+		return ob.SubscribeOwning(account, subj, cb)
+	}
+	return js.subscribeInline(account, subj, func(subject, reply string, hdr, msg []byte) {
+		cb(subject, reply, hdr, msg, false)
+	})
+}
+
 // subscribeInline subscribes inline when the broker can, else as usual.
 func (js *JetStream) subscribeInline(account, subj string, cb MsgHandler) (Subscription, error) {
 	if ib, ok := js.b.(InlineBroker); ok {
