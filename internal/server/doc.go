@@ -20,5 +20,7 @@
 // JetStream never calls back into the server (publish, subscribe) while
 // holding a stream or consumer lock: internal publishes take client and
 // account locks, which sit above them. Internal subscription callbacks run
-// on the server's internal queue goroutine without any server lock held.
+// without any server lock held: on the server's internal queue goroutine,
+// or, for inline ones (a stream's ingest, direct get), on the publishing
+// client's read loop.
 package server

@@ -9,9 +9,11 @@
 // publish internally in an account, list accounts, the server's identity);
 // it must not import internal/server. Stores come from package store.
 //
-// Flow of a publish: the stream's internal subscription callback (run on
-// the server's internal queue, never on a client's read loop) appends the
-// message to the stream's ingest queue and returns. The stream's ingest
+// Flow of a publish: the stream's internal subscription callback, run on
+// the publishing client's read loop (on the server's internal queue for
+// the server's own publishes), copies the message unless it was handed
+// over, appends it to the stream's ingest queue (or answers 429 when the
+// queue is full) and returns. The stream's ingest
 // goroutine takes every queued message, checks and stores each, calls
 // store.Sync once for the whole batch (group commit), and only then sends
 // the acks. With persist_mode async, an explicit sync_interval, or memory
