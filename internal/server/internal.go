@@ -28,18 +28,18 @@ type InternalSub struct{ sub *subscription }
 // acc. Callbacks run on the server's internal queue goroutine, never on a
 // publisher's read loop, so a slow callback cannot stall a client.
 func (s *Server) SubscribeInternal(acc *Account, subj, queue string, cb MsgHandler) (*InternalSub, error) {
-	return s.subscribeInternal(acc, subj, queue, cb, false)
+	return s.subscribeInternal(&subscription{acc: acc, subject: subj, queue: queue, icb: cb})
 }
 
-func (s *Server) subscribeInternal(acc *Account, subj, queue string, cb MsgHandler, inline bool) (*InternalSub, error) {
-	if acc == nil || cb == nil {
+// subscribeInternal indexes sub, made whole before any publisher can see it.
+func (s *Server) subscribeInternal(sub *subscription) (*InternalSub, error) {
+	if sub.acc == nil || sub.icb == nil {
 		return nil, errors.New("internal subscribe: account and callback are required")
 	}
-	if !subject.ValidSubject(subj) {
+	if !subject.ValidSubject(sub.subject) {
 		return nil, subject.ErrInvalidSubject
 	}
-	sub := &subscription{acc: acc, subject: subj, queue: queue, icb: cb, inline: inline}
-	if err := acc.sl.Insert(subj, queue, sub); err != nil {
+	if err := sub.acc.sl.Insert(sub.subject, sub.queue, sub); err != nil {
 		return nil, err
 	}
 	s.routeInterest(sub, 1)
@@ -52,19 +52,17 @@ func (s *Server) subscribeInternal(acc *Account, subj, queue string, cb MsgHandl
 // queue. hdr and msg are borrowed for the call: a callback that keeps them
 // copies them. It may run once more after UnsubscribeInternal.
 func (s *Server) SubscribeInternalInline(acc *Account, subj string, cb MsgHandler) (*InternalSub, error) {
-	return s.subscribeInternal(acc, subj, "", cb, true)
+	return s.subscribeInternal(&subscription{acc: acc, subject: subj, icb: cb, inline: true})
 }
 
 // SubscribeInternalOwning is SubscribeInternalInline for a callback that
 // keeps messages (a stream's ingest): it is told which ones it owns.
 func (s *Server) SubscribeInternalOwning(acc *Account, subj string, cb OwningMsgHandler) (*InternalSub, error) {
-	is, err := s.subscribeInternal(acc, subj, "", func(subject, reply string, hdr, msg []byte) {
-		cb(subject, reply, hdr, msg, false)
-	}, true)
-	if err == nil {
-		is.sub.ocb = cb
+	if cb == nil {
+		return nil, errors.New("internal subscribe: account and callback are required")
 	}
-	return is, err
+	return s.subscribeInternal(&subscription{acc: acc, subject: subj, inline: true, ocb: cb,
+		icb: func(subject, reply string, hdr, msg []byte) { cb(subject, reply, hdr, msg, false) }})
 }
 
 // UnsubscribeInternal removes an internal subscription; callbacks already
