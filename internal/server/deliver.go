@@ -36,9 +36,7 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 		// its result is the client's scratch, used up before the next.
 		// When its last token makes no difference, the result serves the
 		// subjects that follow with the same prefix.
-		if !known {
-			t.remember(sl, gen, subj, r)
-		}
+		t.note(sl, gen, subj, r, known)
 		return r
 	}
 	if len(c.cache.m) >= maxResultCache {
@@ -53,22 +51,34 @@ func (c *client) match(subj []byte) *subject.Result[*subscription] {
 // commit sends to one publisher's inbox each have a fresh last token, and
 // were each matched through the whole index.
 type tailMatch struct {
-	sl     *subject.Sublist[*subscription] // nil: nothing kept
-	gen    uint64
-	prefix []byte // up to and with the last '.'
-	free   bool   // the last token makes no difference: res is the result
-	res    subject.Result[*subscription]
+	sl      *subject.Sublist[*subscription] // nil: nothing kept
+	gen     uint64
+	prefix  []byte // up to and with the last '.'
+	checked bool   // the family came twice in a row and was checked
+	free    bool   // the last token makes no difference: res is the result
+	res     subject.Result[*subscription]
 }
 
-// remember notes whether subj's family, in sl as of generation gen,
-// matches the same whatever its last token, and if so keeps r (copied).
-func (t *tailMatch) remember(sl *subject.Sublist[*subscription], gen uint64, subj []byte, r *subject.Result[*subscription]) {
-	dot := bytes.LastIndexByte(subj, '.')
-	if dot < 0 {
+// note follows the family of subj, a subject matched to r in sl as of
+// generation gen: a new family is only noted, and checked (one more walk
+// of the index) when its next subject follows, so that publishers taking
+// turns cost no walk beyond their own; known says subj is of the noted
+// family. A family whose last token makes no difference keeps r (copied).
+func (t *tailMatch) note(sl *subject.Sublist[*subscription], gen uint64, subj []byte, r *subject.Result[*subscription], known bool) {
+	if !known {
+		dot := bytes.LastIndexByte(subj, '.')
+		if dot < 0 {
+			t.sl = nil
+			return
+		}
+		t.sl, t.gen, t.checked, t.free = sl, gen, false, false
+		t.prefix = append(t.prefix[:0], subj[:dot+1]...)
 		return
 	}
-	t.sl, t.gen, t.free = sl, gen, sl.TailFree(subj)
-	t.prefix = append(t.prefix[:0], subj[:dot+1]...)
+	if t.checked {
+		return
+	}
+	t.checked, t.free = true, sl.TailFree(subj)
 	if !t.free {
 		return
 	}

@@ -39,6 +39,9 @@ func TestTailMatchFollowsSubscriptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := nc.Flush(); err != nil { // the server has the subscription
+			t.Fatal(err)
+		}
 		return sub, ch
 	}
 	send := func(round string) {
@@ -76,18 +79,12 @@ func TestTailMatchFollowsSubscriptions(t *testing.T) {
 	expect(all, 50, "acks.a.*")
 
 	lit, one := counter("acks.a.a7", "")
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
 	send("a")
 	expect(all, 50, "acks.a.* beside a literal")
 	expect(one, 1, "acks.a.a7")
 	lit.Unsubscribe()
 
 	star, seven := counter("acks.*.a7", "")
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
 	send("a")
 	expect(all, 50, "acks.a.* beside acks.*.a7")
 	expect(seven, 1, "acks.*.a7")
@@ -95,9 +92,6 @@ func TestTailMatchFollowsSubscriptions(t *testing.T) {
 
 	_, q1 := counter("acks.b.*", "g")
 	_, q2 := counter("acks.b.*", "g")
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
 	send("b")
 	got := 0
 	for got < 50 {

@@ -83,12 +83,8 @@ func (s *Server) PublishInternal(acc *Account, subj, reply string, hdr, msg []by
 	s.ipub.Lock()
 	defer s.ipub.Unlock()
 	c := s.internalPublisherLocked(acc)
-	full := msg
-	if len(hdr) > 0 {
-		full = make([]byte, 0, len(hdr)+len(msg))
-		full = append(append(full, hdr...), msg...)
-	}
-	c.publish([]byte(subj), []byte(reply), len(hdr), full)
+	var buf []byte
+	c.publish([]byte(subj), []byte(reply), len(hdr), joinHeaders(&buf, hdr, msg))
 	c.endBatch()
 }
 

@@ -155,14 +155,10 @@ func (q *ingestQueue) len() int {
 
 // enqueue is the subscription callback for the stream's subjects. It may
 // run on the publisher's read loop (inline subscription), where hdr and
-// msg are borrowed: it copies them, in one allocation.
-func (s *stream) enqueue(subj, reply string, hdr, msg []byte) {
-	s.enqueueOwned(subj, reply, hdr, msg, false)
-}
-
-// enqueueOwned is enqueue told whether hdr and msg are its to keep (an
-// object's chunk handed over by the parser is not copied again).
-func (s *stream) enqueueOwned(subj, reply string, hdr, msg []byte, owned bool) {
+// msg are borrowed unless owned says they are its to keep (an object's
+// chunk handed over by the parser): borrowed ones are copied, in one
+// allocation.
+func (s *stream) enqueue(subj, reply string, hdr, msg []byte, owned bool) {
 	if !owned {
 		buf := make([]byte, len(hdr)+len(msg))
 		copy(buf, hdr)

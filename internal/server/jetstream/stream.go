@@ -186,7 +186,7 @@ func (s *stream) subscribe() error {
 	cfg := s.config()
 	var subs, direct []Subscription
 	for _, subj := range cfg.Subjects {
-		sub, err := s.js.subscribeIngest(s.acc.name, subj, s.enqueueOwned)
+		sub, err := s.js.subscribeIngest(s.acc.name, subj, s.enqueue)
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", subj, err)
 		}
