@@ -94,9 +94,12 @@ type client struct {
 	in      struct{ msgs, bytes int64 } // counted per batch
 	outAgg  struct{ msgs, bytes int64 } // deliveries this batch, for server stats
 	stalled time.Duration               // time this batch spent stalled on slow readers
-	mapped  []byte                      // scratch: the published subject after mapping
-	routing routing                     // routes a delivery goes to (routes.go)
-	stats   struct{ inMsgs, inBytes atomic.Int64 }
+	// ingestStuck is set when a stream took nothing for ingestWaitMax
+	// while this read waited for room in its queue (deliverOwning).
+	ingestStuck bool
+	mapped      []byte  // scratch: the published subject after mapping
+	routing     routing // routes a delivery goes to (routes.go)
+	stats       struct{ inMsgs, inBytes atomic.Int64 }
 
 	mu struct {
 		sync.Mutex
@@ -290,7 +293,7 @@ func (c *client) readLoop() {
 				c.parser.MaxPayload, c.parser.MaxControlLine = c.maxPayload(), int(o.MaxControlLine)
 			}
 			c.activity.Store(true)
-			c.stalled = 0
+			c.stalled, c.ingestStuck = 0, false
 			perr := c.parser.Parse(rb[:n])
 			c.endBatch()
 			if perr != nil {

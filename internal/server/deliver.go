@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/server/msgtrace"
@@ -207,8 +208,7 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 				hdr = msg[:hdrLen:hdrLen]
 			}
 			if sub.ocb != nil {
-				owned := c.parser != nil && c.parser.TakePayload(msg)
-				sub.ocb(string(subj), string(reply), hdr, msg[hdrLen:], owned)
+				c.deliverOwning(sub, subj, reply, hdr, msg[hdrLen:], c.parser != nil && c.parser.TakePayload(msg))
 				return true
 			}
 			sub.icb(string(subj), string(reply), hdr, msg[hdrLen:])
@@ -288,6 +288,38 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	c.addPCD(dst)
 	return true
 }
+
+// deliverOwning hands a message to an owning callback on the publisher's
+// read loop, waiting while the callback asks it to (a stream's ingest
+// queue is full): the publisher is read no further meanwhile, so one
+// faster than the stream's disk is slowed by TCP instead of refused. A
+// wait ends when the stream takes messages again; one that lasts
+// ingestWaitMax instead marks the stream stuck for the rest of this read,
+// and the callback is told it may not wait (the stream refuses).
+func (c *client) deliverOwning(sub *subscription, subj, reply, hdr, msg []byte, owned bool) {
+	s, r := string(subj), string(reply)
+	for {
+		wait := sub.ocb(s, r, hdr, msg, owned, !c.ingestStuck)
+		if wait == nil {
+			return
+		}
+		t := time.NewTimer(time.Duration(ingestWaitMax.Load()))
+		select {
+		case <-wait:
+		case <-t.C:
+			c.ingestStuck = true
+		}
+		t.Stop()
+	}
+}
+
+// ingestWaitMax is the longest a client's read loop waits for a stream to
+// take messages again; a disk that takes nothing for that long is better
+// reported (429) than hidden behind a connection that stopped being read.
+// Nanoseconds, set by tests.
+var ingestWaitMax atomic.Int64
+
+func init() { ingestWaitMax.Store(int64(2 * time.Second)) }
 
 // Fast producer stall, as nats-server does it: a publisher delivering to a
 // connection whose pending output is past the stall mark waits briefly for

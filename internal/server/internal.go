@@ -17,8 +17,12 @@ type MsgHandler func(subject, reply string, hdr, msg []byte)
 // OwningMsgHandler is a MsgHandler told whether hdr and msg (one buffer)
 // are its to keep: true for the internal queue's copies and for a large
 // payload the parser hands over, so a callback that keeps messages copies
-// only borrowed ones.
-type OwningMsgHandler func(subject, reply string, hdr, msg []byte, owned bool)
+// only borrowed ones. On a client's read loop it is also told it may wait
+// (mayWait): a callback that cannot take the message yet (a stream's full
+// ingest queue) returns a channel, and the read loop, reading nothing more
+// from that client, calls it again once the channel is closed, or after
+// ingestWaitMax with mayWait false.
+type OwningMsgHandler func(subject, reply string, hdr, msg []byte, owned, mayWait bool) (wait <-chan struct{})
 
 // InternalSub is a subscription owned by the server itself ($SYS services,
 // later JetStream).
@@ -62,7 +66,7 @@ func (s *Server) SubscribeInternalOwning(acc *Account, subj string, cb OwningMsg
 		return nil, errors.New("internal subscribe: account and callback are required")
 	}
 	return s.subscribeInternal(&subscription{acc: acc, subject: subj, inline: true, ocb: cb,
-		icb: func(subject, reply string, hdr, msg []byte) { cb(subject, reply, hdr, msg, false) }})
+		icb: func(subject, reply string, hdr, msg []byte) { cb(subject, reply, hdr, msg, false, false) }})
 }
 
 // UnsubscribeInternal removes an internal subscription; callbacks already
@@ -210,7 +214,7 @@ func (q *internalQueue) call(m *internalMsg) {
 		}
 	}()
 	if m.sub.ocb != nil {
-		m.sub.ocb(m.subj, m.reply, m.hdr, m.payload, true) // the queue's own copy
+		m.sub.ocb(m.subj, m.reply, m.hdr, m.payload, true, false) // the queue's own copy
 		return
 	}
 	m.sub.icb(m.subj, m.reply, m.hdr, m.payload)

@@ -126,7 +126,7 @@ func (c *client) traceIntoStream(sub *subscription, subj, reply []byte, hdrLen i
 			hdr = buf[:hdrLen:hdrLen]
 		}
 		if sub.ocb != nil {
-			sub.ocb(key, string(reply), hdr, buf[hdrLen:], true) // a copy made here
+			sub.ocb(key, string(reply), hdr, buf[hdrLen:], true, false) // a copy made here
 		} else {
 			sub.icb(key, string(reply), hdr, buf[hdrLen:])
 		}

@@ -12,8 +12,11 @@
 // Flow of a publish: the stream's internal subscription callback, run on
 // the publishing client's read loop (on the server's internal queue for
 // the server's own publishes), copies the message unless it was handed
-// over, appends it to the stream's ingest queue (or answers 429 when the
-// queue is full) and returns. The stream's ingest
+// over, appends it to the stream's ingest queue and returns. When the
+// queue is full, a client's read loop waits for room, reading nothing more
+// of that client (TCP slows the publisher down to the disk's pace); a
+// stream that takes nothing for 2 s meanwhile, or a publish from the
+// internal queue, gets the 429 answer. The stream's ingest
 // goroutine takes every queued message, checks and stores each, calls
 // store.Sync once for the whole batch (group commit), and only then sends
 // the acks. With persist_mode async, an explicit sync_interval, or memory

@@ -79,7 +79,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	const n = 2000
 	for i := 1; i <= n; i++ {
-		s.enqueue("G", fmt.Sprintf("ack.%d", i), nil, []byte("x"), false)
+		s.enqueue("G", fmt.Sprintf("ack.%d", i), nil, []byte("x"), false, false)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

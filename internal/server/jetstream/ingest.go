@@ -32,8 +32,12 @@ type inMsg struct {
 // ingestQueue holds publishes between the subscription callback and the
 // stream's ingest goroutine. Like nats-server's, it is bounded
 // (max_buffered_msgs and max_buffered_size of the jetstream block, 100,000
-// messages and 128 MiB by default): a publish beyond that is dropped and
-// answered 429. The server's internal messages are never refused.
+// messages and 128 MiB by default). A client's publish that finds it full
+// waits for room on the client's read loop, so a publisher faster than the
+// disk is slowed by TCP rather than refused; when the stream takes nothing
+// for a while (the server package's ingestWaitMax), or from a goroutine
+// that cannot wait, the publish is dropped and answered 429. The server's
+// internal messages are never refused.
 type ingestQueue struct {
 	wake             chan struct{}
 	maxMsgs, maxSize int
@@ -41,7 +45,8 @@ type ingestQueue struct {
 	mu               struct {
 		sync.Mutex
 		q      []inMsg
-		size   int // bytes of subject, reply, header and payload queued
+		size   int           // bytes of subject, reply, header and payload queued
+		room   chan struct{} // closed by the next take (made for a waiting publisher)
 		closed bool
 	}
 }
@@ -77,18 +82,35 @@ var errQueueFull = errors.New("ingest queue full")
 // push queues m; false once closed. A client publish (not internal) that
 // would pass the bounds is refused with errQueueFull.
 func (q *ingestQueue) push(m inMsg) (bool, error) {
+	ok, _, err := q.offer(m, false)
+	return ok, err
+}
+
+// offer is push for a publisher that may wait: when wait is set, a client
+// publish that would pass the bounds is not queued and room is returned
+// instead, a channel closed once a take (or close) makes room.
+func (q *ingestQueue) offer(m inMsg, wait bool) (ok bool, room <-chan struct{}, err error) {
 	m.trace = msgtrace.Claim(m.subj)
 	sz := inMsgSize(&m)
 	q.mu.Lock()
 	if q.mu.closed {
 		q.mu.Unlock()
 		m.trace.Done()
-		return false, nil
+		return false, nil, nil
 	}
 	if !m.internal && (len(q.mu.q) >= q.maxMsgs || q.mu.size+sz > q.maxSize) {
+		if wait {
+			if q.mu.room == nil {
+				q.mu.room = make(chan struct{})
+			}
+			room = q.mu.room
+		}
 		q.mu.Unlock()
 		m.trace.Done()
-		return false, errQueueFull
+		if room != nil {
+			return false, room, nil
+		}
+		return false, nil, errQueueFull
 	}
 	q.mu.q = append(q.mu.q, m)
 	q.mu.size += sz
@@ -97,17 +119,49 @@ func (q *ingestQueue) push(m inMsg) (bool, error) {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return true, nil
+	return true, nil, nil
 }
 
-// take waits for messages and swaps them out; false once closed and empty.
+// freeRoomLocked wakes the publishers waiting for room.
+func (q *ingestQueue) freeRoomLocked() {
+	if q.mu.room != nil {
+		close(q.mu.room)
+		q.mu.room = nil
+	}
+}
+
+// maxTakeBytes bounds the bytes the ingest loop takes from the queue at
+// once: with the queue and the groups waiting for their fsync each
+// bounded, a publisher's unacknowledged messages are too (see
+// maxPendingBytes). nats.go gives up on async publishes once 4,000 wait
+// for their acks for 200 ms, which 1 GiB object puts reached, 128 KiB
+// chunks at a time, while an fsync took seconds.
+const maxTakeBytes = 32 << 20
+
+// take waits for messages and swaps them out, up to maxTakeBytes of them
+// (and at least one); false once closed and empty.
 func (q *ingestQueue) take(buf []inMsg) ([]inMsg, bool) {
 	for {
 		q.mu.Lock()
 		if len(q.mu.q) > 0 {
-			out := q.mu.q
-			q.mu.q = buf[:0]
-			q.mu.size = 0
+			var out []inMsg
+			if q.mu.size <= maxTakeBytes {
+				out = q.mu.q
+				q.mu.q = buf[:0]
+				q.mu.size = 0
+			} else {
+				k, sz := 0, 0
+				for k < len(q.mu.q) && (k == 0 || sz+inMsgSize(&q.mu.q[k]) <= maxTakeBytes) {
+					sz += inMsgSize(&q.mu.q[k])
+					k++
+				}
+				out = append(buf[:0], q.mu.q[:k]...)
+				rest := copy(q.mu.q, q.mu.q[k:])
+				clear(q.mu.q[rest:])
+				q.mu.q = q.mu.q[:rest]
+				q.mu.size -= sz
+			}
+			q.freeRoomLocked()
 			q.mu.Unlock()
 			return out, true
 		}
@@ -140,6 +194,7 @@ func (q *ingestQueue) waitMore(d time.Duration) bool {
 func (q *ingestQueue) close() {
 	q.mu.Lock()
 	q.mu.closed = true
+	q.freeRoomLocked()
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -157,8 +212,10 @@ func (q *ingestQueue) len() int {
 // run on the publisher's read loop (inline subscription), where hdr and
 // msg are borrowed unless owned says they are its to keep (an object's
 // chunk handed over by the parser): borrowed ones are copied, in one
-// allocation.
-func (s *stream) enqueue(subj, reply string, hdr, msg []byte, owned bool) {
+// allocation. When the queue is full and the caller may wait, the message
+// is not taken and the channel to wait on is returned: the caller calls
+// again once it is closed (or, its wait over, without may wait).
+func (s *stream) enqueue(subj, reply string, hdr, msg []byte, owned, mayWait bool) <-chan struct{} {
 	if !owned {
 		buf := make([]byte, len(hdr)+len(msg))
 		copy(buf, hdr)
@@ -169,9 +226,11 @@ func (s *stream) enqueue(subj, reply string, hdr, msg []byte, owned bool) {
 	if len(hdr) > 0 {
 		m.hdr = hdr
 	}
-	if _, err := s.in.push(m); err != nil {
+	_, room, err := s.in.offer(m, mayWait)
+	if err != nil {
 		s.dropped(reply, err)
 	}
+	return room
 }
 
 // dropped answers a publish the ingest queue refused, as nats-server
@@ -235,10 +294,11 @@ func (s *stream) ingestLoop() {
 		stored, durable := false, false
 		s.room = s.accountRoom()
 		var lingerUntil time.Time
-		n := 0
+		n, size := 0, 0
 		for {
 			n += len(batch)
 			for i := range batch {
+				size += inMsgSize(&batch[i])
 				if i%clockRun == 0 {
 					s.clock.ts.Store(time.Now().UnixNano())
 				}
@@ -284,7 +344,7 @@ func (s *stream) ingestLoop() {
 			}
 			batch, _ = s.in.take(batch)
 		}
-		out = c.add(ingestGroup{out: out, n: n, durable: durable, stored: stored, lingered: !lingerUntil.IsZero()}, s.fsyncs())
+		out = c.add(ingestGroup{out: out, n: n, size: size, durable: durable, stored: stored, lingered: !lingerUntil.IsZero()}, s.fsyncs())
 		buf = batch
 	}
 }

@@ -41,6 +41,7 @@ type committer struct {
 type ingestGroup struct {
 	out      []outMsg
 	n        int  // publishes in the group
+	size     int  // their bytes (subjects, replies, headers, payloads)
 	durable  bool // a stored message waits for an fsync
 	stored   bool // the store changed (consumers are woken)
 	lingered bool // the loop waited for a burst's rest
@@ -52,10 +53,15 @@ type batchPublisher interface {
 	PublishBatch(account string, n int, at func(i int) (subj, reply string, hdr, msg []byte))
 }
 
-// maxPendingAcks bounds the acks the loop may hold for the next commit
-// while the committer fsyncs: beyond it, the loop waits (and the ingest
-// queue's bounds refuse publishes, as without a committer).
-const maxPendingAcks = 16 << 10
+// maxPendingAcks and maxPendingBytes bound the group the loop may hold
+// for the next commit while the committer fsyncs: beyond them, the loop
+// waits (and the ingest queue fills, which makes publishers wait). A
+// group joins the pending one only if both stay within them, so that
+// what waits for an fsync is bounded too (see maxTakeBytes).
+const (
+	maxPendingAcks  = 16 << 10
+	maxPendingBytes = 32 << 20
+)
 
 func newCommitter(s *stream) *committer {
 	c := &committer{s: s, done: make(chan struct{}), reqs: newRequesters()}
@@ -99,7 +105,7 @@ func (c *committer) add(g ingestGroup, fsync bool) []outMsg {
 		c.commit(&g)
 		return g.out[:0]
 	}
-	for c.mu.pending && len(c.mu.g.out) >= maxPendingAcks {
+	for c.mu.pending && (len(c.mu.g.out)+len(g.out) > maxPendingAcks || c.mu.g.size+g.size > maxPendingBytes) {
 		c.mu.cond.Wait()
 	}
 	if !c.mu.pending {
@@ -110,6 +116,7 @@ func (c *committer) add(g ingestGroup, fsync bool) []outMsg {
 		p := &c.mu.g
 		p.out = append(p.out, g.out...)
 		p.n += g.n
+		p.size += g.size
 		p.durable = p.durable || g.durable
 		p.stored = p.stored || g.stored
 		p.lingered = p.lingered || g.lingered

@@ -85,7 +85,7 @@ func syncedRequesters(tb testing.TB, clients, puts int, delay time.Duration) *ev
 			defer wg.Done()
 			prefix := fmt.Sprintf("_INBOX.c%d", c)
 			for i := range puts {
-				s.enqueue("G", fmt.Sprintf("%s.%d", prefix, i), nil, []byte("x"), false)
+				s.enqueue("G", fmt.Sprintf("%s.%d", prefix, i), nil, []byte("x"), false, false)
 				select {
 				case <-b.ch[prefix]:
 				case <-time.After(10 * time.Second):

@@ -53,8 +53,11 @@ type InlineBroker interface {
 }
 
 // OwningHandler is a MsgHandler told whether hdr and msg (one buffer) are
-// its to keep.
-type OwningHandler func(subject, reply string, hdr, msg []byte, owned bool)
+// its to keep, and whether its caller, a publishing client's read loop,
+// may wait: a handler that cannot take the message yet then returns a
+// channel, and is called again with the same message once it is closed or
+// the caller stops waiting (mayWait false then).
+type OwningHandler func(subject, reply string, hdr, msg []byte, owned, mayWait bool) (wait <-chan struct{})
 
 // OwningBroker is what a Broker may add: inline subscriptions whose
 // callback is told which messages it may keep without a copy.
@@ -69,7 +72,7 @@ func (js *JetStream) subscribeIngest(account, subj string, cb OwningHandler) (Su
 		return ob.SubscribeOwning(account, subj, cb)
 	}
 	return js.subscribeInline(account, subj, func(subject, reply string, hdr, msg []byte) {
-		cb(subject, reply, hdr, msg, false)
+		cb(subject, reply, hdr, msg, false, false)
 	})
 }
 
