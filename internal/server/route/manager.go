@@ -308,31 +308,10 @@ func (m *Manager) dial(u *url.URL, explicit, first bool) net.Conn {
 
 // startConn runs a new connection: TLS, the first protocol, the loops.
 func (m *Manager) startConn(c *Conn) {
-	m.mu.Lock()
-	if m.mu.shutdown {
-		m.mu.Unlock()
-		c.nc.Close()
-		return
-	}
-	m.mu.conns[c] = struct{}{}
-	m.mu.Unlock()
-	if cfg := m.conf(); cfg.TLSConfig != nil {
-		if err := m.secure(c, cfg); err != nil {
-			m.log.Errorf("%s - TLS route handshake error: %v", c, err)
-			c.close("TLS Handshake Failure", false)
-			return
-		}
-	}
-	c.lastActivity.Store(time.Now().UnixNano())
-	// Timers and the first protocol are set up before the loops start:
-	// the read loop reads them.
+	// Timers are set before the connection is known to the manager, whose
+	// Shutdown closes it (stopping them), and before the loops, which read
+	// them.
 	c.pingT = time.AfterFunc(m.pingInterval(), c.pingTick)
-	if c.solicited {
-		m.sendConnect(c)
-		// INFO waits for the peer's: it carries our pool slot.
-	} else {
-		c.sendJSON("INFO", m.infoFor(c.account, -1))
-	}
 	// A connection that has not finished its handshake in time is cut (a
 	// half-open path could otherwise keep it alive on PING/PONG alone).
 	c.authT = time.AfterFunc(m.conf().AuthTimeout, func() {
@@ -351,6 +330,31 @@ func (m *Manager) startConn(c *Conn) {
 		}
 		c.close("Handshake Timeout", false)
 	})
+	m.mu.Lock()
+	if m.mu.shutdown {
+		m.mu.Unlock()
+		c.pingT.Stop()
+		c.authT.Stop()
+		c.nc.Close()
+		return
+	}
+	m.mu.conns[c] = struct{}{}
+	m.mu.Unlock()
+	if cfg := m.conf(); cfg.TLSConfig != nil {
+		if err := m.secure(c, cfg); err != nil {
+			m.log.Errorf("%s - TLS route handshake error: %v", c, err)
+			c.close("TLS Handshake Failure", false)
+			return
+		}
+	}
+	c.lastActivity.Store(time.Now().UnixNano())
+	// The first protocol is sent before the loops start.
+	if c.solicited {
+		m.sendConnect(c)
+		// INFO waits for the peer's: it carries our pool slot.
+	} else {
+		c.sendJSON("INFO", m.infoFor(c.account, -1))
+	}
 	m.wg.Add(2)
 	go c.writeLoop()
 	go c.readLoop()
