@@ -94,6 +94,10 @@ type client struct {
 	in      struct{ msgs, bytes int64 } // counted per batch
 	outAgg  struct{ msgs, bytes int64 } // deliveries this batch, for server stats
 	stalled time.Duration               // time this batch spent stalled on slow readers
+	// stable is set on the internal publisher while it delivers stored
+	// messages, whose payloads never change: large ones are queued to
+	// their receivers without a copy (outbound.borrow).
+	stable bool
 	// ingestStuck is set when a stream took nothing for ingestWaitMax
 	// while this read waited for room in its queue (deliverOwning).
 	ingestStuck bool

@@ -247,6 +247,9 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 	if hdrLen > 0 && !dst.mu.headers {
 		payload, hdrLen = msg[hdrLen:], 0
 	}
+	// A large stored message is queued as it is (outbound.borrow): a
+	// copy took a fresh chunk of its size, zeroed, then filled.
+	borrow := c.stable && len(payload) > chunkLarge
 	// Room for the control line (op, sizes, separators) is generous.
 	need := len(subj) + len(reply) + len(sub.sid) + len(payload) + 48
 	o := c.srv.getOpts()
@@ -261,14 +264,23 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrLen int, msg 
 		dst.mu.stall = make(chan struct{})
 	}
 	sub.nm++
+	if borrow {
+		need -= len(payload)
+	}
 	out := dst.mu.out.reserve(need)
 	if hdrLen > 0 {
 		out = protocol.AppendHMsg(out, subj, sub.sid, reply, hdrLen, len(payload))
 	} else {
 		out = protocol.AppendMsg(out, subj, sub.sid, reply, len(payload))
 	}
-	out = append(out, payload...)
-	dst.mu.out.commit(append(out, '\r', '\n'))
+	if borrow {
+		dst.mu.out.commit(out)
+		dst.mu.out.borrow(payload)
+		dst.mu.out.write(crlf)
+	} else {
+		out = append(out, payload...)
+		dst.mu.out.commit(append(out, '\r', '\n'))
+	}
 	dst.mu.outMsgs++
 	dst.mu.outBytes += int64(len(payload))
 	done := sub.max > 0 && sub.nm >= sub.max

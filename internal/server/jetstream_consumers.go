@@ -82,8 +82,12 @@ func (b jsBroker) DeliverBatch(account string, n int, at func(i int) (to, subj, 
 		var buf []byte
 		for i := 0; i < n; i++ {
 			to, subj, reply, hdr, msg := at(i)
+			// Stored payloads never change (store.Msg); one joined to its
+			// headers is in buf, which the next message reuses.
+			c.stable = len(hdr) == 0
 			deliverThroughImports(c, acc, to, subj, reply, len(hdr), joinHeaders(&buf, hdr, msg))
 		}
+		c.stable = false
 	})
 }
 

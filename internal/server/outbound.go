@@ -81,6 +81,25 @@ func (o *outbound) write(p []byte) {
 	o.commit(append(b, p...))
 }
 
+// crlf ends a message whose payload was borrowed.
+var crlf = []byte("\r\n")
+
+// borrow queues p itself, not a copy: p must never change afterwards (a
+// stored message as a store loads it). Cut to its length, it takes no
+// appends, and its capacity keeps it out of the chunk pools; one whose
+// length is a pool's size is copied instead.
+func (o *outbound) borrow(p []byte) {
+	p = p[:len(p):len(p)]
+	for i := range chunkPools {
+		if len(p) == chunkPools[i].size {
+			o.write(p)
+			return
+		}
+	}
+	o.chunks = append(o.chunks, p)
+	o.size += len(p)
+}
+
 // take hands the queued chunks to the writer, leaving the queue empty.
 func (o *outbound) take(spare net.Buffers) (net.Buffers, int) {
 	chunks, n := o.chunks, o.size

@@ -113,6 +113,9 @@ func (e *Encryption) String() string {
 }
 
 // Msg is one stored message. Time is the store time in unix nanoseconds.
+// A loaded message's Header and Data never change afterwards, neither by
+// the store nor by its readers: the memory store hands out its own
+// buffers, and the server queues large payloads to clients without a copy.
 type Msg struct {
 	Subject string
 	Header  []byte
