@@ -22,5 +22,10 @@
 // account locks, which sit above them. Internal subscription callbacks run
 // without any server lock held: on the server's internal queue goroutine,
 // or, for inline ones (a stream's ingest, direct get), on the publishing
-// client's read loop.
+// client's read loop, which a stream with a full ingest queue may hold
+// until it takes messages again (deliverOwning).
+//
+// A stored message's payload, once loaded, never changes (store.Msg): the
+// internal publisher delivering a consumer's messages (c.stable) queues
+// large ones to the receiver without a copy (outbound.borrow).
 package server
