@@ -99,7 +99,7 @@ func (q *ingestQueue) offer(m inMsg, wait bool) (ok bool, room <-chan struct{}, 
 		return false, nil, nil
 	}
 	if !m.internal && (len(q.mu.q) >= q.maxMsgs || q.mu.size+sz > q.maxSize) {
-		if wait {
+		if wait && len(q.mu.q) > 0 { // one that fits no queue is refused at once
 			if q.mu.room == nil {
 				q.mu.room = make(chan struct{})
 			}

@@ -72,6 +72,12 @@ func TestIngestQueueOfferWaits(t *testing.T) {
 	if ok, room, err := q.offer(inMsg{subj: "b"}, true); !ok || room != nil || err != nil {
 		t.Fatalf("offer after the take: %v %v %v", ok, room, err)
 	}
+	// A message larger than the queue's byte bound is refused at once:
+	// no take would make room for it.
+	small := newIngestQueue(0, 4)
+	if ok, room, err := small.offer(inMsg{subj: "abcde"}, true); ok || room != nil || !errors.Is(err, errQueueFull) {
+		t.Fatalf("offer of a message over the bound: %v %v %v, want errQueueFull", ok, room, err)
+	}
 	_, room, _ = q.offer(inMsg{subj: "c"}, true)
 	q.close()
 	<-room // closing releases waiters; their next offer is not queued
