@@ -1,11 +1,3 @@
-// Command wsnull is a WebSocket "server" that does no server work: it
-// upgrades, sends an INFO, reads the client's frames with the same raw
-// read(2) loop sluice uses, discards them unparsed and unmasked, and
-// answers a PING that ends a frame. `nats bench pub` against it is the
-// most any server can get out of that client on the machine: the ceiling
-// the ws rows of scripts/bench-vs-ref are read against.
-//
-//	go run ./scripts/wsnull    # prints the port it listens on
 package main
 
 import (
@@ -14,34 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-
-	"github.com/sluicehq/sluice/internal/server/sockio"
 )
-
-func main() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "wsnull:", err)
-		os.Exit(1)
-	}
-	fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go serve(c.(*net.TCPConn))
-	}
-}
 
 // frame is an unmasked server frame of at most 125 bytes.
 func frame(p string) []byte { return append([]byte{0x82, byte(len(p))}, p...) }
 
-func serve(c *net.TCPConn) {
+func serveWS(c *net.TCPConn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
 	req, err := http.ReadRequest(br)
@@ -51,11 +23,8 @@ func serve(c *net.TCPConn) {
 	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
 		base64.StdEncoding.EncodeToString(sum[:]))
-	c.Write(frame(`INFO {"server_id":"wsnull","version":"2.15.2","proto":1,"max_payload":1048576,"headers":true}` + "\r\n"))
-	var rd io.Reader = c
-	if sr := sockio.NewReader(c); sr != nil {
-		rd = sr
-	}
+	c.Write(frame(info))
+	rd := rawReader(c)
 	var d decoder
 	buf := make([]byte, 64*1024)
 	for {
