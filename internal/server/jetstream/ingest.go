@@ -326,7 +326,14 @@ func (s *stream) ingestLoop() {
 			// before, the rest joins it (one fsync instead of two),
 			// waiting no longer than an fsync takes. A sync publisher
 			// never waits. Once the rest is coming, it is taken until it
-			// pauses.
+			// pauses, or until the group is as large as one the
+			// committer may hold pending: a publisher that never pauses
+			// (an object's chunks, faster than the disk) would otherwise
+			// make one group of everything it sends, acked only at its
+			// end (nats.go gives up on async publishes waiting 200 ms).
+			if size >= maxTakeBytes || len(out) >= maxPendingAcks {
+				break
+			}
 			wait := quietLinger
 			syncAvg := time.Duration(c.syncAvg.Load())
 			if lingerUntil.IsZero() {

@@ -210,14 +210,7 @@ func TestIngestBoundsWhatAwaitsFsync(t *testing.T) {
 	// Queued at once: a lone message found with nothing behind it would
 	// be committed on the loop's own goroutine, which the gate stops.
 	const n, chunk = 200, 1 << 20
-	s.in.mu.Lock()
-	for i := 0; i < n; i++ {
-		m := inMsg{subj: "G", reply: fmt.Sprintf("r.%d", i), msg: make([]byte, chunk)}
-		s.in.mu.q = append(s.in.mu.q, m)
-		s.in.mu.size += inMsgSize(&m)
-	}
-	s.in.mu.Unlock()
-	s.in.wake <- struct{}{}
+	queueChunks(s, n, chunk)
 	// The first group is being synced (at most one take), the next one
 	// waits behind it (at most maxPendingBytes) and the loop holds one
 	// more take it cannot hand over.
@@ -238,12 +231,80 @@ func TestIngestBoundsWhatAwaitsFsync(t *testing.T) {
 	}
 	gate.Unlock()
 	released = true
+	replies := chunkReplies(n)
+	b.waitAcked(t, deadline, replies...)
+	if st := s.st.State(); st.Msgs != n {
+		t.Fatalf("stream holds %d messages, want %d", st.Msgs, n)
+	}
+}
+
+// queueChunks queues n messages of chunk bytes on G at once, replying
+// to r.0 onwards (see chunkReplies).
+func queueChunks(s *stream, n, chunk int) {
+	s.in.mu.Lock()
+	for i := 0; i < n; i++ {
+		m := inMsg{subj: "G", reply: fmt.Sprintf("r.%d", i), msg: make([]byte, chunk)}
+		s.in.mu.q = append(s.in.mu.q, m)
+		s.in.mu.size += inMsgSize(&m)
+	}
+	s.in.mu.Unlock()
+	s.in.wake <- struct{}{}
+}
+
+func chunkReplies(n int) []string {
 	replies := make([]string, n)
 	for i := range replies {
 		replies[i] = fmt.Sprintf("r.%d", i)
 	}
-	b.waitAcked(t, deadline, replies...)
-	if st := s.st.State(); st.Msgs != n {
-		t.Fatalf("stream holds %d messages, want %d", st.Msgs, n)
+	return replies
+}
+
+// syncSpanStore records the most messages stored between two Syncs.
+type syncSpanStore struct {
+	inner
+	mu      *sync.Mutex
+	since   *int
+	maxSpan *int
+	syncs   *int
+}
+
+func (s syncSpanStore) Store(subj string, hdr, data []byte, ttl int64) (uint64, int64, error) {
+	s.mu.Lock()
+	*s.since++
+	*s.maxSpan = max(*s.maxSpan, *s.since)
+	s.mu.Unlock()
+	return s.inner.Store(subj, hdr, data, ttl)
+}
+
+func (s syncSpanStore) Sync() error {
+	s.mu.Lock()
+	*s.since = 0
+	*s.syncs++
+	s.mu.Unlock()
+	return s.inner.Sync()
+}
+
+// TestIngestGroupBoundedWithoutPause: a publisher that never pauses
+// (everything already queued, as when an object's chunks come faster than
+// the disk takes them) is committed in groups no larger than the
+// committer may hold pending, not in one group of all it sent. The burst
+// a group was followed by makes the loop take "the rest" for the same
+// group; before the bound, the rest was everything.
+func TestIngestGroupBoundedWithoutPause(t *testing.T) {
+	var mu sync.Mutex
+	var since, maxSpan, syncs int
+	b := &statusBroker{}
+	s := openTestStream(t, Config{SyncAlways: true, MaxBufferedSize: -1}, b, api.FileStorage, func(ms store.Store) store.Store {
+		return syncSpanStore{ms, &mu, &since, &maxSpan, &syncs}
+	})
+	const n, chunk = 400, 1 << 20
+	queueChunks(s, n, chunk)
+	replies := chunkReplies(n)
+	b.waitAcked(t, time.Now().Add(30*time.Second), replies...)
+	mu.Lock()
+	defer mu.Unlock()
+	// One take past the bound at most: the loop checks between takes.
+	if limit := 2 * maxTakeBytes / chunk; maxSpan > limit {
+		t.Fatalf("%d messages of 1 MiB stored between two fsyncs (%d fsyncs in all), want at most %d", maxSpan, syncs, limit)
 	}
 }
