@@ -35,7 +35,8 @@ const (
 // connection of a pinned account.
 type Conn struct {
 	m         *Manager
-	nc        net.Conn
+	nc        net.Conn // raw, or the TLS connection over it once startTLS succeeded
+	raw       net.Conn // the TCP connection, for its addresses (nc changes under the timers)
 	cid       uint64
 	start     time.Time
 	solicited bool
@@ -95,7 +96,7 @@ type Conn struct {
 
 func newConn(m *Manager, nc net.Conn, solicited bool, u *url.URL, explicit bool, account string) *Conn {
 	c := &Conn{
-		m: m, nc: nc, cid: m.cids.Add(1), start: time.Now(), solicited: solicited, url: u,
+		m: m, nc: nc, raw: nc, cid: m.cids.Add(1), start: time.Now(), solicited: solicited, url: u,
 		explicit: explicit, account: account, accB: []byte(account), poolIdx: -1,
 		flushCh: make(chan struct{}, 1), doneCh: make(chan struct{}),
 	}
@@ -116,7 +117,7 @@ func (c *Conn) Account() string { return c.account }
 func (c *Conn) CID() uint64 { return c.cid }
 
 func (c *Conn) String() string {
-	return fmt.Sprintf("%s - rid:%d", c.nc.RemoteAddr(), c.cid)
+	return fmt.Sprintf("%s - rid:%d", c.raw.RemoteAddr(), c.cid)
 }
 
 // enqueue appends raw protocol bytes and wakes the writer.
@@ -278,6 +279,7 @@ func (c *Conn) close(reason string, flush bool) {
 		close(c.mu.drained)
 		c.mu.drained = nil
 	}
+	nc := c.nc // startTLS may be switching it (the auth timer, Shutdown)
 	c.mu.Unlock()
 	if c.pingT != nil {
 		c.pingT.Stop()
@@ -287,7 +289,7 @@ func (c *Conn) close(reason string, flush bool) {
 	}
 	close(c.doneCh)
 	if !flush {
-		c.nc.Close()
+		nc.Close()
 	}
 	c.m.connClosed(c, reason)
 }
@@ -543,7 +545,17 @@ func (c *Conn) startTLS(cfg *tls.Config, timeout time.Duration) error {
 		return err
 	}
 	tc.SetDeadline(time.Time{})
-	c.nc = tc
+	// A timer or Shutdown may close the connection meanwhile: the switch
+	// is made under c.mu, where close reads which one to close.
+	c.mu.Lock()
+	closed := c.mu.closed
+	if !closed {
+		c.nc = tc
+	}
+	c.mu.Unlock()
+	if closed {
+		return net.ErrClosed
+	}
 	return nil
 }
 

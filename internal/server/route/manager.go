@@ -597,7 +597,7 @@ func (m *Manager) Conns() []ConnStats {
 			LastActivity: time.Unix(0, c.lastActivity.Load()), RTT: time.Duration(c.rtt.Load()),
 			InMsgs: c.inMsgs.Load(), OutMsgs: c.outMsgs.Load(), InBytes: c.inBytes.Load(), OutBytes: c.outBytes.Load(),
 			WireOut: c.wireOut.Load()}
-		if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+		if ta, ok := c.raw.RemoteAddr().(*net.TCPAddr); ok {
 			cs.IP, cs.Port = ta.IP.String(), ta.Port
 		}
 		c.mu.Lock()

@@ -133,7 +133,7 @@ func (m *Manager) register(c *Conn) {
 		r.conns = make([]*Conn, size)
 		r.ip = info.IP
 		if r.ip == "" {
-			if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+			if ta, ok := c.raw.RemoteAddr().(*net.TCPAddr); ok {
 				r.ip = "nats-route://" + net.JoinHostPort(ta.IP.String(), strconv.Itoa(info.Port)) + "/"
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -285,3 +286,40 @@ func TestRouteTLSTimeout(t *testing.T) {
 }
 
 var _ = route.TLSSettings{}
+
+// TestRouteAuthTimeoutDuringTLS: an auth timeout shorter than the TLS
+// handshake it interrupts (auth_timeout below tls timeout) closes the
+// connection the handshake is replacing. Run under the race detector:
+// the timer's close and the handshake's switch to TLS touch the same
+// connection from two goroutines.
+func TestRouteAuthTimeoutDuringTLS(t *testing.T) {
+	ca := testutil.NewCA(t, "routes")
+	l1 := routeLeaf(ca, testutil.LeafSpec{Name: "s1"})
+	peer := routeLeaf(ca, testutil.LeafSpec{Name: "peer"})
+	s1 := node(t, "s1", func(o *server.Options) {
+		o.Cluster.TLSConfig, o.Cluster.TLSTimeout = routeTLS(ca, l1), 2*time.Second
+		o.Cluster.AuthTimeout = 3 * time.Millisecond
+	})
+	for i := 0; i < 20; i++ {
+		raw, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s1.Routes().Port()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := tls.Client(raw, &tls.Config{Certificates: []tls.Certificate{peer.Pair}, RootCAs: ca.Pool(), ServerName: "127.0.0.1"})
+		tc.SetDeadline(time.Now().Add(5 * time.Second))
+		// The handshake may finish or be cut; either way the connection
+		// ends without a CONNECT.
+		if err := tc.Handshake(); err == nil {
+			// Its INFO may come first.
+			_, err := io.Copy(io.Discard, tc)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("a route that sent nothing was kept past its auth timeout")
+			}
+		}
+		tc.Close()
+	}
+	nc := connect(t, s1)
+	if err := nc.Flush(); err != nil {
+		t.Fatalf("server unwell after the cut handshakes: %v", err)
+	}
+}
