@@ -3,8 +3,10 @@
 // sluice uses, discards them unparsed, and answers a PING that ends what
 // it read. With -ws it first upgrades to WebSocket and follows frame
 // boundaries without unmasking the payloads. `nats bench pub` against it
-// is the most any server can get out of that client on the machine: the
-// ceiling the publish rows of scripts/bench-vs-ref are read against.
+// measures what a server that does no work gets from that client on the
+// machine (the client's ceiling, give or take the noise: a server that
+// keeps up gets as much), which the publish rows of scripts/bench-vs-ref
+// are read against.
 //
 //	go run ./scripts/nullserver [-ws]    # prints the port it listens on
 package main
