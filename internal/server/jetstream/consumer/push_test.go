@@ -70,9 +70,15 @@ func TestInterestExpired(t *testing.T) {
 	c.ProcessPull("_R_.x.y", []byte(`{"batch":3,"max_bytes":1000}`))
 	c.ProcessPull("in", []byte(`{"batch":2}`))
 	waitWaiting(t, c, 2)
+	// Flipped under the consumer's lock, with the message stored: a round
+	// still due from the pulls runs wholly before (and keeps both
+	// requests) or after (and finds the message), never in between,
+	// where it drops them silently, as nats-server's does.
+	c.mu.Lock()
 	gone.Store(true)
 	r.interest.Store(false)
 	st.Store("a", nil, []byte("1"), 0)
+	c.mu.Unlock()
 	c.Kick()
 	ms := r.wait(t, 1)
 	m, _ := st.Load(1)
