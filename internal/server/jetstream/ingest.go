@@ -331,7 +331,7 @@ func (s *stream) ingestLoop() {
 			// (an object's chunks, faster than the disk) would otherwise
 			// make one group of everything it sends, acked only at its
 			// end (nats.go gives up on async publishes waiting 200 ms).
-			if size >= maxTakeBytes || len(out) >= maxPendingAcks {
+			if size >= maxPendingBytes || len(out) >= maxPendingAcks {
 				break
 			}
 			wait := quietLinger

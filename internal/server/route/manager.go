@@ -344,6 +344,9 @@ func (m *Manager) startConn(c *Conn) {
 		if err := m.secure(c, cfg); err != nil {
 			m.log.Errorf("%s - TLS route handshake error: %v", c, err)
 			c.close("TLS Handshake Failure", false)
+			// The auth timer may have closed it first, leaving its -ERR
+			// to a writer that never starts (nothing goes out before TLS).
+			c.raw.Close()
 			return
 		}
 	}

@@ -293,12 +293,24 @@ var _ = route.TLSSettings{}
 // the timer's close and the handshake's switch to TLS touch the same
 // connection from two goroutines.
 func TestRouteAuthTimeoutDuringTLS(t *testing.T) {
+	for _, user := range []string{"", "u"} {
+		t.Run("user="+user, func(t *testing.T) { authTimeoutDuringTLS(t, user) })
+	}
+}
+
+// authTimeoutDuringTLS: with a route user set, the timer's close is the
+// one that sends -ERR 'Authentication Timeout' first, which cannot go
+// out before TLS: the connection must end all the same.
+func authTimeoutDuringTLS(t *testing.T, user string) {
 	ca := testutil.NewCA(t, "routes")
 	l1 := routeLeaf(ca, testutil.LeafSpec{Name: "s1"})
 	peer := routeLeaf(ca, testutil.LeafSpec{Name: "peer"})
 	s1 := node(t, "s1", func(o *server.Options) {
 		o.Cluster.TLSConfig, o.Cluster.TLSTimeout = routeTLS(ca, l1), 2*time.Second
 		o.Cluster.AuthTimeout = 3 * time.Millisecond
+		if user != "" {
+			o.Cluster.Username, o.Cluster.Password = user, "p"
+		}
 	})
 	for i := 0; i < 20; i++ {
 		raw, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s1.Routes().Port()))
